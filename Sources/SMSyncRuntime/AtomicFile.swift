@@ -1,1 +1,130 @@
-import Foundation
+import Glibc
+
+/// A file-system failure with the path and the system's reason.
+public struct FileSystemError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var operation: String
+    public var reason: String
+
+    public init(path: String, operation: String, errno code: Int32) {
+        self.path = path
+        self.operation = operation
+        self.reason = String(cString: strerror(code))
+    }
+
+    public init(path: String, operation: String, reason: String) {
+        self.path = path
+        self.operation = operation
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): cannot \(operation): \(reason)" }
+}
+
+/// Reading whole files and replacing them atomically (temp file in the same folder, fsync, rename, fsync folder).
+public enum AtomicFile {
+    /// Reads a whole regular file, refusing anything larger than `limit` bytes.
+    public static func read(_ path: String, limit: Int = 64 << 20) throws(FileSystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileSystemError(path: path, operation: "stat", errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FileSystemError(path: path, operation: "read", reason: "not a regular file")
+        }
+        guard Int(info.st_size) <= limit else {
+            throw FileSystemError(
+                path: path, operation: "read", reason: "file is \(info.st_size) bytes, over the limit of \(limit)")
+        }
+        return try readAll(fd: fd, path: path, limit: limit)
+    }
+
+    /// Reads a descriptor to its end (standard input, a pipe), refusing more than `limit` bytes.
+    public static func readAll(fd: Int32, path: String, limit: Int) throws(FileSystemError) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(path: path, operation: "read", errno: errno)
+            }
+            if count == 0 { break }
+            result.append(contentsOf: chunk[0..<count])
+            guard result.count <= limit else {
+                throw FileSystemError(path: path, operation: "read", reason: "input is over the limit of \(limit) bytes")
+            }
+        }
+        return result
+    }
+
+    /// Replaces `path` with `bytes` so that a reader sees the old file or the new one, never a mix.
+    /// The file keeps its permission bits.
+    public static func write(_ bytes: [UInt8], to path: String) throws(FileSystemError) {
+        let temp = try writeTemporary(bytes, beside: path)
+        do {
+            try commit(temp, to: path)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// Writes `bytes` to a new temporary file next to `path` (same folder, so a rename is atomic), fsynced.
+    /// Returns the temporary path; `commit` renames it over `path`, `discard` removes it.
+    public static func writeTemporary(_ bytes: [UInt8], beside path: String) throws(FileSystemError) -> String {
+        var mode: mode_t = 0o644
+        var info = stat()
+        if stat(path, &info) == 0 { mode = info.st_mode & 0o7777 }
+        var template = Array((path + ".smsync-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "create a temporary file", errno: errno) }
+        let temp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var failure: FileSystemError?
+        if fchmod(fd, mode) != 0 { failure = FileSystemError(path: temp, operation: "chmod", errno: errno) }
+        var written = 0
+        while failure == nil, written < bytes.count {
+            let count = bytes.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                failure = FileSystemError(path: temp, operation: "write", errno: errno)
+            } else {
+                written += count
+            }
+        }
+        if failure == nil, fsync(fd) != 0 { failure = FileSystemError(path: temp, operation: "fsync", errno: errno) }
+        if close(fd) != 0, failure == nil { failure = FileSystemError(path: temp, operation: "close", errno: errno) }
+        if let failure {
+            unlink(temp)
+            throw failure
+        }
+        return temp
+    }
+
+    /// Renames a temporary file from `writeTemporary` over `path` and syncs the folder.
+    public static func commit(_ temp: String, to path: String) throws(FileSystemError) {
+        guard rename(temp, path) == 0 else { throw FileSystemError(path: path, operation: "rename", errno: errno) }
+        syncDirectory(of: path)
+    }
+
+    /// Removes a temporary file that will not be committed.
+    public static func discard(_ temp: String) {
+        unlink(temp)
+    }
+
+    private static func syncDirectory(of path: String) {
+        let directory: String
+        if let slash = path.lastIndex(of: "/") {
+            directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            directory = "."
+        }
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}

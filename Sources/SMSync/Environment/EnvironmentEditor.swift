@@ -1,0 +1,299 @@
+/// One version change made by the lossless editor.
+public struct VersionEdit: Sendable, Hashable {
+    public var package: String
+    public var manager: PackageManager
+    public var line: Int
+    /// The version-spec text before and after (`=1.19.5` → `=1.20.0`).
+    public var oldText: String
+    public var newText: String
+    /// A build string that belonged to the old version and was removed with it.
+    public var droppedBuild: String?
+}
+
+/// The result of setting a version: the whole new file text and what changed. `edits` is empty when the file
+/// already admits the version and nothing had to change.
+public struct EnvironmentEdit: Sendable {
+    public var text: String
+    public var edits: [VersionEdit]
+}
+
+extension EnvironmentFile {
+    /// Reads an environment file from bytes, refusing what is not UTF-8 text.
+    public init(bytes: [UInt8], path: String) throws(EnvironmentFileError) {
+        if let nul = bytes.firstIndex(of: 0) {
+            let line = bytes[..<nul].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            throw EnvironmentFileError(.notText, path: path, line: line, "the file holds binary data (a NUL byte)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw EnvironmentFileError(.notText, path: path, line: nil, "the file is not UTF-8 text")
+        }
+        try self.init(text: text, path: path)
+    }
+
+    /// The entries that `package` names under `manager` (or either manager), matched the way each ecosystem
+    /// compares names: conda exactly, pip PEP 503-normalised. Aliases of one YAML node count once.
+    public func dependencies(named package: String, manager: PackageManager? = nil) -> [EnvironmentDependency] {
+        let pipName = normalizedPythonPackageName(package)
+        var seen: Set<Int> = []
+        return dependencies.filter { dependency in
+            if let manager, dependency.manager != manager { return false }
+            let matches: Bool
+            switch dependency.requirement {
+            case .conda(let spec): matches = spec.name == package
+            case .pip(let requirement): matches = normalizedPythonPackageName(requirement.name) == pipName
+            case .other: matches = Self.eggName(of: dependency.raw).map(normalizedPythonPackageName) == pipName
+            }
+            guard matches else { return false }
+            guard let start = dependency.valueRange?.lowerBound else { return true }
+            return seen.insert(start).inserted
+        }
+    }
+
+    /// Sets the version of one dependency, changing nothing else in the file, byte for byte.
+    ///
+    /// The operator style stays (`=1.2` → `=1.3`, `==1.2` → `==1.3`, `>=1.2` → `>=1.3`); a build string that
+    /// belonged to the old version goes (`numpy=1.19.5=py36h…` → `numpy=1.20.0`); a range that `version` does not
+    /// fit is refused, and so is an entry that is not a requirement. The new text is read back and compared with
+    /// this file: only the one dependency may differ.
+    public func settingVersion(of package: String, to version: String, manager: PackageManager? = nil)
+        throws(EnvironmentFileError) -> EnvironmentEdit
+    {
+        guard Self.isSafePackageName(package) else {
+            throw EnvironmentFileError(
+                .invalidName, path: path, line: nil,
+                "\(package.debugDescription) is not a package name (letters, digits, `.`, `_`, `-` only)")
+        }
+        guard Self.isSafeVersion(version) else {
+            throw EnvironmentFileError(
+                .invalidVersion, path: path, line: nil,
+                "\(version.debugDescription) is not a version (letters, digits, `.`, `_`, `-`, `+`, `!` only)")
+        }
+        let found = dependencies(named: package, manager: manager)
+        guard let target = found.first else {
+            let which = manager.map { " as a \($0.rawValue) dependency" } ?? ""
+            throw EnvironmentFileError(.packageNotFound, path: path, line: nil, "no dependency `\(package)`\(which)")
+        }
+        guard found.count == 1 else {
+            let lines = found.map { "\($0.manager.rawValue) at line \($0.line)" }.joined(separator: ", ")
+            let hint = Set(found.map(\.manager)).count > 1 ? "; choose one with --manager" : ""
+            throw EnvironmentFileError(
+                .ambiguousPackage, path: path, line: target.line,
+                "`\(package)` appears more than once (\(lines))\(hint)")
+        }
+        try Self.validate(version, for: target, path: path)
+        guard let oldText = target.versionText else {
+            throw EnvironmentFileError(
+                .unpinned, path: path, line: target.line,
+                "`\(target.raw)` is unpinned; smsync changes existing version pins only")
+        }
+        guard let versionRange = target.versionRange else {
+            throw EnvironmentFileError(
+                .notEditable, path: path, line: target.line,
+                "the version of `\(target.raw)` cannot be located exactly in the file "
+                    + "(escapes, a block scalar or a scalar split over lines); edit it by hand")
+        }
+        let newText = try Self.rewrite(versionText: oldText, to: version, for: target, path: path)
+        var splices: [(range: Range<Int>, replacement: [UInt8])] = []
+        if newText != oldText {
+            splices.append((versionRange, Array(newText.utf8)))
+        }
+        var droppedBuild: String?
+        if newText != oldText, let build = target.build, let buildRange = target.buildRange, !build.contains("*") {
+            splices.append((buildRange, []))
+            droppedBuild = build
+        }
+        guard !splices.isEmpty else { return EnvironmentEdit(text: text, edits: []) }
+        var bytes = source.bytes
+        for splice in splices.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
+            bytes.replaceSubrange(splice.range, with: splice.replacement)
+        }
+        let newFileText = String(decoding: bytes, as: UTF8.self)
+        let edit = VersionEdit(
+            package: target.name ?? package, manager: target.manager, line: target.line, oldText: oldText,
+            newText: newText, droppedBuild: droppedBuild)
+        try proveOnlyChanged(newFileText, edited: target, expectedVersionText: newText)
+        return EnvironmentEdit(text: newFileText, edits: [edit])
+    }
+
+    /// Re-reads `newText` and checks that it differs from this file in exactly one dependency, as expected.
+    func proveOnlyChanged(_ newText: String, edited: EnvironmentDependency, expectedVersionText: String)
+        throws(EnvironmentFileError)
+    {
+        let reread: EnvironmentFile
+        do {
+            reread = try EnvironmentFile(text: newText, path: path)
+        } catch {
+            throw EnvironmentFileError(
+                .editProofFailed, path: path, line: edited.line,
+                "the edited file no longer reads (\(error.message)); nothing was changed")
+        }
+        func fail(_ why: String) -> EnvironmentFileError {
+            EnvironmentFileError(.editProofFailed, path: path, line: edited.line, "\(why); nothing was changed")
+        }
+        guard reread.name == name, reread.channels == channels, reread.prefix == prefix,
+            reread.variables.map(\.key) == variables.map(\.key), reread.variables.map(\.value) == variables.map(\.value),
+            reread.otherKeys == otherKeys
+        else { throw fail("the edit changed more than the version") }
+        guard reread.dependencies.count == dependencies.count else {
+            throw fail("the edit changed the number of dependencies")
+        }
+        for (before, after) in zip(dependencies, reread.dependencies) {
+            let isTarget = before.valueRange != nil && before.valueRange?.lowerBound == edited.valueRange?.lowerBound
+            guard before.manager == after.manager, before.line == after.line, before.name == after.name else {
+                throw fail("the edit changed another dependency (line \(before.line))")
+            }
+            if isTarget {
+                guard after.versionText == expectedVersionText, after.channel == before.channel else {
+                    throw fail("the edited dependency reads back as `\(after.raw)`")
+                }
+            } else if before.raw != after.raw {
+                throw fail("the edit changed another dependency (line \(before.line))")
+            }
+        }
+    }
+
+    /// The project name a non-requirement pip line declares with `#egg=NAME`, if any.
+    static func eggName(of line: String) -> String? {
+        let bytes = Array(line.utf8)
+        let marker = Array("egg=".utf8)
+        guard bytes.count > marker.count,
+            let start = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) })
+        else { return nil }
+        let name = bytes[(start + marker.count)...].prefix {
+            isAlnum($0) || $0 == 0x2D || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+        }
+        return name.isEmpty ? nil : String(decoding: name, as: UTF8.self)
+    }
+
+    // MARK: - Rules
+
+    /// Letters, digits, `.`, `_`, `-`, starting with a letter or digit: what conda and PyPI names may hold.
+    public static func isSafePackageName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, isAlnum(first), name.utf8.count <= 200 else { return false }
+        return name.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == 0x2D }
+    }
+
+    /// Letters, digits, `.`, `_`, `-`, `+`, `!`: nothing that could end a YAML scalar or start a comment.
+    public static func isSafeVersion(_ version: String) -> Bool {
+        guard let first = version.utf8.first, isAlnum(first), version.utf8.count <= 100 else { return false }
+        return version.utf8.allSatisfy {
+            isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == 0x2D || $0 == UInt8(ascii: "+")
+                || $0 == UInt8(ascii: "!")
+        }
+    }
+
+    private static func isAlnum(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
+
+    private static func validate(_ version: String, for target: EnvironmentDependency, path: String)
+        throws(EnvironmentFileError)
+    {
+        switch target.requirement {
+        case .conda:
+            do { _ = try CondaVersion(version) } catch {
+                throw EnvironmentFileError(.invalidVersion, path: path, line: target.line, error.description)
+            }
+        case .pip:
+            do { _ = try PEP440Version(version) } catch {
+                throw EnvironmentFileError(.invalidVersion, path: path, line: target.line, error.description)
+            }
+        case .other(let reason):
+            throw EnvironmentFileError(
+                .notARequirement, path: path, line: target.line,
+                "`\(target.raw)` is not a requirement (\(reason)); it is kept as it is")
+        }
+    }
+
+    /// The operators whose version is the one a pin moves.
+    private static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
+
+    private static func rewrite(
+        versionText: String, to version: String, for target: EnvironmentDependency, path: String
+    ) throws(EnvironmentFileError) -> String {
+        guard let clauses = ConstraintClause.split(versionText) else {
+            throw EnvironmentFileError(
+                .notEditable, path: path, line: target.line,
+                "`\(versionText)` in `\(target.raw)` is an alternative (`|`) or regex spec; edit it by hand")
+        }
+        let movable = clauses.filter { movableOperators.contains($0.op) }
+        guard movable.count <= 1 else {
+            throw EnvironmentFileError(
+                .notEditable, path: path, line: target.line,
+                "`\(versionText)` in `\(target.raw)` has more than one bound to move; edit it by hand")
+        }
+        var newText = versionText
+        if let clause = movable.first {
+            var bytes = Array(versionText.utf8)
+            bytes.replaceSubrange(clause.versionRange, with: Array(version.utf8))
+            newText = String(decoding: bytes, as: UTF8.self)
+        }
+        guard admits(newText, version: version, target: target) else {
+            throw EnvironmentFileError(
+                .rangeExcludes, path: path, line: target.line,
+                "`\(target.raw)` is a range that \(version) does not fit; widen it by hand")
+        }
+        return newText
+    }
+
+    private static func admits(_ specText: String, version: String, target: EnvironmentDependency) -> Bool {
+        switch target.requirement {
+        case .conda:
+            guard let spec = try? CondaVersionSpec(specText), let parsed = try? CondaVersion(version) else {
+                return false
+            }
+            return spec.matches(parsed)
+        case .pip:
+            guard let spec = try? PEP440SpecifierSet(specText), let parsed = try? PEP440Version(version) else {
+                return false
+            }
+            return spec.contains(parsed, prereleases: true)
+        case .other:
+            return false
+        }
+    }
+}
+
+/// One `op version` part of an and-only version spec, with the byte range of the bare version
+/// (a trailing `.*` or `*` wildcard is outside the range and stays).
+struct ConstraintClause: Equatable {
+    var op: String
+    var versionRange: Range<Int>
+
+    private static let operators = ["===", "==", "!=", "~=", ">=", "<=", ">", "<", "="]
+
+    /// Splits `>=1.16,<2` into its clauses; nil for `|` alternatives, parentheses and regex specs.
+    static func split(_ text: String) -> [ConstraintClause]? {
+        let bytes = Array(text.utf8)
+        if bytes.contains(where: {
+            $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: ")") || $0 == UInt8(ascii: "^")
+        }) {
+            return nil
+        }
+        var clauses: [ConstraintClause] = []
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var low = start
+            while low < end, bytes[low] == 0x20 || bytes[low] == 0x09 { low += 1 }
+            var op = ""
+            for candidate in operators where bytes[low..<end].starts(with: candidate.utf8) {
+                op = candidate
+                break
+            }
+            low += op.utf8.count
+            while low < end, bytes[low] == 0x20 || bytes[low] == 0x09 { low += 1 }
+            var high = end
+            while high > low, bytes[high - 1] == 0x20 || bytes[high - 1] == 0x09 { high -= 1 }
+            if high > low, bytes[high - 1] == UInt8(ascii: "*") {
+                high -= 1
+                if high > low, bytes[high - 1] == UInt8(ascii: ".") { high -= 1 }
+            }
+            guard high > low else { return nil }
+            clauses.append(ConstraintClause(op: op, versionRange: low..<high))
+            start = end + 1
+        }
+        return clauses
+    }
+}

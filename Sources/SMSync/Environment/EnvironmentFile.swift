@@ -1,0 +1,463 @@
+import Yams
+
+/// Which package manager installs a dependency of an environment file.
+public enum PackageManager: String, Sendable, Hashable, Codable, CaseIterable {
+    case conda
+    case pip
+}
+
+/// How a YAML scalar was written; the lossless editor keeps it.
+public enum ScalarQuoting: String, Sendable, Hashable {
+    case plain
+    case single
+    case double
+    /// A literal or folded block scalar: readable, never edited.
+    case block
+}
+
+/// One entry of `dependencies:` (or of its `pip:` sub-list) in a conda environment file.
+public struct EnvironmentDependency: Sendable, Hashable {
+    /// What the entry asks for.
+    public enum Requirement: Sendable, Hashable {
+        case conda(CondaMatchSpec)
+        case pip(PEP508Requirement)
+        /// A pip line that is not a requirement (`-r file`, `-e .`, `git+https://…`): kept, never edited.
+        case other(reason: String)
+    }
+
+    public var manager: PackageManager
+    /// The YAML value as loaded.
+    public var raw: String
+    public var requirement: Requirement
+    /// 1-based line of the entry's value.
+    public var line: Int
+    public var quoting: ScalarQuoting
+    /// Byte offsets in the file of the scalar's text (inside any quotes); nil when the text in the file is not
+    /// exactly the loaded value (escapes, multi-line scalars), which makes the entry read-only.
+    public var valueRange: Range<Int>?
+    /// Byte offsets in the file of the version-spec text (`versionText`), when it can be located exactly.
+    public var versionRange: Range<Int>?
+    /// Byte offsets in the file of a conda build string together with the separator before it.
+    public var buildRange: Range<Int>?
+
+    /// The package name as written (conda: exact; pip: as written, compare with PEP 503 normalisation).
+    public var name: String? {
+        switch requirement {
+        case .conda(let spec): spec.name
+        case .pip(let requirement): requirement.name
+        case .other: nil
+        }
+    }
+
+    public var channel: String? {
+        if case .conda(let spec) = requirement { return spec.channel }
+        return nil
+    }
+
+    public var subdir: String? {
+        if case .conda(let spec) = requirement { return spec.subdir }
+        return nil
+    }
+
+    public var build: String? {
+        if case .conda(let spec) = requirement { return spec.build }
+        return nil
+    }
+
+    /// The version-spec text as written (`=1.2`, `==1.2`, `>=1,<2`, `1.7`), nil when unpinned.
+    public var versionText: String? {
+        switch requirement {
+        case .conda(let spec): spec.versionText
+        case .pip(let requirement): requirement.specifierText
+        case .other: nil
+        }
+    }
+
+    /// The name used to match this entry with a package name: conda names as they are, pip names PEP 503-normalised.
+    public var matchName: String? {
+        switch requirement {
+        case .conda(let spec): spec.name
+        case .pip(let requirement): normalizedPythonPackageName(requirement.name)
+        case .other: nil
+        }
+    }
+}
+
+/// A conda environment file (`environment.yml`), read as conda reads it, with the source position of every entry.
+public struct EnvironmentFile: Sendable {
+    /// The path used in messages.
+    public let path: String
+    /// The file's text, exactly as read.
+    public let text: String
+    public let name: String?
+    public let channels: [String]
+    public let prefix: String?
+    /// `variables:` in file order.
+    public let variables: [(key: String, value: String)]
+    /// Top-level keys conda does not define, kept in the file as they are.
+    public let otherKeys: [String]
+    /// Conda entries in file order, then pip entries in file order.
+    public let dependencies: [EnvironmentDependency]
+    /// Things worth telling a user that do not stop the file from being read.
+    public let notes: [String]
+
+    let source: SourceText
+
+    /// Reads an environment file. Errors name the file and line.
+    public init(text: String, path: String) throws(EnvironmentFileError) {
+        let source = SourceText(text)
+        self.path = path
+        self.text = text
+        self.source = source
+        let root = try Self.compose(text, source: source, path: path)
+
+        guard let root else {
+            throw EnvironmentFileError(.invalidYAML, path: path, line: 1, "the file is empty; expected a mapping")
+        }
+        guard let mapping = root.mapping else {
+            throw EnvironmentFileError(
+                .invalidStructure, path: path, line: root.mark?.line,
+                "the top level must be a mapping with `name`, `channels` and `dependencies`")
+        }
+        var name: String?
+        var channels: [String] = []
+        var prefix: String?
+        var variables: [(key: String, value: String)] = []
+        var otherKeys: [String] = []
+        var conda: [EnvironmentDependency] = []
+        var pip: [EnvironmentDependency] = []
+        var notes: [String] = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.scalar?.string else {
+                throw EnvironmentFileError(
+                    .invalidStructure, path: path, line: keyNode.mark?.line, "top-level keys must be plain strings")
+            }
+            switch key {
+            case "name":
+                name = try Self.optionalString(value, key: key, path: path)
+            case "prefix":
+                prefix = try Self.optionalString(value, key: key, path: path)
+            case "channels":
+                channels = try Self.stringList(value, key: key, path: path)
+            case "variables":
+                variables = try Self.stringMap(value, key: key, path: path)
+            case "dependencies":
+                try Self.readDependencies(
+                    value, source: source, path: path, conda: &conda, pip: &pip, notes: &notes)
+            default:
+                otherKeys.append(key)
+            }
+        }
+        self.name = name
+        self.channels = channels
+        self.prefix = prefix
+        self.variables = variables
+        self.otherKeys = otherKeys
+        self.dependencies = conda + pip
+        self.notes = notes
+    }
+
+    // MARK: - YAML
+
+    private static func compose(_ text: String, source: SourceText, path: String) throws(EnvironmentFileError)
+        -> Node?
+    {
+        do {
+            return try Yams.compose(yaml: text, .default, .default, .utf8)
+        } catch let error as YamlError {
+            throw translate(error, source: source, path: path)
+        } catch {
+            throw EnvironmentFileError(.invalidYAML, path: path, line: nil, "\(error)")
+        }
+    }
+
+    private static func translate(_ error: YamlError, source: SourceText, path: String) -> EnvironmentFileError {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+            let .composer(context, problem, mark, _):
+            if let tabLine = tabIndentedLine(source, near: mark.line) {
+                return EnvironmentFileError(
+                    .tabIndentation, path: path, line: tabLine,
+                    "a tab is used for indentation; YAML allows only spaces there")
+            }
+            let where_ = context.map { " \($0.text)" } ?? ""
+            return EnvironmentFileError(.invalidYAML, path: path, line: mark.line, "\(problem)\(where_)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.map { "`\($0)`" }.joined(separator: ", ")
+            let line = secondOccurrence(of: duplicates.first, in: source, after: context.mark.line)
+            return EnvironmentFileError(
+                .duplicateKey, path: path, line: line ?? context.mark.line,
+                "duplicate key \(keys) (first at line \(context.mark.line))")
+        case let .reader(problem, offset, _, _):
+            let line = offset.map { source.line(ofOffset: $0) }
+            return EnvironmentFileError(.invalidYAML, path: path, line: line, problem)
+        default:
+            return EnvironmentFileError(.invalidYAML, path: path, line: nil, "\(error)")
+        }
+    }
+
+    /// The line at or just before `line` whose indentation contains a tab, if any.
+    private static func tabIndentedLine(_ source: SourceText, near line: Int) -> Int? {
+        for candidate in stride(from: min(line, source.lineStarts.count), through: max(1, line - 1), by: -1) {
+            let bytes = source.lineBytes(candidate)
+            var sawTab = false
+            for byte in bytes {
+                if byte == 0x09 {
+                    sawTab = true
+                } else if byte != 0x20 {
+                    if sawTab && byte != UInt8(ascii: "#") { return candidate }
+                    break
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func secondOccurrence(of key: String?, in source: SourceText, after line: Int) -> Int? {
+        guard let key else { return nil }
+        let firstIndent = source.lineBytes(line).prefix { $0 == 0x20 }.count
+        var candidate = line + 1
+        while candidate <= source.lineStarts.count {
+            let bytes = source.lineBytes(candidate)
+            let indent = bytes.prefix { $0 == 0x20 }.count
+            let rest = bytes.dropFirst(indent)
+            if indent == firstIndent, rest.starts(with: Array(key.utf8)) {
+                let after = rest.dropFirst(key.utf8.count).first { $0 != 0x20 }
+                if after == UInt8(ascii: ":") { return candidate }
+            }
+            candidate += 1
+        }
+        return nil
+    }
+
+    private static func optionalString(_ node: Node, key: String, path: String) throws(EnvironmentFileError)
+        -> String?
+    {
+        if node.isNullScalar { return nil }
+        guard let scalar = node.scalar else {
+            throw EnvironmentFileError(.invalidStructure, path: path, line: node.mark?.line, "`\(key)` must be a string")
+        }
+        return scalar.string
+    }
+
+    private static func stringList(_ node: Node, key: String, path: String) throws(EnvironmentFileError) -> [String] {
+        if node.isNullScalar { return [] }
+        guard let sequence = node.sequence else {
+            throw EnvironmentFileError(.invalidStructure, path: path, line: node.mark?.line, "`\(key)` must be a list")
+        }
+        var result: [String] = []
+        for item in sequence {
+            guard let scalar = item.scalar, !item.isNullScalar else {
+                throw EnvironmentFileError(
+                    .invalidStructure, path: path, line: item.mark?.line, "every entry of `\(key)` must be a string")
+            }
+            result.append(scalar.string)
+        }
+        return result
+    }
+
+    private static func stringMap(_ node: Node, key: String, path: String) throws(EnvironmentFileError)
+        -> [(key: String, value: String)]
+    {
+        if node.isNullScalar { return [] }
+        guard let mapping = node.mapping else {
+            throw EnvironmentFileError(.invalidStructure, path: path, line: node.mark?.line, "`\(key)` must be a mapping")
+        }
+        var result: [(key: String, value: String)] = []
+        for (name, value) in mapping {
+            guard let name = name.scalar?.string, let value = value.scalar?.string else {
+                throw EnvironmentFileError(
+                    .invalidStructure, path: path, line: value.mark?.line,
+                    "`\(key)` must map names to plain values")
+            }
+            result.append((name, value))
+        }
+        return result
+    }
+
+    private static func readDependencies(
+        _ node: Node, source: SourceText, path: String,
+        conda: inout [EnvironmentDependency], pip: inout [EnvironmentDependency], notes: inout [String]
+    ) throws(EnvironmentFileError) {
+        if node.isNullScalar { return }
+        guard let sequence = node.sequence else {
+            throw EnvironmentFileError(
+                .invalidStructure, path: path, line: node.mark?.line,
+                "`dependencies` must be a list of package specs (and an optional `pip:` list)")
+        }
+        let flow = sequence.style == .flow
+        for item in sequence {
+            switch item {
+            case .scalar(let scalar):
+                if item.isNullScalar {
+                    throw EnvironmentFileError(
+                        .invalidStructure, path: path, line: item.mark?.line, "empty entry in `dependencies`")
+                }
+                conda.append(try condaDependency(scalar, flow: flow, source: source, path: path))
+            case .mapping(let mapping):
+                for (keyNode, value) in mapping {
+                    let key = keyNode.scalar?.string ?? ""
+                    guard key == "pip" else {
+                        notes.append(
+                            "line \(keyNode.mark?.line ?? 0): `\(key):` section in dependencies is not read")
+                        continue
+                    }
+                    if value.isNullScalar { continue }
+                    guard let list = value.sequence else {
+                        throw EnvironmentFileError(
+                            .invalidStructure, path: path, line: value.mark?.line, "`pip:` must be a list")
+                    }
+                    let pipFlow = list.style == .flow
+                    for entry in list {
+                        guard case .scalar(let scalar) = entry, !entry.isNullScalar else {
+                            throw EnvironmentFileError(
+                                .invalidStructure, path: path, line: entry.mark?.line,
+                                "every `pip:` entry must be a string")
+                        }
+                        pip.append(try pipDependency(scalar, flow: pipFlow, source: source, path: path))
+                    }
+                }
+            default:
+                throw EnvironmentFileError(
+                    .invalidStructure, path: path, line: item.mark?.line,
+                    "an entry of `dependencies` must be a package spec or a `pip:` list")
+            }
+        }
+    }
+
+    private static func condaDependency(_ scalar: Node.Scalar, flow: Bool, source: SourceText, path: String)
+        throws(EnvironmentFileError) -> EnvironmentDependency
+    {
+        let line = scalar.mark?.line ?? 0
+        let spec: CondaMatchSpec
+        do {
+            spec = try CondaMatchSpec.parse(scalar.string)
+        } catch {
+            throw EnvironmentFileError(
+                .invalidSpec, path: path, line: line,
+                "conda would reject \(scalar.string.debugDescription): \(error.reason)")
+        }
+        let location = ScalarLocation(scalar, flow: flow, source: source)
+        return EnvironmentDependency(
+            manager: .conda, raw: scalar.string, requirement: .conda(spec), line: line,
+            quoting: location.quoting, valueRange: location.range,
+            versionRange: location.map(spec.versionRange), buildRange: location.map(spec.buildRange))
+    }
+
+    private static func pipDependency(_ scalar: Node.Scalar, flow: Bool, source: SourceText, path: String)
+        throws(EnvironmentFileError) -> EnvironmentDependency
+    {
+        let line = scalar.mark?.line ?? 0
+        let parsed: PipLine
+        do {
+            parsed = try PipLine.parse(scalar.string)
+        } catch {
+            throw EnvironmentFileError(
+                .invalidSpec, path: path, line: line,
+                "pip would reject \(scalar.string.debugDescription): \(error.reason)")
+        }
+        let location = ScalarLocation(scalar, flow: flow, source: source)
+        switch parsed {
+        case .requirement(let requirement):
+            return EnvironmentDependency(
+                manager: .pip, raw: scalar.string, requirement: .pip(requirement), line: line,
+                quoting: location.quoting, valueRange: location.range,
+                versionRange: location.map(requirement.specifierRange), buildRange: nil)
+        case .other(let reason):
+            return EnvironmentDependency(
+                manager: .pip, raw: scalar.string, requirement: .other(reason: reason), line: line,
+                quoting: location.quoting, valueRange: location.range, versionRange: nil, buildRange: nil)
+        }
+    }
+}
+
+extension Node {
+    fileprivate var isNullScalar: Bool {
+        guard let scalar else { return false }
+        guard scalar.style == .plain else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+}
+
+/// Where a scalar's text lies in the file, found from its mark: Yams gives the start, the end is found here.
+struct ScalarLocation {
+    var quoting: ScalarQuoting
+    /// Byte range of the text inside quotes; nil when that text is not byte for byte the loaded value.
+    var range: Range<Int>?
+
+    init(_ scalar: Node.Scalar, flow: Bool, source: SourceText) {
+        switch scalar.style {
+        case .singleQuoted: quoting = .single
+        case .doubleQuoted: quoting = .double
+        case .literal, .folded:
+            quoting = .block
+            range = nil
+            return
+        default: quoting = .plain
+        }
+        guard let mark = scalar.mark, var start = source.offset(line: mark.line, column: mark.column) else {
+            range = nil
+            return
+        }
+        let bytes = source.bytes
+        // Skip node properties: an anchor `&name` or a tag `!tag` before the scalar itself.
+        while start < bytes.count, bytes[start] == UInt8(ascii: "&") || bytes[start] == UInt8(ascii: "!") {
+            while start < bytes.count, !Self.isSpaceOrBreak(bytes[start]) { start += 1 }
+            while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        }
+        let value = Array(scalar.string.utf8)
+        var end = start
+        switch quoting {
+        case .single, .double:
+            let quote = bytes[safe: start]
+            guard quote == (quoting == .single ? UInt8(ascii: "'") : UInt8(ascii: "\"")) else {
+                range = nil
+                return
+            }
+            start += 1
+            end = start
+            while end < bytes.count, bytes[end] != quote, bytes[end] != 0x0A, bytes[end] != 0x0D,
+                bytes[end] != UInt8(ascii: "\\")
+            {
+                end += 1
+            }
+            // The text must end at the closing quote, with no escapes or line folding inside.
+            guard end < bytes.count, bytes[end] == quote, bytes[safe: end + 1] != quote else {
+                range = nil
+                return
+            }
+        case .plain:
+            end = start
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == 0x0A || byte == 0x0D { break }
+                if byte == UInt8(ascii: "#"), end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { break }
+                if flow, byte == UInt8(ascii: ",") || byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}") {
+                    break
+                }
+                end += 1
+            }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        case .block:
+            range = nil
+            return
+        }
+        range = bytes[start..<end].elementsEqual(value) ? start..<end : nil
+    }
+
+    /// Shifts a range within the scalar's value to a range in the file.
+    func map(_ inner: Range<Int>?) -> Range<Int>? {
+        guard let range, let inner, inner.lowerBound >= 0, inner.upperBound <= range.count else { return nil }
+        return (range.lowerBound + inner.lowerBound)..<(range.lowerBound + inner.upperBound)
+    }
+
+    private static func isSpaceOrBreak(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? {
+        indices.contains(index) ? self[index] : nil
+    }
+}
