@@ -53,7 +53,8 @@ public enum AtomicFile {
             if count == 0 { break }
             result.append(contentsOf: chunk[0..<count])
             guard result.count <= limit else {
-                throw FileSystemError(path: path, operation: "read", reason: "input is over the limit of \(limit) bytes")
+                throw FileSystemError(
+                    path: path, operation: "read", reason: "input is over the limit of \(limit) bytes")
             }
         }
         return result

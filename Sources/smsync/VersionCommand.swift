@@ -184,7 +184,9 @@ struct VersionCommand: AsyncParsableCommand {
             }
         }
 
-        static func check(scheme: Scheme, spec: String, version: String, _ prereleases: Bool?)
+        static func check(
+            scheme: Scheme, spec: String, version: String, _ prereleases: Bool?
+        )
             -> Result<Bool, VersionError>
         {
             switch scheme {

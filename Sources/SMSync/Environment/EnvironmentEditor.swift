@@ -55,7 +55,9 @@ extension EnvironmentFile {
     /// belonged to the old version goes (`numpy=1.19.5=py36h…` → `numpy=1.20.0`); a range that `version` does not
     /// fit is refused, and so is an entry that is not a requirement. The new text is read back and compared with
     /// this file: only the one dependency may differ.
-    public func settingVersion(of package: String, to version: String, manager: PackageManager? = nil)
+    public func settingVersion(
+        of package: String, to version: String, manager: PackageManager? = nil
+    )
         throws(EnvironmentFileError) -> EnvironmentEdit
     {
         guard Self.isSafePackageName(package) else {
@@ -116,7 +118,9 @@ extension EnvironmentFile {
     }
 
     /// Re-reads `newText` and checks that it differs from this file in exactly one dependency, as expected.
-    func proveOnlyChanged(_ newText: String, edited: EnvironmentDependency, expectedVersionText: String)
+    func proveOnlyChanged(
+        _ newText: String, edited: EnvironmentDependency, expectedVersionText: String
+    )
         throws(EnvironmentFileError)
     {
         let reread: EnvironmentFile
@@ -131,7 +135,8 @@ extension EnvironmentFile {
             EnvironmentFileError(.editProofFailed, path: path, line: edited.line, "\(why); nothing was changed")
         }
         guard reread.name == name, reread.channels == channels, reread.prefix == prefix,
-            reread.variables.map(\.key) == variables.map(\.key), reread.variables.map(\.value) == variables.map(\.value),
+            reread.variables.map(\.key) == variables.map(\.key),
+            reread.variables.map(\.value) == variables.map(\.value),
             reread.otherKeys == otherKeys
         else { throw fail("the edit changed more than the version") }
         guard reread.dependencies.count == dependencies.count else {
@@ -157,7 +162,9 @@ extension EnvironmentFile {
         let bytes = Array(line.utf8)
         let marker = Array("egg=".utf8)
         guard bytes.count > marker.count,
-            let start = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) })
+            let start = (0...(bytes.count - marker.count)).first(where: {
+                bytes[$0..<($0 + marker.count)].elementsEqual(marker)
+            })
         else { return nil }
         let name = bytes[(start + marker.count)...].prefix {
             isAlnum($0) || $0 == 0x2D || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
@@ -186,7 +193,9 @@ extension EnvironmentFile {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
     }
 
-    private static func validate(_ version: String, for target: EnvironmentDependency, path: String)
+    private static func validate(
+        _ version: String, for target: EnvironmentDependency, path: String
+    )
         throws(EnvironmentFileError)
     {
         switch target.requirement {

@@ -159,7 +159,9 @@ public struct EnvironmentFile: Sendable {
 
     // MARK: - YAML
 
-    private static func compose(_ text: String, source: SourceText, path: String) throws(EnvironmentFileError)
+    private static func compose(
+        _ text: String, source: SourceText, path: String
+    ) throws(EnvironmentFileError)
         -> Node?
     {
         do {
@@ -173,22 +175,22 @@ public struct EnvironmentFile: Sendable {
 
     private static func translate(_ error: YamlError, source: SourceText, path: String) -> EnvironmentFileError {
         switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-            let .composer(context, problem, mark, _):
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             if let tabLine = tabIndentedLine(source, near: mark.line) {
                 return EnvironmentFileError(
                     .tabIndentation, path: path, line: tabLine,
                     "a tab is used for indentation; YAML allows only spaces there")
             }
-            let where_ = context.map { " \($0.text)" } ?? ""
-            return EnvironmentFileError(.invalidYAML, path: path, line: mark.line, "\(problem)\(where_)")
-        case let .duplicatedKeysInMapping(duplicates, context):
+            let location = context.map { " \($0.text)" } ?? ""
+            return EnvironmentFileError(.invalidYAML, path: path, line: mark.line, "\(problem)\(location)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.map { "`\($0)`" }.joined(separator: ", ")
             let line = secondOccurrence(of: duplicates.first, in: source, after: context.mark.line)
             return EnvironmentFileError(
                 .duplicateKey, path: path, line: line ?? context.mark.line,
                 "duplicate key \(keys) (first at line \(context.mark.line))")
-        case let .reader(problem, offset, _, _):
+        case .reader(let problem, let offset, _, _):
             let line = offset.map { source.line(ofOffset: $0) }
             return EnvironmentFileError(.invalidYAML, path: path, line: line, problem)
         default:
@@ -230,12 +232,15 @@ public struct EnvironmentFile: Sendable {
         return nil
     }
 
-    private static func optionalString(_ node: Node, key: String, path: String) throws(EnvironmentFileError)
+    private static func optionalString(
+        _ node: Node, key: String, path: String
+    ) throws(EnvironmentFileError)
         -> String?
     {
         if node.isNullScalar { return nil }
         guard let scalar = node.scalar else {
-            throw EnvironmentFileError(.invalidStructure, path: path, line: node.mark?.line, "`\(key)` must be a string")
+            throw EnvironmentFileError(
+                .invalidStructure, path: path, line: node.mark?.line, "`\(key)` must be a string")
         }
         return scalar.string
     }
@@ -256,12 +261,15 @@ public struct EnvironmentFile: Sendable {
         return result
     }
 
-    private static func stringMap(_ node: Node, key: String, path: String) throws(EnvironmentFileError)
+    private static func stringMap(
+        _ node: Node, key: String, path: String
+    ) throws(EnvironmentFileError)
         -> [(key: String, value: String)]
     {
         if node.isNullScalar { return [] }
         guard let mapping = node.mapping else {
-            throw EnvironmentFileError(.invalidStructure, path: path, line: node.mark?.line, "`\(key)` must be a mapping")
+            throw EnvironmentFileError(
+                .invalidStructure, path: path, line: node.mark?.line, "`\(key)` must be a mapping")
         }
         var result: [(key: String, value: String)] = []
         for (name, value) in mapping {
@@ -325,7 +333,9 @@ public struct EnvironmentFile: Sendable {
         }
     }
 
-    private static func condaDependency(_ scalar: Node.Scalar, flow: Bool, source: SourceText, path: String)
+    private static func condaDependency(
+        _ scalar: Node.Scalar, flow: Bool, source: SourceText, path: String
+    )
         throws(EnvironmentFileError) -> EnvironmentDependency
     {
         let line = scalar.mark?.line ?? 0
@@ -344,7 +354,9 @@ public struct EnvironmentFile: Sendable {
             versionRange: location.map(spec.versionRange), buildRange: location.map(spec.buildRange))
     }
 
-    private static func pipDependency(_ scalar: Node.Scalar, flow: Bool, source: SourceText, path: String)
+    private static func pipDependency(
+        _ scalar: Node.Scalar, flow: Bool, source: SourceText, path: String
+    )
         throws(EnvironmentFileError) -> EnvironmentDependency
     {
         let line = scalar.mark?.line ?? 0
