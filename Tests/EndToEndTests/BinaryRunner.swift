@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+/// Runs the built `smsync` binary as a user would, with real pipes and a real exit status.
+enum Binary {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func fixture(_ relative: String) -> URL {
+        packageRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative)
+    }
+
+    /// The `smsync` executable built next to this test bundle.
+    static var executable: URL {
+        get throws {
+            var candidates: [URL] = []
+            let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            var folder = testBinary.deletingLastPathComponent()
+            for _ in 0..<4 {
+                candidates.append(folder.appendingPathComponent("smsync"))
+                folder = folder.deletingLastPathComponent()
+            }
+            candidates.append(packageRoot.appendingPathComponent(".build/debug/smsync"))
+            for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
+                return candidate
+            }
+            throw RunError(message: "smsync binary not found; looked in \(candidates.map(\.path))")
+        }
+    }
+
+    struct RunError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    /// Runs `smsync` with `arguments`, feeding `stdin`, and waits at most `timeout` seconds.
+    static func run(
+        _ arguments: [String], stdin: String = "", environment: [String: String] = [:],
+        currentDirectory: URL? = nil, timeout: TimeInterval = 60
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = try executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let input = Pipe()
+        let output = Pipe()
+        let error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let collector = OutputCollector(output: output.fileHandleForReading, error: error.fileHandleForReading)
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                throw RunError(message: "smsync \(arguments) did not finish within \(timeout) s")
+            }
+            usleep(2000)
+        }
+        let (stdout, stderr) = collector.finish()
+        return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+}
+
+/// Drains both pipes on background threads so a chatty child never blocks on a full pipe.
+final class OutputCollector: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var out = Data()
+    private var err = Data()
+
+    init(output: FileHandle, error: FileHandle) {
+        group.enter()
+        DispatchQueue.global().async {
+            self.out = output.readDataToEndOfFile()
+            self.group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            self.err = error.readDataToEndOfFile()
+            self.group.leave()
+        }
+    }
+
+    func finish() -> (String, String) {
+        group.wait()
+        return (String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
