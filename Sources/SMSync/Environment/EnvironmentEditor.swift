@@ -82,19 +82,10 @@ extension EnvironmentFile {
                 .ambiguousPackage, path: path, line: target.line,
                 "`\(package)` appears more than once (\(lines))\(hint)")
         }
-        try Self.validate(version, for: target, path: path)
-        guard let oldText = target.versionText else {
-            throw EnvironmentFileError(
-                .unpinned, path: path, line: target.line,
-                "`\(target.raw)` is unpinned; smsync changes existing version pins only")
+        let newText = try plannedVersionText(for: target, to: version)
+        guard let oldText = target.versionText, let versionRange = target.versionRange else {
+            return EnvironmentEdit(text: text, edits: [])
         }
-        guard let versionRange = target.versionRange else {
-            throw EnvironmentFileError(
-                .notEditable, path: path, line: target.line,
-                "the version of `\(target.raw)` cannot be located exactly in the file "
-                    + "(escapes, a block scalar or a scalar split over lines); edit it by hand")
-        }
-        let newText = try Self.rewrite(versionText: oldText, to: version, for: target, path: path)
         var splices: [(range: Range<Int>, replacement: [UInt8])] = []
         if newText != oldText {
             splices.append((versionRange, Array(newText.utf8)))
@@ -115,6 +106,31 @@ extension EnvironmentFile {
             newText: newText, droppedBuild: droppedBuild)
         try proveOnlyChanged(newFileText, edited: target, expectedVersionText: newText)
         return EnvironmentEdit(text: newFileText, edits: [edit])
+    }
+
+    /// The version-spec text `dependency` would have after moving to `version`, without editing anything:
+    /// the check `diff` runs for every candidate update. Throws what `settingVersion` would throw.
+    public func plannedVersionText(for target: EnvironmentDependency, to version: String) throws(EnvironmentFileError)
+        -> String
+    {
+        guard Self.isSafeVersion(version) else {
+            throw EnvironmentFileError(
+                .invalidVersion, path: path, line: target.line,
+                "\(version.debugDescription) is not a version (letters, digits, `.`, `_`, `-`, `+`, `!` only)")
+        }
+        try Self.validate(version, for: target, path: path)
+        guard let oldText = target.versionText else {
+            throw EnvironmentFileError(
+                .unpinned, path: path, line: target.line,
+                "`\(target.raw)` is unpinned; smsync changes existing version pins only")
+        }
+        guard target.versionRange != nil else {
+            throw EnvironmentFileError(
+                .notEditable, path: path, line: target.line,
+                "the version of `\(target.raw)` cannot be located exactly in the file "
+                    + "(escapes, a block scalar or a scalar split over lines); edit it by hand")
+        }
+        return try Self.rewrite(versionText: oldText, to: version, for: target, path: path)
     }
 
     /// Re-reads `newText` and checks that it differs from this file in exactly one dependency, as expected.

@@ -1,11 +1,5 @@
 import Yams
 
-/// Which package manager installs a dependency of an environment file.
-public enum PackageManager: String, Sendable, Hashable, Codable, CaseIterable {
-    case conda
-    case pip
-}
-
 /// How a YAML scalar was written; the lossless editor keeps it.
 public enum ScalarQuoting: String, Sendable, Hashable {
     case plain

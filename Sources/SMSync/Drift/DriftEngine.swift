@@ -1,0 +1,287 @@
+/// A local kernel: one environment file.
+public struct LocalKernel: Sendable {
+    /// `conda_` + the file's `name:` (or its stem), or the name an explicit mapping gives.
+    public var kernel: String
+    public var path: String
+    public var file: EnvironmentFile
+
+    public init(kernel: String, path: String, file: EnvironmentFile) {
+        self.kernel = kernel
+        self.path = path
+        self.file = file
+    }
+}
+
+/// An upstream release together with the configured source it came from; precedence is array order.
+public struct SourceRelease: Sendable {
+    public var config: SourceConfig
+    public var release: UpstreamRelease
+
+    public init(config: SourceConfig, release: UpstreamRelease) {
+        self.config = config
+        self.release = release
+    }
+}
+
+/// Compares local kernels with upstream releases under a policy. Pure: no I/O.
+public struct DriftEngine: Sendable {
+    public var policy: Policy
+    public var names: PackageNames
+
+    public init(policy: Policy, names: PackageNames = PackageNames()) {
+        self.policy = policy
+        self.names = names
+    }
+
+    private struct Candidate {
+        var origin: DriftOrigin
+    }
+
+    public func diff(local: [LocalKernel], releases: [SourceRelease]) -> DriftReport {
+        let localNames = Set(local.map(\.kernel))
+        var perKernel: [String: [(source: SourceRelease, kernel: UpstreamKernel)]] = [:]
+        var renames: [KernelRename] = []
+        var missingKernels: [MissingKernel] = []
+        var examplesCommit: String?
+        var examples: [SourceRelease] = []
+
+        let upstreamNames = names(of: releases)
+        for sourceRelease in releases {
+            let release = sourceRelease.release
+            let label = sourceRelease.config.name
+            if release.kind == .examples {
+                examples.append(sourceRelease)
+                examplesCommit = examplesCommit ?? release.examples?.commit ?? release.release
+                continue
+            }
+            let every = release.kernels.first { $0.kernel == UpstreamKernel.everyKernel }
+            let named = release.kernels.filter { $0.kernel != UpstreamKernel.everyKernel }
+            if let configured = sourceRelease.config.kernels {
+                for kernel in configured where localNames.contains(kernel) {
+                    let match =
+                        named.first { $0.kernel == kernel } ?? every ?? (named.count == 1 ? named.first : nil)
+                    if let match { perKernel[kernel, default: []].append((sourceRelease, match)) }
+                }
+                continue
+            }
+            if let every {
+                for kernel in local { perKernel[kernel.kernel, default: []].append((sourceRelease, every)) }
+            }
+            for upstream in named {
+                if localNames.contains(upstream.kernel) {
+                    perKernel[upstream.kernel, default: []].append((sourceRelease, upstream))
+                } else if let renamed = local.first(where: {
+                    !upstreamNames.contains($0.kernel) && Self.baseName($0.kernel) == Self.baseName(upstream.kernel)
+                }) {
+                    renames.append(KernelRename(local: renamed.kernel, upstream: upstream.kernel, source: label))
+                } else {
+                    missingKernels.append(MissingKernel(kernel: upstream.kernel, source: label))
+                }
+            }
+        }
+
+        var kernels: [KernelDrift] = []
+        var conflicts: [ExamplesConflict] = []
+        var tables: [String: CandidateTable] = [:]
+        for kernel in local {
+            let sources = perKernel[kernel.kernel] ?? []
+            let identity = sources.map { "\($0.source.config.name)\u{0}\($0.kernel.kernel)" }.joined(separator: "\u{1}")
+            let table = tables[identity] ?? candidateTable(sources)
+            tables[identity] = table
+            kernels.append(drift(of: kernel, sources: sources, table: table))
+            for source in examples {
+                conflicts += examplesConflicts(kernel, source)
+            }
+        }
+        let covered = Set(perKernel.keys)
+        let unsourced = local.map(\.kernel).filter { !covered.contains($0) }
+        let summaries = releases.map {
+            SourceSummary(
+                name: $0.config.name, kind: $0.release.kind, release: $0.release.release,
+                published: $0.release.published, notes: $0.release.notes)
+        }
+        return DriftReport(
+            kernels: kernels, renames: Self.unique(renames), missingKernels: Self.unique(missingKernels),
+            unsourcedKernels: unsourced, conflicts: conflicts, sources: summaries, policy: policy,
+            examplesCommit: examplesCommit)
+    }
+
+    private func names(of releases: [SourceRelease]) -> Set<String> {
+        Set(releases.flatMap { $0.release.kernels.map(\.kernel) })
+    }
+
+    /// `conda_pytorch_p310` → `conda_pytorch`: the name without a Python-version suffix.
+    static func baseName(_ kernel: String) -> String {
+        guard let underscore = kernel.lastIndex(of: "_") else { return kernel }
+        let suffix = kernel[kernel.index(after: underscore)...]
+        guard suffix.count >= 2, suffix.first == "p", suffix.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return kernel }
+        return String(kernel[..<underscore])
+    }
+
+    private static func unique<T: Hashable>(_ items: [T]) -> [T] {
+        var seen: Set<T> = []
+        return items.filter { seen.insert($0).inserted }
+    }
+
+    /// Upstream versions per package key, in precedence order; shared by kernels with the same sources.
+    private struct CandidateTable {
+        var candidates: [String: [DriftOrigin]]
+        var order: [String]
+    }
+
+    private func candidateTable(_ sources: [(source: SourceRelease, kernel: UpstreamKernel)]) -> CandidateTable {
+        var candidates: [String: [DriftOrigin]] = [:]
+        var order: [String] = []
+        for (source, upstream) in sources {
+            var packages = upstream.packages
+            if let python = upstream.python, !packages.contains(where: { names.key($0.name) == "python" }) {
+                packages.append(UpstreamPackage(name: "python", version: python, manager: .conda))
+            }
+            for package in packages {
+                let key = names.key(package.name)
+                let origin = DriftOrigin(
+                    source: source.config.name, kind: source.release.kind, release: source.release.release,
+                    name: package.name, version: package.version, manager: package.manager)
+                if candidates[key] == nil { order.append(key) }
+                // One source naming a package twice: its first mention counts.
+                if candidates[key]?.contains(where: { $0.source == origin.source }) == true { continue }
+                candidates[key, default: []].append(origin)
+            }
+        }
+        return CandidateTable(candidates: candidates, order: order)
+    }
+
+    private func drift(
+        of kernel: LocalKernel, sources: [(source: SourceRelease, kernel: UpstreamKernel)], table: CandidateTable
+    ) -> KernelDrift {
+        let candidates = table.candidates
+        let order = table.order
+        var changes: [DriftChange] = []
+        var matched: Set<String> = []
+        var counts: [String: Int] = [:]
+        for dependency in kernel.file.dependencies {
+            guard let name = dependency.name else { continue }
+            counts["\(dependency.manager.rawValue):\(names.key(name))", default: 0] += 1
+        }
+        for dependency in kernel.file.dependencies {
+            guard let name = dependency.name else { continue }
+            let key = names.key(name)
+            guard let options = candidates[key], let winner = options.first else { continue }
+            matched.insert(key)
+            let runnerUp = options.dropFirst().first { $0.version != winner.version }
+            var change = decide(
+                dependency, name: name, key: key, winner: winner, in: kernel.file,
+                duplicated: counts["\(dependency.manager.rawValue):\(key)", default: 0] > 1)
+            change.runnerUp = runnerUp
+            changes.append(change)
+        }
+        var missing: [MissingPackage] = []
+        for key in order where !matched.contains(key) {
+            guard let first = candidates[key]?.first else { continue }
+            missing.append(
+                MissingPackage(name: first.name, version: first.version, manager: first.manager, source: first.source))
+        }
+        return KernelDrift(
+            kernel: kernel.kernel, file: kernel.path, changes: changes, missing: missing,
+            sources: Self.unique(sources.map(\.source.config.name)))
+    }
+
+    private func decide(
+        _ dependency: EnvironmentDependency, name: String, key: String, winner: DriftOrigin, in file: EnvironmentFile,
+        duplicated: Bool
+    ) -> DriftChange {
+        let currentSpec = dependency.versionText
+        let current = currentSpec.flatMap(Self.currentVersion)
+        var change = DriftChange(
+            package: name, manager: dependency.manager, line: dependency.line, current: current,
+            currentSpec: currentSpec, upstream: winner.version, kind: .other, action: .none, reason: nil,
+            origin: winner, runnerUp: nil, plannedSpec: nil)
+        let ignored = policy.ignore.contains { names.key($0) == key }
+        guard let current else {
+            change.action = .ignored
+            change.reason = ignored ? "policy.ignore" : "unpinned locally"
+            return change
+        }
+        change.kind = VersionDelta.kind(
+            current: current, upstream: winner.version, manager: dependency.manager, isPython: key == "python")
+        if ignored {
+            change.action = .ignored
+            change.reason = "policy.ignore"
+            return change
+        }
+        switch change.kind {
+        case .same:
+            change.action = .none
+            return change
+        case .downgrade where !policy.downgrade:
+            change.action = .held
+            change.reason = "downgrade (policy.downgrade is false)"
+            return change
+        case .downgrade:
+            break
+        default:
+            guard policy.update.contains(change.kind) else {
+                change.action = .held
+                let allowed = ChangeKind.allCases.filter { policy.update.contains($0) }.map(\.rawValue)
+                change.reason = "\(change.kind.rawValue) change; policy.update is [\(allowed.joined(separator: ", "))]"
+                return change
+            }
+        }
+        if duplicated {
+            change.action = .blocked
+            change.reason = "listed more than once as a \(dependency.manager.rawValue) dependency"
+            return change
+        }
+        do {
+            let planned = try file.plannedVersionText(for: dependency, to: winner.version)
+            if planned == currentSpec {
+                change.action = .none
+                change.reason = "the local spec already admits \(winner.version)"
+            } else {
+                change.action = .update
+                change.plannedSpec = planned
+            }
+        } catch {
+            change.action = .blocked
+            change.reason = error.message
+        }
+        return change
+    }
+
+    /// The version a spec pins, without operator or build: the bound an edit would move, else the spec itself.
+    static func currentVersion(_ spec: String) -> String? {
+        let bytes = Array(spec.utf8)
+        guard let clauses = ConstraintClause.split(spec) else { return spec }
+        let movable = clauses.first { ["", "=", "==", "===", "~=", ">="].contains($0.op) }
+        guard let clause = movable ?? clauses.first else { return nil }
+        return String(decoding: bytes[clause.versionRange], as: UTF8.self)
+    }
+
+    private func examplesConflicts(_ kernel: LocalKernel, _ source: SourceRelease) -> [ExamplesConflict] {
+        if let configured = source.config.kernels, !configured.contains(kernel.kernel) { return [] }
+        guard let summary = source.release.examples else { return [] }
+        var conflicts: [ExamplesConflict] = []
+        for dependency in kernel.file.dependencies {
+            guard let name = dependency.name, let spec = dependency.versionText,
+                let pinned = Self.currentVersion(spec), let version = try? PEP440Version(pinned)
+            else { continue }
+            let key = names.key(name)
+            var bySpec: [String: [String]] = [:]
+            var specOrder: [String] = []
+            for requirement in summary.requirements where names.key(requirement.package) == key {
+                guard !requirement.spec.isEmpty, let set = try? PEP440SpecifierSet(requirement.spec) else { continue }
+                guard !set.contains(version, prereleases: true) else { continue }
+                if bySpec[requirement.spec] == nil { specOrder.append(requirement.spec) }
+                bySpec[requirement.spec, default: []].append(requirement.file)
+            }
+            for spec in specOrder {
+                conflicts.append(
+                    ExamplesConflict(
+                        kernel: kernel.kernel, package: name, pinned: pinned, spec: spec,
+                        files: bySpec[spec] ?? [], source: source.config.name))
+            }
+        }
+        return conflicts
+    }
+}

@@ -1,0 +1,142 @@
+/// What `diff` decides for one dependency.
+public enum DriftAction: String, Sendable, Hashable {
+    /// The policy allows the change and the file can take it: `apply` will make it.
+    case update
+    /// The policy holds the change back (its kind is not in `policy.update`, or it is a downgrade).
+    case held
+    /// The local spec is a range (or another form) the upstream version does not fit; change it by hand.
+    case blocked
+    /// `policy.ignore` names the package, or it is unpinned locally.
+    case ignored
+    /// Already the same version.
+    case none
+}
+
+/// Where an upstream version came from.
+public struct DriftOrigin: Sendable, Hashable {
+    /// The source's label from the configuration (`aws-docs`, `env-export#2`, or its `name:`).
+    public var source: String
+    public var kind: UpstreamSourceKind
+    public var release: String?
+    /// The package name as that source writes it (`torch` for a local `pytorch`).
+    public var name: String
+    public var version: String
+    public var manager: PackageManager?
+}
+
+/// One local dependency that an upstream source names.
+public struct DriftChange: Sendable, Hashable {
+    /// The local name as the file writes it.
+    public var package: String
+    public var manager: PackageManager
+    public var line: Int
+    /// The local version without operator or build (`1.14.3` for `numpy=1.14.3=py36_0`); nil when unpinned.
+    public var current: String?
+    /// The local version-spec text as written (`=1.14.3`).
+    public var currentSpec: String?
+    public var upstream: String
+    public var kind: ChangeKind
+    public var action: DriftAction
+    /// Why it is held, blocked or ignored.
+    public var reason: String?
+    public var origin: DriftOrigin
+    /// The next source, in precedence order, that names a different version.
+    public var runnerUp: DriftOrigin?
+    /// For `update`: the version-spec text the file will have (`=1.19.5`).
+    public var plannedSpec: String?
+}
+
+/// An upstream package a local kernel does not list.
+public struct MissingPackage: Sendable, Hashable {
+    public var name: String
+    public var version: String
+    public var manager: PackageManager?
+    public var source: String
+}
+
+/// The drift of one local kernel.
+public struct KernelDrift: Sendable {
+    public var kernel: String
+    /// The environment file, as the configuration resolves it.
+    public var file: String
+    public var changes: [DriftChange]
+    public var missing: [MissingPackage]
+    /// The sources that speak for this kernel, in precedence order.
+    public var sources: [String]
+}
+
+/// A local kernel whose upstream counterpart has a new name (`conda_pytorch_p310` → `conda_pytorch`).
+public struct KernelRename: Sendable, Hashable {
+    public var local: String
+    public var upstream: String
+    public var source: String
+}
+
+/// An upstream kernel that no local environment file provides.
+public struct MissingKernel: Sendable, Hashable {
+    public var kernel: String
+    public var source: String
+}
+
+/// A local pin that example notebooks need more of (`sagemaker==2.214.0` while notebooks ask `>=2.220`).
+public struct ExamplesConflict: Sendable, Hashable {
+    public var kernel: String
+    public var package: String
+    public var pinned: String
+    public var spec: String
+    public var files: [String]
+    public var source: String
+}
+
+/// A source that was read, for the report's header.
+public struct SourceSummary: Sendable, Hashable {
+    public var name: String
+    public var kind: UpstreamSourceKind
+    public var release: String?
+    public var published: UpstreamDate?
+    public var notes: [String]
+}
+
+/// Everything `smsync diff` reports.
+public struct DriftReport: Sendable {
+    public var kernels: [KernelDrift]
+    public var renames: [KernelRename]
+    public var missingKernels: [MissingKernel]
+    /// Local kernels that no source speaks for.
+    public var unsourcedKernels: [String]
+    public var conflicts: [ExamplesConflict]
+    public var sources: [SourceSummary]
+    public var policy: Policy
+    /// The examples commit, when an examples source was read.
+    public var examplesCommit: String?
+
+    public struct Summary: Sendable, Hashable {
+        public var updates = 0
+        public var held = 0
+        public var blocked = 0
+        public var ignored = 0
+        public var same = 0
+    }
+
+    public var summary: Summary {
+        var summary = Summary()
+        for change in kernels.flatMap(\.changes) {
+            switch change.action {
+            case .update: summary.updates += 1
+            case .held: summary.held += 1
+            case .blocked: summary.blocked += 1
+            case .ignored: summary.ignored += 1
+            case .none: summary.same += 1
+            }
+        }
+        return summary
+    }
+
+    /// The changes `apply` makes, by kernel.
+    public var updates: [(kernel: KernelDrift, changes: [DriftChange])] {
+        kernels.compactMap { kernel in
+            let changes = kernel.changes.filter { $0.action == .update }
+            return changes.isEmpty ? nil : (kernel, changes)
+        }
+    }
+}

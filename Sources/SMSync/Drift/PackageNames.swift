@@ -1,0 +1,100 @@
+/// Decides when a local dependency and an upstream package are the same package, whichever manager each side
+/// uses: names are compared PEP 503-normalised (`scikit_learn` is `scikit-learn`), through alias groups
+/// (`pytorch`/`torch`).
+public struct PackageNames: Sendable {
+    /// Names that are one package under different managers or feedstocks.
+    public static let defaultAliases: [[String]] = [
+        ["pytorch", "torch"],
+        ["msgpack-python", "msgpack"],
+        ["matplotlib-base", "matplotlib"],
+        ["tensorflow-base", "tensorflow"],
+        ["py-xgboost", "xgboost"],
+        ["pytorch-cpu", "torch"],
+        ["pyqt", "pyqt5"],
+        ["python-graphviz", "graphviz"],
+    ]
+
+    private var canonical: [String: String] = [:]
+
+    /// The default groups plus `extra` (from the configuration's `aliases:`).
+    public init(extra: [[String]] = []) {
+        for group in Self.defaultAliases + extra {
+            let names = group.map(normalizedPythonPackageName)
+            guard let first = names.first else { continue }
+            // Joining a group that already has a canonical name keeps that name for all of them.
+            let target = names.compactMap { canonical[$0] }.first ?? first
+            for name in names { canonical[name] = target }
+        }
+    }
+
+    /// The key two names share exactly when they are one package.
+    public func key(_ name: String) -> String {
+        let normalized = normalizedPythonPackageName(name)
+        return canonical[normalized] ?? normalized
+    }
+}
+
+/// How far apart two versions are, by the numbers they start with.
+public enum VersionDelta {
+    /// The change kind from `current` to `upstream` under the rules of `manager`.
+    ///
+    /// An upstream version with fewer numbers that match the start of the local one (`3.10` against `3.10.14`)
+    /// is `same`: the source states no more than that. For Python itself a minor bump (3.10 → 3.11) is `major`.
+    public static func kind(current: String, upstream: String, manager: PackageManager, isPython: Bool) -> ChangeKind {
+        if current == upstream { return .same }
+        let currentNumbers = leadingNumbers(current)
+        let upstreamNumbers = leadingNumbers(upstream)
+        if let currentNumbers, let upstreamNumbers, upstreamNumbers.count < currentNumbers.count,
+            isPlainNumbers(upstream), Array(currentNumbers.prefix(upstreamNumbers.count)) == upstreamNumbers
+        {
+            return .same
+        }
+        guard let order = compare(current, upstream, manager: manager) else { return .other }
+        if order == 0 { return .same }
+        if order > 0 { return .downgrade }
+        guard let currentNumbers, let upstreamNumbers else { return .other }
+        let width = max(currentNumbers.count, upstreamNumbers.count)
+        for index in 0..<width {
+            let a = index < currentNumbers.count ? currentNumbers[index] : 0
+            let b = index < upstreamNumbers.count ? upstreamNumbers[index] : 0
+            if a != b {
+                switch index {
+                case 0: return .major
+                case 1: return isPython ? .major : .minor
+                default: return .patch
+                }
+            }
+        }
+        return .patch
+    }
+
+    /// -1, 0 or 1 as `a` orders before, equal to or after `b`; nil when either is not a version of that scheme.
+    public static func compare(_ a: String, _ b: String, manager: PackageManager) -> Int? {
+        if manager == .pip, let x = try? PEP440Version(a), let y = try? PEP440Version(b) {
+            return x < y ? -1 : (x == y ? 0 : 1)
+        }
+        if let x = try? CondaVersion(a), let y = try? CondaVersion(b) {
+            return x < y ? -1 : (x == y ? 0 : 1)
+        }
+        return nil
+    }
+
+    /// The dot-separated whole numbers a version starts with (`1.0.1g` → [1, 0]; `2!1.2` → [1, 2]).
+    public static func leadingNumbers(_ version: String) -> [Int]? {
+        var text = Substring(version)
+        if let bang = text.firstIndex(of: "!") { text = text[text.index(after: bang)...] }
+        if text.hasPrefix("v") || text.hasPrefix("V") { text = text.dropFirst() }
+        var numbers: [Int] = []
+        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
+            let digits = part.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, digits.count <= 18, let value = Int(digits) else { break }
+            numbers.append(value)
+            if digits.count != part.count { break }
+        }
+        return numbers.isEmpty ? nil : numbers
+    }
+
+    private static func isPlainNumbers(_ version: String) -> Bool {
+        version.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "." }
+    }
+}
