@@ -6,6 +6,8 @@ public struct VersionEdit: Sendable, Hashable {
     /// The version-spec text before and after (`=1.19.5` → `=1.20.0`).
     public var oldText: String
     public var newText: String
+    /// The version the dependency was moved to.
+    public var version: String
     /// A build string that belonged to the old version and was removed with it.
     public var droppedBuild: String?
 }
@@ -103,7 +105,7 @@ extension EnvironmentFile {
         let newFileText = String(decoding: bytes, as: UTF8.self)
         let edit = VersionEdit(
             package: target.name ?? package, manager: target.manager, line: target.line, oldText: oldText,
-            newText: newText, droppedBuild: droppedBuild)
+            newText: newText, version: version, droppedBuild: droppedBuild)
         try proveOnlyChanged(newFileText, edited: target, expectedVersionText: newText)
         return EnvironmentEdit(text: newFileText, edits: [edit])
     }

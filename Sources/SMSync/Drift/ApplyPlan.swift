@@ -1,0 +1,113 @@
+/// The new content of one environment file and the version edits that make it.
+public struct FileEdit: Sendable {
+    public var kernel: String
+    public var path: String
+    public var original: String
+    public var edited: String
+    public var edits: [VersionEdit]
+}
+
+/// Why a plan could not be made.
+public struct PlanError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Every `update` of a drift report turned into file contents, plus what a pull request needs: a branch name,
+/// a commit message, a body and a machine-readable plan.
+public struct ApplyPlan: Sendable {
+    public var report: DriftReport
+    public var files: [FileEdit]
+    public var branchPrefix: String
+    /// Links for the body's source column, by source label.
+    public var links: [String: String]
+
+    /// Applies each update through the lossless editor, one after another per file, each re-read before the next.
+    public init(report: DriftReport, local: [LocalKernel], branchPrefix: String, links: [String: String] = [:])
+        throws(PlanError)
+    {
+        self.report = report
+        self.branchPrefix = branchPrefix
+        self.links = links
+        var files: [FileEdit] = []
+        for (kernel, changes) in report.updates {
+            guard let localKernel = local.first(where: { $0.kernel == kernel.kernel }) else { continue }
+            var file = localKernel.file
+            if let index = files.firstIndex(where: { $0.path == localKernel.path }) {
+                do {
+                    file = try EnvironmentFile(text: files[index].edited, path: localKernel.path)
+                } catch {
+                    throw PlanError(message: error.description)
+                }
+            }
+            var edits: [VersionEdit] = []
+            for change in changes {
+                do {
+                    let result = try file.settingVersion(
+                        of: change.package, to: change.upstream, manager: change.manager)
+                    edits += result.edits
+                    file = try EnvironmentFile(text: result.text, path: localKernel.path)
+                } catch {
+                    throw PlanError(message: "cannot update \(change.package) in \(localKernel.path): \(error.message)")
+                }
+            }
+            guard !edits.isEmpty else { continue }
+            if let index = files.firstIndex(where: { $0.path == localKernel.path }) {
+                files[index].edited = file.text
+                files[index].edits += edits
+            } else {
+                files.append(
+                    FileEdit(
+                        kernel: kernel.kernel, path: localKernel.path, original: localKernel.file.text, edited: file.text,
+                        edits: edits))
+            }
+        }
+        self.files = files
+    }
+
+    public var isEmpty: Bool { files.isEmpty && report.examplesCommit == nil }
+
+    /// A branch name that depends only on which kernels change, so a rerun (or a later upstream move for the same
+    /// kernels) finds the same branch and the same pull request.
+    public var branch: String {
+        let kernels = files.map(\.kernel).sorted()
+        let safe = kernels.map { $0.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") } }
+        if safe.count == 1, let only = safe.first, !only.isEmpty { return branchPrefix + only }
+        let digest = SHA256Digest.hex(Array(kernels.joined(separator: "\n").utf8)).prefix(10)
+        return branchPrefix + "\(kernels.count)-kernels-\(digest)"
+    }
+
+    /// A conventional commit message: a subject, then one line per kernel.
+    public var commitMessage: String {
+        let count = files.reduce(0) { $0 + $1.edits.count }
+        let kernels = files.count
+        var message =
+            "chore(envs): update \(count) package\(count == 1 ? "" : "s") in \(kernels) "
+            + "kernel\(kernels == 1 ? "" : "s") from upstream\n\n"
+        for file in files {
+            let changes = file.edits.map { "\($0.package) \($0.oldText) → \($0.newText)" }
+            message += "\(file.kernel): \(changes.joined(separator: ", "))\n"
+        }
+        return message
+    }
+
+    /// The pull-request body: summary, a table per kernel, held and blocked items folded, the policy.
+    public var pullRequestBody: String {
+        report.markdown(links: links)
+    }
+
+    /// The drift report plus the exact edits, for machines.
+    public var json: JSONValue {
+        let edits: [JSONValue] = files.flatMap { file in
+            file.edits.map { edit in
+                JSONValue.object([
+                    ("file", .string(file.path)), ("kernel", .string(file.kernel)), ("package", .string(edit.package)),
+                    ("manager", .string(edit.manager.rawValue)), ("line", .int(edit.line)),
+                    ("from", .string(edit.oldText)), ("to", .string(edit.newText)),
+                    ("dropped_build", .string(edit.droppedBuild)),
+                ])
+            }
+        }
+        return .object([("branch", .string(branch)), ("report", report.json), ("edits", .array(edits))])
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import SMSync
+
+/// A git operation that failed, with what git said.
+public struct GitError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Makes the edits of a plan one commit on a branch, from the current HEAD of the repository that holds the env
+/// files, in a temporary worktree: the user's checkout, working tree and index stay exactly as they were.
+public struct GitBranchWriter: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// A new commit was made and the branch now points at it.
+        case committed(branch: String, commit: String)
+        /// The branch already holds exactly these edits on top of HEAD.
+        case unchanged(branch: String, commit: String)
+        /// HEAD already has these versions: nothing to commit.
+        case nothingToCommit
+    }
+
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        // Variables that would point git at another repository or index than the one asked for.
+        var cleaned = environment
+        for key in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX"] {
+            cleaned[key] = nil
+        }
+        self.environment = cleaned
+    }
+
+    private func git(_ arguments: [String], in directory: String) throws(GitError) -> String {
+        do {
+            return try ProcessRunner.check(["git"] + arguments, in: directory, environment: environment)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw GitError(message: error.description)
+        }
+    }
+
+    /// Commits `plan` on `plan.branch`. Each file's edits are made again on HEAD's version of the file, so
+    /// uncommitted work in the checkout never leaks into the branch.
+    public func commit(_ plan: ApplyPlan) throws(GitError) -> Outcome {
+        guard let first = plan.files.first else { return .nothingToCommit }
+        let branch = plan.branch
+        let start = URL(fileURLWithPath: first.path).deletingLastPathComponent().path
+        let root = try git(["rev-parse", "--show-toplevel"], in: start)
+        let head = try git(["rev-parse", "--verify", "HEAD^{commit}"], in: root)
+        _ = try git(["check-ref-format", "--branch", branch], in: root)
+        let rootURL = URL(fileURLWithPath: root).resolvingSymlinksInPath()
+        var relativePaths: [String] = []
+        for file in plan.files {
+            let full = URL(fileURLWithPath: file.path).resolvingSymlinksInPath().path
+            guard full.hasPrefix(rootURL.path + "/") else {
+                throw GitError(message: "\(file.path) is not inside the git repository at \(root)")
+            }
+            relativePaths.append(String(full.dropFirst(rootURL.path.count + 1)))
+        }
+        let temporary = FileManager.default.temporaryDirectory
+            .appendingPathComponent("smsync-worktree-\(UUID().uuidString)").path
+        _ = try git(["worktree", "add", "--quiet", "--detach", temporary, head], in: root)
+        defer {
+            _ = try? git(["worktree", "remove", "--force", temporary], in: root)
+            try? FileManager.default.removeItem(atPath: temporary)
+            _ = try? git(["worktree", "prune"], in: root)
+        }
+        for (file, relative) in zip(plan.files, relativePaths) {
+            let target = "\(temporary)/\(relative)"
+            let headText: String
+            do {
+                headText = String(decoding: try AtomicFile.read(target), as: UTF8.self)
+            } catch {
+                throw GitError(message: "\(relative) is not in HEAD (\(error.reason)); commit it first")
+            }
+            var text = headText
+            for edit in file.edits {
+                do {
+                    let environmentFile = try EnvironmentFile(text: text, path: relative)
+                    text = try environmentFile.settingVersion(of: edit.package, to: edit.version, manager: edit.manager)
+                        .text
+                } catch {
+                    throw GitError(message: "cannot make the edit on HEAD's \(relative): \(error.message)")
+                }
+            }
+            do {
+                try AtomicFile.write(Array(text.utf8), to: target)
+            } catch {
+                throw GitError(message: error.description)
+            }
+        }
+        _ = try git(["add", "--"] + relativePaths, in: temporary)
+        let staged = try git(["diff", "--cached", "--name-only"], in: temporary)
+        if staged.isEmpty { return .nothingToCommit }
+        let tree = try git(["write-tree"], in: temporary)
+        if let existing = try? git(["rev-parse", "--verify", "--quiet", "refs/heads/\(branch)"], in: root),
+            !existing.isEmpty,
+            let parent = try? git(["rev-parse", "--verify", "--quiet", "\(existing)^"], in: root),
+            let existingTree = try? git(["rev-parse", "\(existing)^{tree}"], in: root),
+            parent == head, existingTree == tree
+        {
+            return .unchanged(branch: branch, commit: existing)
+        }
+        var identity: [String] = []
+        if (try? git(["config", "user.name"], in: root))?.isEmpty ?? true {
+            identity += ["-c", "user.name=smsync"]
+        }
+        if (try? git(["config", "user.email"], in: root))?.isEmpty ?? true {
+            identity += ["-c", "user.email=smsync@localhost"]
+        }
+        _ = try git(identity + ["commit", "--quiet", "--no-verify", "-m", plan.commitMessage], in: temporary)
+        let commit = try git(["rev-parse", "HEAD"], in: temporary)
+        _ = try git(["branch", "--force", branch, commit], in: root)
+        return .committed(branch: branch, commit: commit)
+    }
+}
