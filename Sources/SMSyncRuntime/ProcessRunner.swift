@@ -23,7 +23,9 @@ public enum ProcessRunner {
     }
 
     /// Finds `name` on `PATH` (or takes it as a path when it holds a `/`).
-    public static func locate(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func locate(
+        _ name: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         -> String?
     {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }

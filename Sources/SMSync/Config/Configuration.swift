@@ -165,7 +165,8 @@ public struct Configuration: Sendable {
             case "http":
                 http = try Self.readHTTP(value)
             case "github":
-                for (githubKey, githubValue) in try value.mapping(allowed: ["token_env"]) where githubKey == "token_env" {
+                for (githubKey, githubValue) in try value.mapping(allowed: ["token_env"]) where githubKey == "token_env"
+                {
                     githubTokenEnv = try Self.environmentName(githubValue)
                 }
             default:

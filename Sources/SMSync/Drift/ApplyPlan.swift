@@ -23,7 +23,9 @@ public struct ApplyPlan: Sendable {
     public var links: [String: String]
 
     /// Applies each update through the lossless editor, one after another per file, each re-read before the next.
-    public init(report: DriftReport, local: [LocalKernel], branchPrefix: String, links: [String: String] = [:])
+    public init(
+        report: DriftReport, local: [LocalKernel], branchPrefix: String, links: [String: String] = [:]
+    )
         throws(PlanError)
     {
         self.report = report
@@ -58,7 +60,8 @@ public struct ApplyPlan: Sendable {
             } else {
                 files.append(
                     FileEdit(
-                        kernel: kernel.kernel, path: localKernel.path, original: localKernel.file.text, edited: file.text,
+                        kernel: kernel.kernel, path: localKernel.path, original: localKernel.file.text,
+                        edited: file.text,
                         edits: edits))
             }
         }

@@ -63,7 +63,8 @@ extension DriftReport {
             ),
             (
                 "upstream_kernels_missing",
-                .array(missingKernels.map { .object([("kernel", .string($0.kernel)), ("source", .string($0.source))]) })
+                .array(
+                    missingKernels.map { .object([("kernel", .string($0.kernel)), ("source", .string($0.source))]) })
             ),
             ("kernels_without_source", .array(unsourcedKernels.map { .string($0) })),
             (
@@ -91,7 +92,10 @@ extension DriftReport {
             (
                 "policy",
                 .object([
-                    ("update", .array(ChangeKind.allCases.filter { policy.update.contains($0) }.map { .string($0.rawValue) })),
+                    (
+                        "update",
+                        .array(ChangeKind.allCases.filter { policy.update.contains($0) }.map { .string($0.rawValue) })
+                    ),
                     ("ignore", .array(policy.ignore.map { .string($0) })),
                     ("downgrade", .bool(policy.downgrade)),
                 ])
@@ -140,7 +144,8 @@ extension DriftReport {
                 var line = "  "
                 for (column, cell) in row.enumerated() {
                     let padded =
-                        column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+                        column == row.count - 1
+                        ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
                     if color, index > 0, column == 5 {
                         line += Self.colored(padded, action: shown[index - 1].action)
                     } else {

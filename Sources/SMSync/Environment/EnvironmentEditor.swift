@@ -112,7 +112,9 @@ extension EnvironmentFile {
 
     /// The version-spec text `dependency` would have after moving to `version`, without editing anything:
     /// the check `diff` runs for every candidate update. Throws what `settingVersion` would throw.
-    public func plannedVersionText(for target: EnvironmentDependency, to version: String) throws(EnvironmentFileError)
+    public func plannedVersionText(
+        for target: EnvironmentDependency, to version: String
+    ) throws(EnvironmentFileError)
         -> String
     {
         guard Self.isSafeVersion(version) else {

@@ -66,7 +66,8 @@ public enum EnvExportReader {
                     packages.append(package)
                 }
             case .other(let reason):
-                notes.append("\(exportLocation):\(dependency.line): `\(dependency.raw)` is not a requirement (\(reason))")
+                notes.append(
+                    "\(exportLocation):\(dependency.line): `\(dependency.raw)` is not a requirement (\(reason))")
             }
         }
         if let freeze {
@@ -123,8 +124,9 @@ public enum EnvExportReader {
     }
 
     /// Keeps the higher of two versions of one package, noting both when they differ.
-    static func merge(_ candidate: UpstreamPackage, into current: inout UpstreamPackage, origin: String, notes: inout [String])
-    {
+    static func merge(
+        _ candidate: UpstreamPackage, into current: inout UpstreamPackage, origin: String, notes: inout [String]
+    ) {
         guard candidate.version != current.version else { return }
         let higher = isHigher(candidate.version, than: current.version)
         let winner = higher ? candidate : current

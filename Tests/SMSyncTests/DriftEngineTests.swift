@@ -1,0 +1,260 @@
+import Testing
+
+@testable import SMSync
+
+@Suite("Drift: diff and policy")
+struct DriftEngineTests {
+    static let python3 = """
+        name: python3
+        dependencies:
+          - numpy=1.14.3
+          - pandas==0.24.2
+          - scipy>=1.1,<2
+          - python=3.6.5
+          - matplotlib=3.0.3
+          - seaborn=0.8.1
+          - ipykernel
+          - pip:
+            - sagemaker==1.35.1
+            - scikit_learn==0.20.3
+            - torch==1.4.0
+        """
+
+    static let pytorch = """
+        name: pytorch_p310
+        dependencies:
+          - pytorch=2.2.0
+        """
+
+    func local() throws -> [LocalKernel] {
+        [
+            LocalKernel(
+                kernel: "conda_python3", path: "envs/python3.yml",
+                file: try EnvironmentFile(text: Self.python3, path: "envs/python3.yml")),
+            LocalKernel(
+                kernel: "conda_pytorch_p310", path: "envs/pytorch_p310.yml",
+                file: try EnvironmentFile(text: Self.pytorch, path: "envs/pytorch_p310.yml")),
+        ]
+    }
+
+    func source(_ kind: String, _ name: String? = nil, kernels: [String]? = nil) -> SourceConfig {
+        SourceConfig(kind: kind, url: "x", kernels: kernels, name: name ?? kind)
+    }
+
+    var export: SourceRelease {
+        let packages: [UpstreamPackage] = [
+            .init(name: "numpy", version: "1.19.5", manager: .conda),
+            .init(name: "pandas", version: "0.24.3", manager: .conda),
+            .init(name: "scipy", version: "2.1.0", manager: .conda),
+            .init(name: "python", version: "3.10.14", manager: .conda),
+            .init(name: "matplotlib-base", version: "3.0.2", manager: .conda),
+            .init(name: "seaborn", version: "0.9.0", manager: .conda),
+            .init(name: "ipykernel", version: "6.0.0", manager: .conda),
+            .init(name: "sagemaker", version: "2.59.2", manager: .pip),
+            .init(name: "scikit-learn", version: "0.20.4", manager: .conda),
+            .init(name: "pytorch", version: "1.4.1", manager: .conda),
+            .init(name: "boto3", version: "1.17.0", manager: .pip),
+        ]
+        return SourceRelease(
+            config: source("env-export"),
+            release: UpstreamRelease(
+                kind: .envExport, release: "sha256:abc",
+                kernels: [UpstreamKernel(kernel: "conda_python3", python: "3.10", packages: packages)]))
+    }
+
+    var sdk: SourceRelease {
+        SourceRelease(
+            config: source("sdk-changelog"),
+            release: UpstreamRelease(
+                kind: .sdkChangelog, release: "2.60.0", published: UpstreamDate(iso: "2021-09-20"),
+                kernels: [
+                    UpstreamKernel(kernel: "*", packages: [.init(name: "sagemaker", version: "2.60.0", manager: .pip)])
+                ]
+            ))
+    }
+
+    var docs: SourceRelease {
+        SourceRelease(
+            config: source("aws-docs"),
+            release: UpstreamRelease(
+                kind: .awsDocs, release: "sha256:def",
+                kernels: [
+                    UpstreamKernel(kernel: "conda_python3", python: "3.10"),
+                    UpstreamKernel(
+                        kernel: "conda_pytorch", python: "3.10", packages: [.init(name: "pytorch", version: "2.10.0")]),
+                    UpstreamKernel(
+                        kernel: "conda_mxnet_p36", python: "3.6", packages: [.init(name: "mxnet", version: "1.8.0")]),
+                ]))
+    }
+
+    var examples: SourceRelease {
+        SourceRelease(
+            config: source("examples"),
+            release: UpstreamRelease(
+                kind: .examples, release: "2d519b52", kernels: [],
+                examples: ExamplesSummary(
+                    commit: "2d519b52", notebooks: 3,
+                    requirements: [
+                        ExampleRequirement(package: "sagemaker", spec: ">=2.156.0,<3", file: "a/requirements.txt"),
+                        ExampleRequirement(package: "sagemaker", spec: ">=2.156.0,<3", file: "b/nb.ipynb"),
+                        ExampleRequirement(package: "sagemaker", spec: "", file: "c/nb.ipynb"),
+                        ExampleRequirement(package: "pandas", spec: ">=0.20", file: "c/nb.ipynb"),
+                    ], kernelspecs: ["conda_python3": 3])))
+    }
+
+    func change(_ report: DriftReport, _ kernel: String, _ package: String) throws -> DriftChange {
+        let drift = try #require(report.kernels.first { $0.kernel == kernel })
+        return try #require(drift.changes.first { $0.package == package }, "no change for \(package)")
+    }
+
+    @Test func actionsAndKindsFollowThePolicy() throws {
+        let engine = DriftEngine(policy: Policy(update: [.patch, .minor], ignore: ["seaborn"], downgrade: false))
+        let report = engine.diff(local: try local(), releases: [export, sdk, docs])
+
+        let numpy = try change(report, "conda_python3", "numpy")
+        #expect(numpy.kind == .minor)
+        #expect(numpy.action == .update)
+        #expect(numpy.current == "1.14.3")
+        #expect(numpy.plannedSpec == "=1.19.5")
+        #expect(numpy.origin.source == "env-export")
+
+        let pandas = try change(report, "conda_python3", "pandas")
+        #expect(pandas.kind == .patch)
+        #expect(pandas.plannedSpec == "==0.24.3")
+
+        let scipy = try change(report, "conda_python3", "scipy")
+        #expect(scipy.kind == .major)
+        #expect(scipy.action == .held)
+        #expect(scipy.current == "1.1")
+
+        let python = try change(report, "conda_python3", "python")
+        #expect(python.kind == .major, "a Python minor bump is major for the policy")
+        #expect(python.action == .held)
+
+        let matplotlib = try change(report, "conda_python3", "matplotlib")
+        #expect(matplotlib.kind == .downgrade)
+        #expect(matplotlib.action == .held)
+        #expect(matplotlib.origin.name == "matplotlib-base")
+
+        let seaborn = try change(report, "conda_python3", "seaborn")
+        #expect(seaborn.action == .ignored)
+
+        let ipykernel = try change(report, "conda_python3", "ipykernel")
+        #expect(ipykernel.action == .ignored)
+        #expect(ipykernel.current == nil)
+
+        let sklearn = try change(report, "conda_python3", "scikit_learn")
+        #expect(sklearn.manager == .pip)
+        #expect(sklearn.action == .update)
+        #expect(sklearn.plannedSpec == "==0.20.4")
+
+        let torch = try change(report, "conda_python3", "torch")
+        #expect(torch.origin.name == "pytorch")
+        #expect(torch.action == .update)
+
+        let sagemaker = try change(report, "conda_python3", "sagemaker")
+        #expect(sagemaker.kind == .major)
+        #expect(sagemaker.upstream == "2.59.2")
+        #expect(sagemaker.runnerUp?.source == "sdk-changelog")
+        #expect(sagemaker.runnerUp?.version == "2.60.0")
+
+        let summary = report.summary
+        #expect(summary.updates == 4)
+        #expect(summary.held == 4)
+        #expect(report.kernels[0].missing.map(\.name) == ["boto3"])
+    }
+
+    @Test func renamedAndMissingKernelsAreReportedNotActedOn() throws {
+        let engine = DriftEngine(policy: .default)
+        let report = engine.diff(local: try local(), releases: [docs])
+        #expect(
+            report.renames == [KernelRename(local: "conda_pytorch_p310", upstream: "conda_pytorch", source: "aws-docs")]
+        )
+        #expect(report.missingKernels.map(\.kernel) == ["conda_mxnet_p36"])
+        #expect(report.unsourcedKernels == ["conda_pytorch_p310"])
+        let pytorch = try #require(report.kernels.first { $0.kernel == "conda_pytorch_p310" })
+        #expect(pytorch.changes.isEmpty)
+    }
+
+    @Test func pythonFromTheDocsMatchesByPrefix() throws {
+        let text = "name: python3\ndependencies:\n  - python=3.10.14\n"
+        let kernel = LocalKernel(
+            kernel: "conda_python3", path: "p.yml", file: try EnvironmentFile(text: text, path: "p.yml"))
+        let report = DriftEngine(policy: .default).diff(local: [kernel], releases: [docs])
+        let python = try change(report, "conda_python3", "python")
+        #expect(python.kind == .same)
+        #expect(python.action == .none)
+    }
+
+    @Test func precedenceFollowsSourceOrder() throws {
+        let engine = DriftEngine(policy: Policy(update: [.major, .minor, .patch], ignore: [], downgrade: false))
+        let report = engine.diff(local: try local(), releases: [sdk, export])
+        let sagemaker = try change(report, "conda_python3", "sagemaker")
+        #expect(sagemaker.upstream == "2.60.0")
+        #expect(sagemaker.origin.source == "sdk-changelog")
+        #expect(sagemaker.runnerUp?.version == "2.59.2")
+        #expect(sagemaker.action == .update)
+    }
+
+    @Test func aRangeThatDoesNotFitIsBlocked() throws {
+        let engine = DriftEngine(policy: Policy(update: [.major, .minor, .patch], ignore: [], downgrade: false))
+        let report = engine.diff(local: try local(), releases: [export])
+        let scipy = try change(report, "conda_python3", "scipy")
+        #expect(scipy.action == .blocked)
+        #expect(scipy.reason?.contains("range") == true)
+    }
+
+    @Test func downgradesOnlyWhenAllowed() throws {
+        let engine = DriftEngine(policy: Policy(update: [.minor, .patch], ignore: [], downgrade: true))
+        let report = engine.diff(local: try local(), releases: [export])
+        let matplotlib = try change(report, "conda_python3", "matplotlib")
+        #expect(matplotlib.action == .update)
+        #expect(matplotlib.plannedSpec == "=3.0.2")
+    }
+
+    @Test func configuredKernelsLimitASource() throws {
+        var limited = sdk
+        limited.config.kernels = ["conda_pytorch_p310"]
+        let report = DriftEngine(policy: .default).diff(local: try local(), releases: [limited])
+        #expect(report.kernels[0].changes.isEmpty)
+        #expect(report.unsourcedKernels == ["conda_python3"])
+    }
+
+    @Test func examplesRequirementsAboveThePinAreConflicts() throws {
+        let report = DriftEngine(policy: .default).diff(local: try local(), releases: [examples])
+        #expect(report.conflicts.count == 1)
+        let conflict = try #require(report.conflicts.first)
+        #expect(conflict.kernel == "conda_python3")
+        #expect(conflict.pinned == "1.35.1")
+        #expect(conflict.spec == ">=2.156.0,<3")
+        #expect(conflict.files == ["a/requirements.txt", "b/nb.ipynb"])
+        #expect(report.examplesCommit == "2d519b52")
+    }
+
+    @Test(arguments: [
+        ("1.14.3", "1.19.5", PackageManager.conda, false, ChangeKind.minor),
+        ("1.14.3", "1.14.4", .conda, false, .patch),
+        ("1.14.3", "2.0.0", .conda, false, .major),
+        ("1.14.3", "1.14.3", .conda, false, .same),
+        ("1.0", "1.0.0", .conda, false, .same),
+        ("2.0", "1.9", .pip, false, .downgrade),
+        ("3.10.14", "3.11.0", .conda, true, .major),
+        ("3.10.14", "3.10", .conda, true, .same),
+        ("1.0.1g", "1.0.1h", .conda, false, .patch),
+        ("2021a", "2021b", .conda, false, .patch),
+        ("abc", "abd", .conda, false, .other),
+        ("1.0rc1", "1.0", .pip, false, .patch),
+    ])
+    func changeKinds(current: String, upstream: String, manager: PackageManager, isPython: Bool, kind: ChangeKind) {
+        #expect(VersionDelta.kind(current: current, upstream: upstream, manager: manager, isPython: isPython) == kind)
+    }
+
+    @Test func aliasesAndNormalisation() {
+        let names = PackageNames(extra: [["opencv", "opencv-python-headless"]])
+        #expect(names.key("Scikit_Learn") == names.key("scikit-learn"))
+        #expect(names.key("torch") == names.key("pytorch"))
+        #expect(names.key("msgpack-python") == names.key("msgpack"))
+        #expect(names.key("opencv-python-headless") == names.key("opencv"))
+        #expect(names.key("numpy") != names.key("numba"))
+    }
+}
