@@ -70,7 +70,7 @@ struct SMSyncCommand: AsyncParsableCommand {
             \(ExitStatus.help)
             """,
         version: SMSyncVersion.current,
-        subcommands: [VersionCommand.self, EnvCommand.self]
+        subcommands: [DiffCommand.self, ApplyCommand.self, VersionCommand.self, EnvCommand.self]
     )
 }
 

@@ -1,0 +1,208 @@
+import Foundation
+import SMSync
+
+/// A source that could not be read in a run, with the reason; the other sources still count.
+public struct SourceFailure: Sendable, CustomStringConvertible {
+    public var source: String
+    public var error: UpstreamError
+    public var description: String { "\(source): \(error.description)" }
+}
+
+/// The local side of a run: the configuration and the environment files it names.
+public struct Workspace: Sendable {
+    public var configuration: Configuration
+    public var kernels: [LocalKernel]
+
+    /// Reads `smsync.yml` and every environment file it names. Bad configuration or a file conda would reject is
+    /// a `ConfigError` (exit 2).
+    public static func load(configPath: String) throws(ConfigError) -> Workspace {
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(configPath, limit: 1 << 20)
+        } catch {
+            throw ConfigError(path: configPath, keyPath: "", line: nil, "cannot read the configuration: \(error.reason)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(path: configPath, keyPath: "", line: nil, "the configuration is not UTF-8 text")
+        }
+        let configuration = try Configuration(text: text, file: configPath)
+        return Workspace(configuration: configuration, kernels: try loadKernels(configuration))
+    }
+
+    static func loadKernels(_ configuration: Configuration) throws(ConfigError) -> [LocalKernel] {
+        var kernels: [LocalKernel] = []
+        var byName: [String: String] = [:]
+        func add(_ kernel: String, _ path: String, keyPath: String) throws(ConfigError) {
+            if let existing = byName[kernel] {
+                throw ConfigError(
+                    path: configuration.file, keyPath: keyPath, line: nil,
+                    "kernel \(kernel) comes from both \(existing) and \(path); map one explicitly in envs.kernels")
+            }
+            let file = try readEnvironment(path, configuration: configuration, keyPath: keyPath)
+            byName[kernel] = path
+            kernels.append(LocalKernel(kernel: kernel, path: path, file: file))
+        }
+        for (kernel, path) in configuration.explicitKernels {
+            try add(kernel, path, keyPath: "envs.kernels.\(kernel)")
+        }
+        let mapped = Set(configuration.explicitKernels.map { standardized($0.file) })
+        if let directory = configuration.envsDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw ConfigError(path: configuration.file, keyPath: "envs.dir", line: nil, "folder not found: \(directory)")
+            }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names.sorted() where name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
+                let path = "\(directory)/\(name)"
+                if mapped.contains(standardized(path)) { continue }
+                let file = try readEnvironment(path, configuration: configuration, keyPath: "envs.dir")
+                let stem = name.hasSuffix(".yml") ? String(name.dropLast(4)) : String(name.dropLast(5))
+                let kernel = "conda_" + (file.name ?? stem)
+                if let existing = byName[kernel] {
+                    throw ConfigError(
+                        path: configuration.file, keyPath: "envs.dir", line: nil,
+                        "kernel \(kernel) comes from both \(existing) and \(path); map one explicitly in envs.kernels")
+                }
+                byName[kernel] = path
+                kernels.append(LocalKernel(kernel: kernel, path: path, file: file))
+            }
+        }
+        guard !kernels.isEmpty else {
+            throw ConfigError(path: configuration.file, keyPath: "envs", line: nil, "no environment files found")
+        }
+        return kernels
+    }
+
+    private static func standardized(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    private static func readEnvironment(_ path: String, configuration: Configuration, keyPath: String)
+        throws(ConfigError) -> EnvironmentFile
+    {
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(path, limit: 16 << 20)
+        } catch {
+            throw ConfigError(path: configuration.file, keyPath: keyPath, line: nil, error.description)
+        }
+        do {
+            return try EnvironmentFile(bytes: bytes, path: path)
+        } catch {
+            throw ConfigError(path: error.path, keyPath: "", line: error.line, error.message)
+        }
+    }
+}
+
+/// Reads upstream sources that are local files or folders (`file://` URLs or paths).
+public enum LocalSources {
+    /// Every source's release, in configuration order; a source that fails is reported and the rest go on.
+    public static func read(_ configuration: Configuration, limits: UpstreamLimits = UpstreamLimits())
+        -> (releases: [SourceRelease], failures: [SourceFailure])
+    {
+        var releases: [SourceRelease] = []
+        var failures: [SourceFailure] = []
+        for source in configuration.sources {
+            do {
+                let release = try read(source, configuration: configuration, limits: limits)
+                releases.append(SourceRelease(config: source, release: release))
+            } catch {
+                failures.append(SourceFailure(source: source.name, error: error))
+            }
+        }
+        return (releases, failures)
+    }
+
+    static func kind(of source: SourceConfig) -> UpstreamSourceKind {
+        UpstreamSourceKind(rawValue: source.kind) ?? .awsDocs
+    }
+
+    /// One source read from disk.
+    public static func read(_ source: SourceConfig, configuration: Configuration, limits: UpstreamLimits)
+        throws(UpstreamError) -> UpstreamRelease
+    {
+        let kind = kind(of: source)
+        guard let path = configuration.localPath(of: source) else {
+            throw UpstreamError(
+                .unreadable, source: kind, location: source.url,
+                message: "an http(s) source is read by `smsync sync`; `diff` and `apply` read local files")
+        }
+        switch kind {
+        case .awsDocs:
+            return try UpstreamReaders.awsDocs(path: path, limits: limits)
+        case .sdkChangelog:
+            return try UpstreamReaders.sdkChangelog(path: path, limits: limits)
+        case .distribution:
+            let variant = DistributionVariant(rawValue: source.variant ?? "cpu") ?? .cpu
+            return try UpstreamReaders.distribution(paths: [path], variant: variant, limits: limits)
+        case .examples:
+            return try ExamplesTree.scan(root: path, commit: nil, limits: limits)
+        case .envExport:
+            return try envExports(at: path, kernels: source.kernels, limits: limits)
+        }
+    }
+
+    /// Exports in a folder: `<env>.yml` and optional `<env>_pip.txt` for each env named by `kernels` (without
+    /// `conda_`), else by the folder's `environment_list.txt`, else every `*.yml` in it. A single `.yml` path is one
+    /// export (with a `<env>_pip.txt` beside it when present).
+    public static func envExports(at path: String, kernels: [String]?, limits: UpstreamLimits)
+        throws(UpstreamError) -> UpstreamRelease
+    {
+        let folder: String
+        var environments: [String]
+        if UpstreamFiles.isDirectory(path) {
+            folder = path.hasSuffix("/") ? String(path.dropLast()) : path
+            if let kernels {
+                environments = kernels.map { $0.hasPrefix("conda_") ? String($0.dropFirst(6)) : $0 }
+            } else if let index = try? UpstreamFiles.read(
+                "\(folder)/environment_list.txt", source: .envExport, maxBytes: limits.maxBytesPerFile)
+            {
+                environments = EnvExportIndex.environments(in: String(decoding: index, as: UTF8.self))
+            } else {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+                environments = names.sorted().filter { $0.hasSuffix(".yml") }.map { String($0.dropLast(4)) }
+            }
+        } else {
+            folder = (path as NSString).deletingLastPathComponent
+            let name = (path as NSString).lastPathComponent
+            environments = [name.hasSuffix(".yml") ? String(name.dropLast(4)) : name]
+        }
+        guard !environments.isEmpty else {
+            throw UpstreamError(.missingContent, source: .envExport, location: path, message: "no exports found")
+        }
+        var kernelsRead: [UpstreamKernel] = []
+        var notes: [String] = []
+        var digests: [String] = []
+        for environment in environments {
+            guard EnvironmentFile.isSafePackageName(environment) else {
+                throw UpstreamError(
+                    .malformed, source: .envExport, location: path,
+                    message: "\(environment.debugDescription) is not an environment name")
+            }
+            let exportPath = "\(folder)/\(environment).yml"
+            let export = try UpstreamFiles.read(exportPath, source: .envExport, maxBytes: limits.maxBytesPerFile)
+            let freezePath = "\(folder)/\(environment)_pip.txt"
+            let freeze =
+                FileManager.default.fileExists(atPath: freezePath)
+                ? try UpstreamFiles.read(freezePath, source: .envExport, maxBytes: limits.maxBytesPerFile) : nil
+            let release = try EnvExportReader.read(
+                export: Array(export), exportLocation: exportPath, freeze: freeze.map(Array.init),
+                freezeLocation: freezePath, limits: limits)
+            kernelsRead += release.kernels
+            notes += release.notes
+            digests.append(release.release ?? "")
+        }
+        let digest = "sha256:" + SHA256Digest.hex(Array(digests.joined(separator: "\n").utf8))
+        return UpstreamRelease(kind: .envExport, release: digest, kernels: kernelsRead, notes: notes)
+    }
+}
+
+/// The index file a notebook instance's exporter writes beside the exports: one environment name per line.
+public enum EnvExportIndex {
+    public static func environments(in text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+}
