@@ -62,6 +62,46 @@ public struct CondaVersionSpec: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// One constraint of an and-only spec, as written.
+    public struct Clause: Sendable, Hashable {
+        /// The operator as written: `==`, `!=`, `<`, `<=`, `>`, `>=`, `~=`, `=`, or empty for a bare
+        /// version (`1.2` = exactly 1.2, `1.2.*` / `1.2*` = starts with 1.2, `*` = anything).
+        public var `operator`: String
+        /// The version text after the operator, as written (may end in `*` or `.*`).
+        public var version: String
+        /// UTF-8 offsets of `version` within `text`.
+        public var versionRange: Range<Int>
+    }
+
+    /// The constraints of a spec that only uses `,` (and), in order, for editors that rewrite one
+    /// bound: `>=1.16,<2` → `[(">=", "1.16"), ("<", "2")]`, `1.2.*` → `[("", "1.2.*")]`.
+    /// Nil when the spec uses `|`, parentheses or a `^…$` regex.
+    public var clauses: [Clause]? {
+        let bytes = Array(text.utf8)
+        if bytes.contains(where: { $0 == 0x7C || $0 == 0x28 || $0 == 0x29 || $0 == 0x5E || $0 == 0x24 }) {
+            return nil
+        }
+        var result: [Clause] = []
+        var start = 0
+        for end in 0...bytes.count where end == bytes.count || bytes[end] == 0x2C {
+            let part = Self.strip(bytes[start..<end])
+            start = end + 1
+            guard !part.isEmpty else { return nil }
+            var op = ""
+            var rest = part
+            if let first = part.first, [0x3D, 0x3C, 0x3E, 0x21, 0x7E].contains(first) {
+                guard let split = Self.splitRelation(part) else { return nil }
+                rest = split.rest
+                op = String(decoding: part[part.startIndex..<rest.startIndex], as: UTF8.self)
+            }
+            result.append(
+                Clause(
+                    operator: op, version: String(decoding: rest, as: UTF8.self),
+                    versionRange: rest.startIndex..<rest.endIndex))
+        }
+        return result
+    }
+
     // MARK: Tree
 
     enum Operator: Sendable, Hashable {
