@@ -232,3 +232,16 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("CondaVersion: differential data from conda's VersionOrder")
+struct CondaVersionDifferentialTests {
+    @Test("compare and startswith agree with conda", arguments: CondaVersionDifferentialData.pairs)
+    func pair(a: String, b: String, sign: Int, startsWith: Bool) throws {
+        let x = try CondaVersion(a)
+        let y = try CondaVersion(b)
+        #expect(CondaVersion.compare(x, y).signum() == sign)
+        #expect((x == y) == (sign == 0))
+        if sign == 0 { #expect(x.hashValue == y.hashValue) }
+        #expect(CondaStartsWith(y).matches(x) == startsWith)
+    }
+}

@@ -221,7 +221,7 @@ public struct CondaMatchSpec: Sendable, Hashable {
             if !body.bytes.isEmpty {
                 let (v, b) = splitVersionBuild(body)
                 versionPiece = v.trimmed()
-                if let b {
+                if let b, !body.slice(b.build).trimmed().bytes.isEmpty {
                     let bt = body.slice(b.build).trimmed()
                     if bt.bytes.contains(where: { CondaVersionParser.isASCIISpace($0) }) {
                         throw Failure("unexpected text after the build string '\(bt.string)'")

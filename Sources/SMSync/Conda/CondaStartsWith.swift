@@ -91,6 +91,15 @@ struct CondaKeyAtom: Sendable, Hashable {
 }
 
 extension CondaRawAtom {
+    /// An upper bound of the bytes this atom takes in an order key.
+    var keyBytes: Int {
+        switch self {
+        case .zero, .infinity: 1
+        case .number(let d): d.count + 3
+        case .string(let s): s.count + 2
+        }
+    }
+
     var digitCount: Int {
         if case .number(let d) = self { return d.count }
         return 0
@@ -124,7 +133,7 @@ struct CondaStartsWith: Sendable, Hashable {
         let head = comps.dropLast()
         let last = comps.last ?? [.zero]
         var prefixBytes: [UInt8] = []
-        let cap = CondaKey.capacity(for: 0) + head.reduce(0) { acc, c in acc + c.reduce(4) { $0 + 4 + $1.digitCount } }
+        let cap = CondaKey.capacity(for: 0) + head.reduce(0) { acc, c in acc + c.reduce(1) { $0 + $1.keyBytes } }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: cap) { buf in
             var sink = CondaKeySink(buffer: buf)
             for comp in head {
