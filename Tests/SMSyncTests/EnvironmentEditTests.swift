@@ -167,7 +167,9 @@ struct EnvironmentEditTests {
             try file.settingVersion(of: refusal.package, to: refusal.version, manager: refusal.manager)
         }
         #expect(error?.code == refusal.code, "\(error?.description ?? "")")
-        #expect(error?.description.contains(refusal.fragment) == true, "\(error?.description ?? "")")
+        if !refusal.fragment.isEmpty {
+            #expect(error?.description.contains(refusal.fragment) == true, "\(error?.description ?? "")")
+        }
     }
 
     @Test func theProofCatchesAnEditThatTouchesAnotherEntry() throws {

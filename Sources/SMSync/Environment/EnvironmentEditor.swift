@@ -194,9 +194,12 @@ extension EnvironmentFile {
 
     // MARK: - Rules
 
-    /// Letters, digits, `.`, `_`, `-`, starting with a letter or digit: what conda and PyPI names may hold.
+    /// Letters, digits, `.`, `_`, `-`, starting with a letter, digit or `_` (conda's `_libgcc_mutex`): what conda
+    /// and PyPI names may hold.
     public static func isSafePackageName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, isAlnum(first), name.utf8.count <= 200 else { return false }
+        guard let first = name.utf8.first, isAlnum(first) || first == UInt8(ascii: "_"), name.utf8.count <= 200 else {
+            return false
+        }
         return name.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == 0x2D }
     }
 

@@ -287,7 +287,7 @@ public struct EnvironmentFile: Sendable {
                 .invalidStructure, path: path, line: node.mark?.line,
                 "`dependencies` must be a list of package specs (and an optional `pip:` list)")
         }
-        let flow = sequence.style == .flow
+        let flow = Self.isFlow(node, source: source)
         for item in sequence {
             switch item {
             case .scalar(let scalar):
@@ -309,7 +309,7 @@ public struct EnvironmentFile: Sendable {
                         throw EnvironmentFileError(
                             .invalidStructure, path: path, line: value.mark?.line, "`pip:` must be a list")
                     }
-                    let pipFlow = list.style == .flow
+                    let pipFlow = flow || Self.isFlow(value, source: source)
                     for entry in list {
                         guard case .scalar(let scalar) = entry, !entry.isNullScalar else {
                             throw EnvironmentFileError(
@@ -325,6 +325,20 @@ public struct EnvironmentFile: Sendable {
                     "an entry of `dependencies` must be a package spec or a `pip:` list")
             }
         }
+    }
+
+    /// Whether a collection is written in flow style (`[a, b]`, `{k: v}`). Read from the source, since the style
+    /// Yams reports for collections is not the one of their start.
+    static func isFlow(_ node: Node, source: SourceText) -> Bool {
+        guard let mark = node.mark, var offset = source.offset(line: mark.line, column: mark.column) else {
+            return false
+        }
+        let bytes = source.bytes
+        while offset < bytes.count, bytes[offset] == UInt8(ascii: "&") || bytes[offset] == UInt8(ascii: "!") {
+            while offset < bytes.count, ![0x20, 0x09, 0x0A, 0x0D].contains(bytes[offset]) { offset += 1 }
+            while offset < bytes.count, bytes[offset] == 0x20 || bytes[offset] == 0x09 { offset += 1 }
+        }
+        return offset < bytes.count && (bytes[offset] == UInt8(ascii: "[") || bytes[offset] == UInt8(ascii: "{"))
     }
 
     private static func condaDependency(
