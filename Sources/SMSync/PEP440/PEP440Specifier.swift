@@ -397,7 +397,8 @@ enum SpecifierScanner {
         var end: Int
     }
 
-    static func readOperator(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> PEP440Specifier.Operator? {
+    static func readOperator(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> PEP440Specifier.Operator?
+    {
         func at(_ offset: Int) -> UInt8? { start + offset < end ? bytes[start + offset] : nil }
         let eq = UInt8(ascii: "=")
         switch at(0) {
@@ -521,7 +522,8 @@ enum SpecifierScanner {
         }
         if let match = scan(bytes, from: 0, end: end) {
             let rest = String(decoding: UnsafeBufferPointer(rebasing: bytes[match.end...]), as: UTF8.self)
-            return "unexpected '\(rest)' after '\(String(decoding: UnsafeBufferPointer(rebasing: bytes[..<match.end]), as: UTF8.self))'"
+            return
+                "unexpected '\(rest)' after '\(String(decoding: UnsafeBufferPointer(rebasing: bytes[..<match.end]), as: UTF8.self))'"
         }
         return "'\(versionText)' is not a valid version"
     }

@@ -626,7 +626,8 @@ enum PythonText {
     }
 
     /// Decodes the (valid) UTF-8 scalar starting at `index`.
-    static func scalarAt(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int, _ end: Int) -> (value: UInt32, length: Int)? {
+    static func scalarAt(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int, _ end: Int) -> (value: UInt32, length: Int)?
+    {
         let lead = bytes[index]
         let length: Int
         var value: UInt32

@@ -256,7 +256,8 @@ struct RequirementParser {
         consumeWhitespace()
         if let open {
             guard peek(")") else {
-                throw fail("Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS, after version specifier", at: open)
+                throw fail(
+                    "Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS, after version specifier", at: open)
             }
             position += 1
         }
@@ -316,7 +317,8 @@ struct RequirementParser {
             try parseMarker()
             consumeWhitespace()
             guard peek(")") else {
-                throw fail("Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS, after marker expression", at: open)
+                throw fail(
+                    "Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS, after marker expression", at: open)
             }
             position += 1
         } else {
@@ -454,7 +456,8 @@ public enum PipLine: Sendable, Hashable {
             let previous = bytes[index - 1]
             if previous == 0x20 || (previous >= 0x09 && previous <= 0x0D) {
                 var start = index - 1
-                while start > 0 && (bytes[start - 1] == 0x20 || (bytes[start - 1] >= 0x09 && bytes[start - 1] <= 0x0D)) {
+                while start > 0 && (bytes[start - 1] == 0x20 || (bytes[start - 1] >= 0x09 && bytes[start - 1] <= 0x0D))
+                {
                     start -= 1
                 }
                 return start
