@@ -14,16 +14,14 @@
 /// fit in a 64-bit signed integer (Python accepts up to 4300 digits); larger numbers are rejected with a
 /// reason. Numeric local segments have no such limit (they are compared exactly as digit strings).
 public struct PEP440Version: Sendable {
-    /// The text as given.
-    public let text: String
     /// The epoch (`N!`), 0 when absent.
     public let epoch: Int
-    // Release segment: the first four numbers inline, all of them in `releaseOverflow` when longer.
+    // Release segment: the first four numbers inline (0 past the end), all of them in `extra` when longer.
     @usableFromInline let r0: Int
     @usableFromInline let r1: Int
     @usableFromInline let r2: Int
     @usableFromInline let r3: Int
-    @usableFromInline let releaseOverflow: [Int]?
+    /// The number of release components (trailing zeros included), 255 meaning "see `extra`".
     @usableFromInline let releaseCount: UInt8
     /// 0 none, 1 `a`, 2 `b`, 3 `rc`.
     @usableFromInline let preKind: UInt8
@@ -32,7 +30,30 @@ public struct PEP440Version: Sendable {
     @usableFromInline let postNumber: Int
     /// -1 when absent.
     @usableFromInline let devNumber: Int
-    @usableFromInline let localSegments: [LocalSegment]?
+    /// Order-preserving prefix of the comparison key: `a.sortKey < b.sortKey` implies `a < b`; equal keys need
+    /// the full comparison. See `makeSortKey`.
+    @usableFromInline var sortKey: UInt64
+    /// Rarely needed parts, kept out of line so that the common value is plain data (cheap to copy and sort).
+    @usableFromInline let extra: Extra?
+
+    /// Out-of-line storage: the text when it differs from the canonical form, long releases, local labels.
+    @usableFromInline final class Extra: Sendable {
+        @usableFromInline let text: String?
+        @usableFromInline let release: [Int]?
+        @usableFromInline let local: [LocalSegment]?
+
+        init(text: String?, release: [Int]?, local: [LocalSegment]?) {
+            self.text = text
+            self.release = release
+            self.local = local
+        }
+    }
+
+    /// The text as given (the canonical form for versions built from parts).
+    public var text: String { extra?.text ?? description }
+
+    @usableFromInline var releaseOverflow: [Int]? { releaseCount > 4 ? extra?.release : nil }
+    @usableFromInline var localSegments: [LocalSegment]? { extra?.local }
 
     /// A pre-release label, normalised (`alpha` → `a`, `beta` → `b`, `c`/`pre`/`preview` → `rc`).
     public enum PreReleaseKind: String, Sendable, Hashable, Comparable {
@@ -77,19 +98,31 @@ public struct PEP440Version: Sendable {
         if let reason = parsed.failure {
             throw VersionError(scheme: .pep440, input: text, reason: reason)
         }
-        self.text = text
+        let extra: Extra?
+        if parsed.overflow != nil || parsed.local != nil {
+            extra = Extra(text: text, release: parsed.overflow, local: parsed.local)
+        } else if PEP440Version(parsed: parsed, extra: nil).isCanonicalText(text) {
+            extra = nil
+        } else {
+            extra = Extra(text: text, release: nil, local: nil)
+        }
+        self.init(parsed: parsed, extra: extra)
+    }
+
+    private init(parsed: PEP440Parse, extra: Extra?) {
         self.epoch = parsed.epoch
         self.r0 = parsed.r0
         self.r1 = parsed.r1
         self.r2 = parsed.r2
         self.r3 = parsed.r3
-        self.releaseOverflow = parsed.overflow
-        self.releaseCount = parsed.releaseCount
+        self.releaseCount = parsed.overflow == nil ? parsed.releaseCount : 255
         self.preKind = parsed.preKind
         self.preNumber = parsed.preNumber
         self.postNumber = parsed.postNumber
         self.devNumber = parsed.devNumber
-        self.localSegments = parsed.local
+        self.extra = extra
+        self.sortKey = 0
+        self.sortKey = makeSortKey()
     }
 
     /// Builds a version from its parts (as `Version.from_parts`); `text` becomes the canonical form.
@@ -112,54 +145,55 @@ public struct PEP440Version: Sendable {
         uncheckedEpoch epoch: Int, release: [Int], preKind: UInt8, preNumber: Int, postNumber: Int, devNumber: Int,
         local: [LocalSegment]?
     ) {
-        let parts = PEP440Version(
-            parts: epoch, release: release, preKind: preKind, preNumber: preNumber, postNumber: postNumber,
-            devNumber: devNumber, local: local)
-        self.init(copying: parts, text: parts.description)
-    }
-
-    private init(
-        parts epoch: Int, release: [Int], preKind: UInt8, preNumber: Int, postNumber: Int, devNumber: Int,
-        local: [LocalSegment]?
-    ) {
-        self.text = ""
         self.epoch = epoch
         let count = release.count
         self.r0 = count > 0 ? release[0] : 0
         self.r1 = count > 1 ? release[1] : 0
         self.r2 = count > 2 ? release[2] : 0
         self.r3 = count > 3 ? release[3] : 0
-        self.releaseOverflow = count > 4 ? release : nil
-        self.releaseCount = UInt8(clamping: count)
+        self.releaseCount = count > 4 ? 255 : UInt8(count)
         self.preKind = preKind
         self.preNumber = preKind == 0 ? 0 : preNumber
         self.postNumber = postNumber
         self.devNumber = devNumber
-        self.localSegments = local
+        self.extra =
+            count > 4 || local != nil ? Extra(text: nil, release: count > 4 ? release : nil, local: local) : nil
+        self.sortKey = 0
+        self.sortKey = makeSortKey()
     }
 
     private init(copying other: PEP440Version, text: String) {
-        self.text = text
         self.epoch = other.epoch
         self.r0 = other.r0
         self.r1 = other.r1
         self.r2 = other.r2
         self.r3 = other.r3
-        self.releaseOverflow = other.releaseOverflow
         self.releaseCount = other.releaseCount
         self.preKind = other.preKind
         self.preNumber = other.preNumber
         self.postNumber = other.postNumber
         self.devNumber = other.devNumber
-        self.localSegments = other.localSegments
+        self.extra = Extra(text: text, release: other.extra?.release, local: other.extra?.local)
+        self.sortKey = other.sortKey
+    }
+
+    /// Whether `text` is byte-for-byte this (plain, out-of-line-free) version's canonical form.
+    private func isCanonicalText(_ text: String) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: renderCapacity) { buffer in
+            let length = renderPlain(into: buffer)
+            return text.utf8.elementsEqual(UnsafeBufferPointer(rebasing: buffer[..<length]))
+        }
     }
 
     /// Number of release components, trailing zeros included.
-    @inlinable public var releaseLength: Int { releaseOverflow?.count ?? Int(releaseCount) }
+    @inlinable public var releaseLength: Int { releaseCount <= 4 ? Int(releaseCount) : (extra?.release?.count ?? 0) }
 
     /// The `i`th release component, 0 past the end (the padding packaging applies when comparing).
     @inlinable public func releaseComponent(_ index: Int) -> Int {
-        if let overflow = releaseOverflow { return index < overflow.count ? overflow[index] : 0 }
+        if releaseCount > 4 {
+            guard let overflow = extra?.release else { return 0 }
+            return index < overflow.count ? overflow[index] : 0
+        }
         switch index {
         case 0: return r0
         case 1: return index < releaseCount ? r1 : 0
@@ -201,7 +235,7 @@ public struct PEP440Version: Sendable {
     /// Has a development-release segment.
     @inlinable public var isDevRelease: Bool { devNumber >= 0 }
     /// Has a local label.
-    @inlinable public var hasLocal: Bool { localSegments != nil }
+    @inlinable public var hasLocal: Bool { extra?.local != nil }
 
     /// The canonical form without the local label (`1!1.0a1+abc` → `1!1.0a1`), as packaging's `public`.
     public var publicVersion: String { render(includeSuffixes: true, includeLocal: false) }
@@ -217,42 +251,92 @@ public struct PEP440Version: Sendable {
     }
 
     func render(includeSuffixes: Bool, includeLocal: Bool) -> String {
-        var out = ""
-        out.reserveCapacity(16)
+        var capacity = includeSuffixes ? renderCapacity : 21 * (releaseLength + 1)
+        if includeLocal, let local = localSegments {
+            capacity += local.reduce(1) { $0 + $1.description.utf8.count + 1 }
+        }
+        return String(unsafeUninitializedCapacity: capacity) { buffer in
+            var length = includeSuffixes ? renderPlain(into: buffer) : renderBase(into: buffer, at: 0)
+            if includeLocal, let local = localSegments {
+                buffer[length] = UInt8(ascii: "+")
+                length += 1
+                for (index, part) in local.enumerated() {
+                    if index > 0 {
+                        buffer[length] = UInt8(ascii: ".")
+                        length += 1
+                    }
+                    for byte in part.description.utf8 {
+                        buffer[length] = byte
+                        length += 1
+                    }
+                }
+            }
+            return length
+        }
+    }
+
+    /// Enough bytes for the canonical form without the local label.
+    var renderCapacity: Int { 21 * (releaseLength + 1) + 3 * 26 }
+
+    /// Writes `N!` and the release; returns the new length.
+    func renderBase(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var length = start
         if epoch != 0 {
-            out += String(epoch)
-            out += "!"
+            length = Self.writeNumber(epoch, into: buffer, at: length)
+            buffer[length] = UInt8(ascii: "!")
+            length += 1
         }
-        let count = releaseLength
-        for index in 0..<count {
-            if index > 0 { out += "." }
-            out += String(releaseComponent(index))
+        for index in 0..<releaseLength {
+            if index > 0 {
+                buffer[length] = UInt8(ascii: ".")
+                length += 1
+            }
+            length = Self.writeNumber(releaseComponent(index), into: buffer, at: length)
         }
-        if includeSuffixes {
-            switch preKind {
-            case 1: out += "a"
-            case 2: out += "b"
-            case 3: out += "rc"
-            default: break
-            }
-            if preKind != 0 { out += String(preNumber) }
-            if postNumber >= 0 {
-                out += ".post"
-                out += String(postNumber)
-            }
-            if devNumber >= 0 {
-                out += ".dev"
-                out += String(devNumber)
+        return length
+    }
+
+    /// Writes the canonical form without the local label; returns its length.
+    func renderPlain(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var length = renderBase(into: buffer, at: 0)
+        func append(_ word: StaticString) {
+            for offset in 0..<word.utf8CodeUnitCount {
+                buffer[length] = word.utf8Start[offset]
+                length += 1
             }
         }
-        if includeLocal, let localSegments {
-            out += "+"
-            for (index, part) in localSegments.enumerated() {
-                if index > 0 { out += "." }
-                out += part.description
-            }
+        switch preKind {
+        case 1: append("a")
+        case 2: append("b")
+        case 3: append("rc")
+        default: break
         }
-        return out
+        if preKind != 0 { length = Self.writeNumber(preNumber, into: buffer, at: length) }
+        if postNumber >= 0 {
+            append(".post")
+            length = Self.writeNumber(postNumber, into: buffer, at: length)
+        }
+        if devNumber >= 0 {
+            append(".dev")
+            length = Self.writeNumber(devNumber, into: buffer, at: length)
+        }
+        return length
+    }
+
+    /// Writes the decimal digits of a non-negative number; returns the new length.
+    static func writeNumber(_ value: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var digits = 1
+        var probe = value
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
+        }
+        var rest = value
+        for offset in stride(from: start + digits - 1, through: start, by: -1) {
+            buffer[offset] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        }
+        return start + digits
     }
 
     /// Index just past the last non-zero release component (the release as compared).
@@ -270,8 +354,9 @@ public struct PEP440Version: Sendable {
 
     /// Three-way comparison of everything but the local label.
     @inlinable static func comparePublic(_ lhs: PEP440Version, _ rhs: PEP440Version) -> Int {
+        if lhs.sortKey != rhs.sortKey { return lhs.sortKey < rhs.sortKey ? -1 : 1 }
         if lhs.epoch != rhs.epoch { return lhs.epoch < rhs.epoch ? -1 : 1 }
-        if lhs.releaseOverflow == nil && rhs.releaseOverflow == nil {
+        if lhs.releaseCount <= 4 && rhs.releaseCount <= 4 {
             // Components past releaseCount are stored as 0, which is exactly the padding we need.
             if lhs.r0 != rhs.r0 { return lhs.r0 < rhs.r0 ? -1 : 1 }
             if lhs.r1 != rhs.r1 { return lhs.r1 < rhs.r1 ? -1 : 1 }
@@ -336,11 +421,44 @@ public struct PEP440Version: Sendable {
         }
     }
 
+    /// Packs epoch, release[0..<4], "any later release number is non-zero", pre rank and pre number into 64
+    /// bits, most significant first. A field too large for its width is stored as all ones and every later
+    /// field as zero, so the packed order never contradicts the real one (ties fall back to `compare`).
+    func makeSortKey() -> UInt64 {
+        var key: UInt64 = 0
+        var open = true
+        func put(_ value: Int, bits: UInt64) {
+            key <<= bits
+            guard open else { return }
+            let limit = (UInt64(1) << bits) - 1
+            if value >= 0 && UInt64(value) < limit {
+                key |= UInt64(value)
+            } else {
+                key |= limit
+                open = false
+            }
+        }
+        put(epoch, bits: 3)
+        put(releaseComponent(0), bits: 16)
+        put(releaseComponent(1), bits: 13)
+        put(releaseComponent(2), bits: 12)
+        put(releaseComponent(3), bits: 10)
+        var tail = 0
+        if releaseCount > 4 {
+            for index in 4..<releaseLength where releaseComponent(index) != 0 { tail = 1 }
+        }
+        put(tail == 0 ? 0 : Int.max, bits: 1)
+        put(preRank + 1, bits: 3)
+        put(preNumber, bits: 6)
+        return key
+    }
+
     /// Three-way comparison with packaging's ordering (-1, 0, 1).
     @inlinable public static func compare(_ lhs: PEP440Version, _ rhs: PEP440Version) -> Int {
+        if lhs.sortKey != rhs.sortKey { return lhs.sortKey < rhs.sortKey ? -1 : 1 }
         let order = comparePublic(lhs, rhs)
         if order != 0 { return order }
-        if lhs.localSegments == nil && rhs.localSegments == nil { return 0 }
+        if lhs.extra == nil && rhs.extra == nil { return 0 }
         return compareLocal(lhs.localSegments, rhs.localSegments)
     }
 }
