@@ -45,8 +45,8 @@ struct VersionAndEnvCommandTests {
 
     @Test func satisfiesReadsJSONLines() throws {
         let input = """
+            {"spec": ">=1.0", "version": "2.0b1", "prereleases": false}
             {"spec": ">=1.0", "version": "2.0b1"}
-            {"spec": ">=1.0", "version": "2.0b1", "prereleases": true}
             {"spec": ">=1.0,<2", "version": "1.5", "prereleases": null}
             {"spec": "~=1", "version": "1.5"}
             not json

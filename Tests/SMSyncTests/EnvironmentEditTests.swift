@@ -152,7 +152,7 @@ struct EnvironmentEditTests {
         RefusalCase(file: "quoting.yml", package: "numpy", version: "1.0;ls", code: .invalidVersion, fragment: ""),
         RefusalCase(file: "quoting.yml", package: "numpy", version: "1..0", code: .invalidVersion, fragment: ""),
         RefusalCase(
-            file: "quoting.yml", package: "pandas", version: "1.0.0.dev0.x", code: .invalidVersion, fragment: ""),
+            file: "quoting.yml", package: "pandas", version: "1!0!1", code: .invalidVersion, fragment: ""),
         RefusalCase(
             file: "quoting.yml", package: "scikit-learn", version: "1.0-foo", code: .invalidVersion, fragment: ""),
         RefusalCase(file: "quoting.yml", package: "numpy; rm", version: "1.0", code: .invalidName, fragment: ""),
