@@ -1,0 +1,196 @@
+/// Reads the kernel table of the AWS notebook-instance docs (`nbi-al2023.html`, `nbi-al2.html`, or their
+/// Markdown renderings) into a release.
+///
+/// The kernel table is the table whose header has a "Kernel name" cell. When a page has several (the
+/// archived AL2 page has one per platform, oldest first) the last one is read and the others are
+/// named in the notes. Each `conda_*` row becomes a kernel with its Python version ("comes with
+/// Python 3.10", also listed as the conda package `python`) and every "<Framework> version X.Y"
+/// the description states. Rows that are not conda kernels (R, Sparkmagic) are listed in the notes.
+///
+/// The release id is `sha256:` of the kernel table's text (header and rows, cells joined by tabs), so
+/// a page whose markup changes but whose table does not keeps its id. `published` is the page's own
+/// date when its metadata carries one (`last-modified`, `date`, `dcterms.modified`).
+public enum AWSDocsReader {
+    /// Framework names as the docs write them → conda package names.
+    public static let frameworkPackages: [String: String] = [
+        "pytorch": "pytorch", "tensorflow": "tensorflow", "mxnet": "mxnet", "chainer": "chainer",
+        "keras": "keras", "jax": "jax", "scikit-learn": "scikit-learn", "xgboost": "xgboost",
+        "hugging face transformers": "transformers", "transformers": "transformers", "r": "r-base",
+    ]
+
+    /// Reads a Markdown rendering of a docs page.
+    public static func readMarkdown(_ text: String, location: String) throws(UpstreamError) -> UpstreamRelease {
+        let document = try MarkdownDocument.extract(text, source: .awsDocs, location: location)
+        return try read(document, location: location)
+    }
+
+    /// Interprets the tables and prose of a docs page (from the HTML layer or ``MarkdownDocument``).
+    public static func read(_ document: ExtractedDocument, location: String) throws(UpstreamError) -> UpstreamRelease {
+        guard !document.tables.isEmpty else {
+            throw UpstreamError(
+                .missingContent, source: .awsDocs, location: location,
+                message: "no table found; expected a kernel table with a \"Kernel name\" column (has the page layout changed?)")
+        }
+        let candidates = document.tables.enumerated().filter { kernelColumn(in: $0.element.header) != nil }
+        guard let chosen = candidates.last else {
+            let headers = document.tables.map { "[" + $0.header.joined(separator: " | ") + "]" }
+            throw UpstreamError(
+                .missingContent, source: .awsDocs, location: location, line: document.tables.first?.line,
+                message:
+                    "none of the \(document.tables.count) tables has a \"Kernel name\" header (headers found: \(headers.joined(separator: ", ")))"
+            )
+        }
+        let table = chosen.element
+        var notes: [String] = []
+        let (platforms, defaultPlatform) = platformIdentifiers(in: document.textBlocks)
+        let tablePlatforms = platformsNamed(before: chosen.offset, in: document)
+
+        if candidates.count > 1 {
+            let skipped = candidates.dropLast().map { candidate -> String in
+                let names = platformsNamed(before: candidate.offset, in: document)
+                let place = candidate.element.line.map { "line \($0)" } ?? "table \(candidate.offset + 1)"
+                return names.isEmpty ? place : "\(place) (\(names.joined(separator: ", ")))"
+            }
+            notes.append(
+                "the page has \(candidates.count) kernel tables; read the last one"
+                    + (tablePlatforms.isEmpty ? "" : " (\(tablePlatforms.joined(separator: ", ")))")
+                    + " and skipped: \(skipped.joined(separator: "; "))")
+        }
+        if !platforms.isEmpty { notes.append("platform identifiers: \(platforms.joined(separator: ", "))") }
+        if !tablePlatforms.isEmpty { notes.append("kernel table applies to: \(tablePlatforms.joined(separator: ", "))") }
+        if let defaultPlatform { notes.append("default platform: \(defaultPlatform)") }
+
+        guard let nameColumn = kernelColumn(in: table.header) else {
+            throw UpstreamError(.missingContent, source: .awsDocs, location: location, message: "no kernel column")
+        }
+        var kernels: [UpstreamKernel] = []
+        for (rowIndex, row) in table.rows.enumerated() {
+            let line = table.rowLines.indices.contains(rowIndex) ? table.rowLines[rowIndex] : nil
+            guard row.count == table.header.count else {
+                throw UpstreamError(
+                    .malformed, source: .awsDocs, location: location, line: line ?? table.line,
+                    message: "ragged table row: \(row.count) cells where the header has \(table.header.count)")
+            }
+            let name = normalizedKernelName(row[nameColumn])
+            let description = row.enumerated().filter { $0.offset != nameColumn }.map(\.element).joined(separator: " ")
+                .collapsingWhitespace
+            let python = pythonVersion(in: description)
+            guard isCondaKernel(name) else {
+                if !name.isEmpty {
+                    notes.append(
+                        "not a conda kernel, not tracked: \(name)" + (python.map { " (comes with Python \($0))" } ?? ""))
+                }
+                continue
+            }
+            if kernels.contains(where: { $0.kernel == name }) {
+                throw UpstreamError(
+                    .malformed, source: .awsDocs, location: location, line: line,
+                    message: "kernel \(name) is listed twice in the kernel table")
+            }
+            var packages: [UpstreamPackage] = []
+            if let python { packages.append(UpstreamPackage(name: "python", version: python, manager: .conda)) }
+            for (framework, version) in frameworkVersions(in: description)
+            where !packages.contains(where: { $0.name == framework }) {
+                packages.append(UpstreamPackage(name: framework, version: version, manager: .conda))
+            }
+            if python == nil, table.header.count > 1 {
+                notes.append("\(name): the description states no Python version")
+            }
+            kernels.append(UpstreamKernel(kernel: name, python: python, packages: packages))
+        }
+        guard !kernels.isEmpty else {
+            throw UpstreamError(
+                .missingContent, source: .awsDocs, location: location, line: table.line,
+                message: "the kernel table has no conda_* kernel rows (\(table.rows.count) rows read)")
+        }
+        let canonical = ([table.header] + table.rows).map { $0.joined(separator: "\t") }.joined(separator: "\n")
+        let release = "sha256:" + SHA256Digest.hex(Array(canonical.utf8))
+        return UpstreamRelease(
+            kind: .awsDocs, release: release, published: pageDate(document.metadata), kernels: kernels, notes: notes,
+            platforms: platforms, defaultPlatform: defaultPlatform)
+    }
+
+    /// `conda\_python3`, `` `conda_python3` ``, ` conda_python3 ` → `conda_python3`.
+    public static func normalizedKernelName(_ cell: String) -> String {
+        MarkdownDocument.inlineText(cell).collapsingWhitespace
+    }
+
+    static func isCondaKernel(_ name: String) -> Bool {
+        name.hasPrefix("conda_") && name.count > 6
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
+    }
+
+    static func kernelColumn(in header: [String]) -> Int? {
+        header.firstIndex { $0.collapsingWhitespace.lowercased().contains("kernel name") }
+    }
+
+    /// The version after "Python" (`comes with Python 3.10`), when the text states one.
+    public static func pythonVersion(in text: String) -> String? {
+        guard let match = text.firstMatch(of: /\bPython\s+(\d+(?:\.\d+)+)/) else { return nil }
+        return String(match.output.1)
+    }
+
+    /// Every "<Framework> version X.Y.Z" in the text, as (package, version), in text order.
+    public static func frameworkVersions(in text: String) -> [(String, String)] {
+        var found: [(String, String)] = []
+        for match in text.matches(of: /((?:[A-Z][A-Za-z0-9+\-]*\s+){0,2}[A-Z][A-Za-z0-9+\-]*)\s+version\s+v?(\d+(?:\.[0-9A-Za-z]+)*)/) {
+            let words = match.output.1.split(separator: " ").map(String.init)
+            var package: String?
+            for start in words.indices {
+                let phrase = words[start...].joined(separator: " ").lowercased()
+                if let known = frameworkPackages[phrase] {
+                    package = known
+                    break
+                }
+            }
+            let name = package ?? (words.last ?? "").lowercased()
+            guard !name.isEmpty, name != "python" else { continue }
+            found.append((name, String(match.output.2)))
+        }
+        return found
+    }
+
+    /// Platform identifiers (`notebook-al2023-v1`; also `al2-v2` in parentheses) in order of first mention,
+    /// and the one a sentence calls the default.
+    static func platformIdentifiers(in blocks: [DocumentTextBlock]) -> ([String], String?) {
+        var platforms: [String] = []
+        var defaultPlatform: String?
+        for block in blocks {
+            let ids = identifiers(in: block.text)
+            for id in ids where !platforms.contains(id) { platforms.append(id) }
+            guard defaultPlatform == nil else { continue }
+            for sentence in block.text.split(separator: /\.\s/) where sentence.lowercased().contains("default") {
+                let inSentence = identifiers(in: String(sentence))
+                if inSentence.count == 1 {
+                    defaultPlatform = inSentence[0]
+                } else if inSentence.count > 1, let to = sentence.firstRange(of: " to ") {
+                    defaultPlatform = identifiers(in: String(sentence[to.upperBound...])).first
+                }
+            }
+        }
+        return (platforms, defaultPlatform)
+    }
+
+    static func identifiers(in text: String) -> [String] {
+        text.matches(of: /(?:\bnotebook-|\()(al(?:2023|2|1)-v\d+)\b/).map { "notebook-" + $0.output.1 }
+    }
+
+    /// Platforms named in the prose between the previous table and this one.
+    static func platformsNamed(before tableIndex: Int, in document: ExtractedDocument) -> [String] {
+        let end = document.tables[tableIndex].textBlocksBefore
+        let start = tableIndex > 0 ? document.tables[tableIndex - 1].textBlocksBefore : 0
+        guard start < end, end <= document.textBlocks.count else { return [] }
+        var names: [String] = []
+        for block in document.textBlocks[start..<end] {
+            for id in identifiers(in: block.text) where !names.contains(id) { names.append(id) }
+        }
+        return names
+    }
+
+    static func pageDate(_ metadata: [String: String]) -> UpstreamDate? {
+        for key in ["last-modified", "date", "dcterms.modified", "article:modified_time", "last_updated"] {
+            if let value = metadata[key], let date = UpstreamDate(iso: value.prefix(10)) { return date }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,61 @@
+/// Reads the `CHANGELOG.md` of aws/sagemaker-python-sdk: the newest `## vX.Y.Z (YYYY-MM-DD)` heading
+/// becomes the pip package `sagemaker` for every kernel (`*`), published on that date.
+///
+/// The changelog is written newest first, so the first version heading is the newest. A heading without a
+/// date gives a release without `published` (and a note); an impossible date is an error.
+public enum SDKChangelogReader {
+    /// The package the SDK installs as.
+    public static let packageName = "sagemaker"
+
+    public static func read(_ text: String, location: String) throws(UpstreamError) -> UpstreamRelease {
+        var newest: (version: String, date: UpstreamDate?, line: Int)?
+        var headings = 0
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingSpaces
+            guard line.hasPrefix("## "), let heading = parseHeading(line) else { continue }
+            headings += 1
+            if headings > 1 { break }
+            guard let dateText = heading.date else {
+                newest = (heading.version, nil, index + 1)
+                continue
+            }
+            guard let date = UpstreamDate(iso: dateText) else {
+                throw UpstreamError(
+                    .malformed, source: .sdkChangelog, location: location, line: index + 1,
+                    message: "version heading has an impossible date \(dateText.debugDescription) (expected YYYY-MM-DD)")
+            }
+            newest = (heading.version, date, index + 1)
+        }
+        guard let newest else {
+            throw UpstreamError(
+                .missingContent, source: .sdkChangelog, location: location,
+                message: "no version heading \"## vX.Y.Z (YYYY-MM-DD)\" found")
+        }
+        do {
+            _ = try PEP440Version(newest.version)
+        } catch {
+            throw UpstreamError(
+                .malformed, source: .sdkChangelog, location: location, line: newest.line,
+                message: "bad version \(newest.version.debugDescription): \(error.reason)")
+        }
+        var notes: [String] = []
+        if newest.date == nil { notes.append("the newest heading (line \(newest.line)) has no date") }
+        return UpstreamRelease(
+            kind: .sdkChangelog, release: newest.version, published: newest.date,
+            kernels: [
+                UpstreamKernel(
+                    kernel: UpstreamKernel.everyKernel,
+                    packages: [UpstreamPackage(name: packageName, version: newest.version, manager: .pip)])
+            ],
+            notes: notes)
+    }
+
+    /// `## v2.212.0 (2024-03-06)` → ("2.212.0", "2024-03-06"); `## v1.2.3` → ("1.2.3", nil); other headings → nil.
+    static func parseHeading(_ line: Substring) -> (version: String, date: Substring?)? {
+        guard
+            let match = line.wholeMatch(
+                of: /##\s+v?(\d+(?:\.\d+)+(?:[.\-+]?[A-Za-z0-9]+)*)\s*(?:\(\s*([^)]*?)\s*\))?\s*/)
+        else { return nil }
+        return (String(match.output.1), match.output.2)
+    }
+}
