@@ -42,7 +42,8 @@ public enum AWSDocsReader {
         }
         let table = chosen.element
         var notes: [String] = []
-        let (platforms, defaultPlatform) = platformIdentifiers(in: document.textBlocks)
+        let cellTexts = document.tables.flatMap { table in table.rows.map { DocumentTextBlock(text: $0.joined(separator: " ")) } }
+        let (platforms, defaultPlatform) = platformIdentifiers(in: document.textBlocks + cellTexts)
         let tablePlatforms = platformsNamed(before: chosen.offset, in: document)
 
         if candidates.count > 1 {
@@ -151,7 +152,8 @@ public enum AWSDocsReader {
     }
 
     /// Platform identifiers (`notebook-al2023-v1`; also `al2-v2` in parentheses) in order of first mention,
-    /// and the one a sentence calls the default.
+    /// and the one a sentence calls the default ("… is the default", or "the default … changes from (al1-v1)
+    /// to (al2-v2)", which names the one after "to").
     static func platformIdentifiers(in blocks: [DocumentTextBlock]) -> ([String], String?) {
         var platforms: [String] = []
         var defaultPlatform: String?
@@ -175,16 +177,17 @@ public enum AWSDocsReader {
         text.matches(of: /(?:\bnotebook-|\()(al(?:2023|2|1)-v\d+)\b/).map { "notebook-" + $0.output.1 }
     }
 
-    /// Platforms named in the prose between the previous table and this one.
+    /// Platforms named by the nearest prose block before this table (and after the previous table) that names any.
     static func platformsNamed(before tableIndex: Int, in document: ExtractedDocument) -> [String] {
         let end = document.tables[tableIndex].textBlocksBefore
         let start = tableIndex > 0 ? document.tables[tableIndex - 1].textBlocksBefore : 0
         guard start < end, end <= document.textBlocks.count else { return [] }
-        var names: [String] = []
-        for block in document.textBlocks[start..<end] {
+        for block in document.textBlocks[start..<end].reversed() {
+            var names: [String] = []
             for id in identifiers(in: block.text) where !names.contains(id) { names.append(id) }
+            if !names.isEmpty { return names }
         }
-        return names
+        return []
     }
 
     static func pageDate(_ metadata: [String: String]) -> UpstreamDate? {
