@@ -107,7 +107,7 @@ public enum DistributionReader {
                 read = try readExplicitEnvironment(file)
                 rank = 3
             }
-            summary.append("\(fileName(file.location)) (\(read.count) packages)")
+            summary.append("\(fileName(file.location)) (\(read.count) package\(read.count == 1 ? "" : "s"))")
             for package in read {
                 let key = package.name.lowercased()
                 guard let index = packages.firstIndex(where: { $0.name.lowercased() == key }) else {

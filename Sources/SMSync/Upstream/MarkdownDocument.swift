@@ -97,7 +97,7 @@ public enum MarkdownDocument {
                 flush()
             } else if trimmed.hasPrefix("#") || isListItem(trimmed) {
                 flush()
-                paragraph = [trimmed.drop { $0 == "#" }]
+                paragraph = [trimmed.hasPrefix("#") ? trimmed.drop { $0 == "#" } : listItemBody(trimmed)]
                 paragraphLine = index + 1
                 if trimmed.hasPrefix("#") { flush() }
             } else {
@@ -141,6 +141,11 @@ public enum MarkdownDocument {
         if let first = line.first, "+-*".contains(first), line.dropFirst().first == " " { return true }
         let digits = line.prefix { $0.isASCIIDigit }
         return !digits.isEmpty && line.dropFirst(digits.count).hasPrefix(". ")
+    }
+
+    static func listItemBody(_ line: Substring) -> Substring {
+        if let first = line.first, "+-*".contains(first) { return line.dropFirst(2) }
+        return line.drop { $0.isASCIIDigit }.dropFirst(2)
     }
 
     static func hasUnescapedPipe(_ line: Substring) -> Bool {
