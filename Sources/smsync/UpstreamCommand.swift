@@ -95,10 +95,13 @@ struct UpstreamCommand: AsyncParsableCommand {
             }
             if commit != nil, kind != .examples { throw ValidationError("--commit applies to --kind examples only.") }
             if let commit, commit.count < 7 || commit.count > 64 || !commit.allSatisfy(\.isHexDigit) {
-                throw ValidationError("--commit must be a hexadecimal commit id (7 to 64 digits), not \(commit.debugDescription).")
+                throw ValidationError(
+                    "--commit must be a hexadecimal commit id (7 to 64 digits), not \(commit.debugDescription).")
             }
             if let variant {
-                guard kind == .distribution else { throw ValidationError("--variant applies to --kind distribution only.") }
+                guard kind == .distribution else {
+                    throw ValidationError("--variant applies to --kind distribution only.")
+                }
                 guard DistributionVariant(rawValue: variant) != nil else {
                     throw ValidationError("--variant must be cpu or gpu, not \(variant.debugDescription).")
                 }
@@ -106,7 +109,8 @@ struct UpstreamCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let limits = UpstreamLimits(maxBytesPerFile: maxBytes, maxTreeBytes: maxTotalBytes, maxTreeEntries: maxFiles)
+            let limits = UpstreamLimits(
+                maxBytesPerFile: maxBytes, maxTreeBytes: maxTotalBytes, maxTreeEntries: maxFiles)
             let release: UpstreamRelease
             do {
                 switch kind {

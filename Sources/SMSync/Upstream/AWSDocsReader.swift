@@ -29,7 +29,9 @@ public enum AWSDocsReader {
         guard !document.tables.isEmpty else {
             throw UpstreamError(
                 .missingContent, source: .awsDocs, location: location,
-                message: "no table found; expected a kernel table with a \"Kernel name\" column (has the page layout changed?)")
+                message:
+                    "no table found; expected a kernel table with a \"Kernel name\" column (has the page layout changed?)"
+            )
         }
         let candidates = document.tables.enumerated().filter { kernelColumn(in: $0.element.header) != nil }
         guard let chosen = candidates.last else {
@@ -42,7 +44,9 @@ public enum AWSDocsReader {
         }
         let table = chosen.element
         var notes: [String] = []
-        let cellTexts = document.tables.flatMap { table in table.rows.map { DocumentTextBlock(text: $0.joined(separator: " ")) } }
+        let cellTexts = document.tables.flatMap { table in
+            table.rows.map { DocumentTextBlock(text: $0.joined(separator: " ")) }
+        }
         let (platforms, defaultPlatform) = platformIdentifiers(in: document.textBlocks + cellTexts)
         let tablePlatforms = platformsNamed(before: chosen.offset, in: document)
 
@@ -58,7 +62,9 @@ public enum AWSDocsReader {
                     + " and skipped: \(skipped.joined(separator: "; "))")
         }
         if !platforms.isEmpty { notes.append("platform identifiers: \(platforms.joined(separator: ", "))") }
-        if !tablePlatforms.isEmpty { notes.append("kernel table applies to: \(tablePlatforms.joined(separator: ", "))") }
+        if !tablePlatforms.isEmpty {
+            notes.append("kernel table applies to: \(tablePlatforms.joined(separator: ", "))")
+        }
         if let defaultPlatform { notes.append("default platform: \(defaultPlatform)") }
 
         guard let nameColumn = kernelColumn(in: table.header) else {
@@ -79,7 +85,8 @@ public enum AWSDocsReader {
             guard isCondaKernel(name) else {
                 if !name.isEmpty {
                     notes.append(
-                        "not a conda kernel, not tracked: \(name)" + (python.map { " (comes with Python \($0))" } ?? ""))
+                        "not a conda kernel, not tracked: \(name)" + (python.map { " (comes with Python \($0))" } ?? "")
+                    )
                 }
                 continue
             }
@@ -134,7 +141,9 @@ public enum AWSDocsReader {
     /// Every "<Framework> version X.Y.Z" in the text, as (package, version), in text order.
     public static func frameworkVersions(in text: String) -> [(String, String)] {
         var found: [(String, String)] = []
-        for match in text.matches(of: /((?:[A-Z][A-Za-z0-9+\-]*\s+){0,2}[A-Z][A-Za-z0-9+\-]*)\s+version\s+v?(\d+(?:\.[0-9A-Za-z]+)*)/) {
+        for match in text.matches(
+            of: /((?:[A-Z][A-Za-z0-9+\-]*\s+){0,2}[A-Z][A-Za-z0-9+\-]*)\s+version\s+v?(\d+(?:\.[0-9A-Za-z]+)*)/)
+        {
             let words = match.output.1.split(separator: " ").map(String.init)
             var package: String?
             for start in words.indices {

@@ -55,7 +55,9 @@ public enum DistributionReader {
         guard let firstFile = files.first else {
             throw UpstreamError(
                 .missingContent, source: .distribution, location: "-",
-                message: "no files given; expected RELEASE.md, CHANGELOG-\(variant.rawValue).md or \(variant.rawValue).env.out")
+                message:
+                    "no files given; expected RELEASE.md, CHANGELOG-\(variant.rawValue).md or \(variant.rawValue).env.out"
+            )
         }
         var classified: [(DistributionFile, DistributionFileKind)] = []
         for file in files {
@@ -147,7 +149,9 @@ public enum DistributionReader {
                     + "on differing versions env.out wins over RELEASE.md, which wins over CHANGELOG",
                 at: 0)
         }
-        if release == nil { notes.append("no release number found (no RELEASE.md or CHANGELOG title, no vX.Y.Z folder)") }
+        if release == nil {
+            notes.append("no release number found (no RELEASE.md or CHANGELOG title, no vX.Y.Z folder)")
+        }
         let python = packages.first { $0.name == "python" }?.version
         return UpstreamRelease(
             kind: .distribution, release: release?.id,
@@ -318,7 +322,8 @@ public enum DistributionReader {
             if name.hasPrefix("\(other.rawValue).") || name.contains("_\(other.rawValue).") {
                 throw UpstreamError(
                     .inconsistent, source: .distribution, location: location,
-                    message: "this is the \(other.rawValue) environment, but the \(variant.rawValue) variant was asked for")
+                    message:
+                        "this is the \(other.rawValue) environment, but the \(variant.rawValue) variant was asked for")
             }
         }
     }

@@ -58,7 +58,8 @@ public enum ExamplesReader {
         guard !readable.isEmpty else {
             throw UpstreamError(
                 .missingContent, source: .examples, location: root,
-                message: "found \(notebooks.count) notebooks but none could be read (first: \(notebooks[0].path): \(notebooks[0].problem ?? ""))"
+                message:
+                    "found \(notebooks.count) notebooks but none could be read (first: \(notebooks[0].path): \(notebooks[0].problem ?? ""))"
             )
         }
         var notes = extraNotes

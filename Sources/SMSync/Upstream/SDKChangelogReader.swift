@@ -22,7 +22,8 @@ public enum SDKChangelogReader {
             guard let date = UpstreamDate(iso: dateText) else {
                 throw UpstreamError(
                     .malformed, source: .sdkChangelog, location: location, line: index + 1,
-                    message: "version heading has an impossible date \(dateText.debugDescription) (expected YYYY-MM-DD)")
+                    message: "version heading has an impossible date \(dateText.debugDescription) (expected YYYY-MM-DD)"
+                )
             }
             newest = (heading.version, date, index + 1)
         }

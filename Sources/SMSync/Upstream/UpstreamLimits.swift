@@ -35,7 +35,8 @@ public enum UpstreamText {
         guard bytes.count <= maxBytes else {
             throw UpstreamError(
                 .tooLarge, source: source, location: location,
-                message: "input is \(bytes.count) bytes, above the limit of \(maxBytes) bytes (raise it with --max-bytes)")
+                message:
+                    "input is \(bytes.count) bytes, above the limit of \(maxBytes) bytes (raise it with --max-bytes)")
         }
         var line = 1
         var offset = 0

@@ -54,7 +54,8 @@ extension UpstreamRelease: Encodable {
             }
             if !examples.kernelspecs.isEmpty {
                 lines += Self.aligned(
-                    [["KERNELSPEC", "NOTEBOOKS"]] + examples.kernelspecs.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })
+                    [["KERNELSPEC", "NOTEBOOKS"]]
+                        + examples.kernelspecs.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })
             }
         }
         if !notes.isEmpty {

@@ -63,8 +63,9 @@ public enum HTMLDocument {
         var rest = lower[...]
         let pairs: [(open: String, close: String)] = [("<!--", "-->"), ("<script", "</script"), ("<style", "</style")]
         while true {
-            let next = pairs.compactMap { pair in rest.firstRange(of: pair.open).map { (range: $0, close: pair.close) } }
-                .min { $0.range.lowerBound < $1.range.lowerBound }
+            let next = pairs.compactMap { pair in rest.firstRange(of: pair.open).map { (range: $0, close: pair.close) }
+            }
+            .min { $0.range.lowerBound < $1.range.lowerBound }
             guard let next else { break }
             result += rest[..<next.range.lowerBound]
             let afterOpen = rest[next.range.upperBound...]
@@ -95,7 +96,8 @@ public enum HTMLDocument {
             let name = elementName(node)
             if skippedElements.contains(name) { continue }
             if name == "meta" {
-                if let key = attribute(node, "name") ?? attribute(node, "property"), let content = attribute(node, "content"),
+                if let key = attribute(node, "name") ?? attribute(node, "property"),
+                    let content = attribute(node, "content"),
                     metadata[key.lowercased()] == nil
                 {
                     metadata[key.lowercased()] = content
@@ -106,10 +108,13 @@ public enum HTMLDocument {
                 tables.append(table(node, textBlocksBefore: blocks.count))
                 continue
             }
-            let isLeafDiv = name == "div" && !children(node).contains { child in
-                child.pointee.type == XML_ELEMENT_NODE
-                    && (containerElements.contains(elementName(child)) || blockElements.contains(elementName(child)))
-            }
+            let isLeafDiv =
+                name == "div"
+                && !children(node).contains { child in
+                    child.pointee.type == XML_ELEMENT_NODE
+                        && (containerElements.contains(elementName(child))
+                            || blockElements.contains(elementName(child)))
+                }
             if blockElements.contains(name) || isLeafDiv {
                 let text = flattenedText(node)
                 if !text.isEmpty { blocks.append(DocumentTextBlock(text: text, line: lineNumber(node))) }

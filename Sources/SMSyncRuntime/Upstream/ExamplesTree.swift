@@ -32,7 +32,8 @@ public enum ExamplesTree {
             } catch {
                 if relativeDirectory.isEmpty {
                     throw UpstreamError(
-                        .unreadable, source: .examples, location: root, message: "cannot list: \(error.localizedDescription)")
+                        .unreadable, source: .examples, location: root,
+                        message: "cannot list: \(error.localizedDescription)")
                 }
                 notes.append("\(relativeDirectory): cannot list the folder; skipped")
                 continue
@@ -81,7 +82,9 @@ public enum ExamplesTree {
                 guard bytesRead <= limits.maxTreeBytes else {
                     throw UpstreamError(
                         .tooLarge, source: .examples, location: root,
-                        message: "the notebooks and requirements files add up to more than \(limits.maxTreeBytes) bytes (raise it with --max-total-bytes)")
+                        message:
+                            "the notebooks and requirements files add up to more than \(limits.maxTreeBytes) bytes (raise it with --max-total-bytes)"
+                    )
                 }
                 let data: Data
                 do {

@@ -16,7 +16,8 @@ public enum UpstreamFiles {
         } catch let error as UpstreamError {
             throw error
         } catch {
-            throw UpstreamError(.unreadable, source: source, location: path, message: "cannot read: \(error.localizedDescription)")
+            throw UpstreamError(
+                .unreadable, source: source, location: path, message: "cannot read: \(error.localizedDescription)")
         }
         guard size <= maxBytes else { throw tooLarge(path, source: source, size: size, maxBytes: maxBytes) }
         let data: Data
@@ -29,7 +30,8 @@ public enum UpstreamFiles {
         } catch let error as UpstreamError {
             throw error
         } catch {
-            throw UpstreamError(.unreadable, source: source, location: path, message: "cannot read: \(error.localizedDescription)")
+            throw UpstreamError(
+                .unreadable, source: source, location: path, message: "cannot read: \(error.localizedDescription)")
         }
         guard data.count <= maxBytes else { throw tooLarge(path, source: source, size: data.count, maxBytes: maxBytes) }
         return data
@@ -82,15 +84,20 @@ public enum UpstreamReaders {
     }
 
     /// One AWS docs page on disk.
-    public static func awsDocs(path: String, limits: UpstreamLimits = UpstreamLimits()) throws(UpstreamError) -> UpstreamRelease {
+    public static func awsDocs(
+        path: String, limits: UpstreamLimits = UpstreamLimits()
+    ) throws(UpstreamError) -> UpstreamRelease {
         let bytes = try UpstreamFiles.read(path, source: .awsDocs, maxBytes: limits.maxBytesPerFile)
         return try awsDocs(bytes: bytes, location: path, limits: limits)
     }
 
     /// The sagemaker-python-sdk `CHANGELOG.md` on disk.
-    public static func sdkChangelog(path: String, limits: UpstreamLimits = UpstreamLimits()) throws(UpstreamError) -> UpstreamRelease {
+    public static func sdkChangelog(
+        path: String, limits: UpstreamLimits = UpstreamLimits()
+    ) throws(UpstreamError) -> UpstreamRelease {
         let bytes = try UpstreamFiles.read(path, source: .sdkChangelog, maxBytes: limits.maxBytesPerFile)
-        let text = try UpstreamText.decode(bytes, source: .sdkChangelog, location: path, maxBytes: limits.maxBytesPerFile)
+        let text = try UpstreamText.decode(
+            bytes, source: .sdkChangelog, location: path, maxBytes: limits.maxBytesPerFile)
         return try SDKChangelogReader.read(text, location: path)
     }
 
@@ -111,14 +118,17 @@ public enum UpstreamReaders {
                 names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
             } catch {
                 throw UpstreamError(
-                    .unreadable, source: .distribution, location: path, message: "cannot list: \(error.localizedDescription)")
+                    .unreadable, source: .distribution, location: path,
+                    message: "cannot list: \(error.localizedDescription)")
             }
             for name in names where !name.hasPrefix(".") {
                 let full = (path as NSString).appendingPathComponent(name)
                 guard !UpstreamFiles.isDirectory(full) else { continue }
                 let lower = name.lowercased()
                 let other = DistributionVariant.allCases.filter { $0 != variant }.map(\.rawValue)
-                if other.contains(where: { lower.contains("changelog-\($0)") || lower.hasPrefix("\($0).") || lower.contains("_\($0).") }) {
+                if other.contains(where: {
+                    lower.contains("changelog-\($0)") || lower.hasPrefix("\($0).") || lower.contains("_\($0).")
+                }) {
                     skipped.append(name)
                     continue
                 }
@@ -136,13 +146,19 @@ public enum UpstreamReaders {
                 message: "no RELEASE.md, CHANGELOG-\(variant.rawValue).md or \(variant.rawValue).env.out found")
         }
         var release = try DistributionReader.read(files, variant: variant)
-        if !skipped.isEmpty { release.notes.append("skipped files that are not \(variant.rawValue) release files: \(skipped.joined(separator: ", "))") }
+        if !skipped.isEmpty {
+            release.notes.append(
+                "skipped files that are not \(variant.rawValue) release files: \(skipped.joined(separator: ", "))")
+        }
         return release
     }
 
-    private static func distributionFile(_ path: String, limits: UpstreamLimits) throws(UpstreamError) -> DistributionFile {
+    private static func distributionFile(
+        _ path: String, limits: UpstreamLimits
+    ) throws(UpstreamError) -> DistributionFile {
         let bytes = try UpstreamFiles.read(path, source: .distribution, maxBytes: limits.maxBytesPerFile)
-        let text = try UpstreamText.decode(bytes, source: .distribution, location: path, maxBytes: limits.maxBytesPerFile)
+        let text = try UpstreamText.decode(
+            bytes, source: .distribution, location: path, maxBytes: limits.maxBytesPerFile)
         return DistributionFile(location: path, text: text)
     }
 }

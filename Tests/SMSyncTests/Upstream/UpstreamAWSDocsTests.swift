@@ -20,7 +20,8 @@ struct UpstreamAWSDocsTests {
         #expect(release.version(of: "tensorflow", in: "conda_tensorflow2") == "2.18.0")
         #expect(release.platforms == ["notebook-al2023-v1"])
         #expect(release.notes.contains("not a conda kernel, not tracked: R"))
-        #expect(release.notes.contains("not a conda kernel, not tracked: Sparkmagic (PySpark) (comes with Python 3.10)"))
+        #expect(
+            release.notes.contains("not a conda kernel, not tracked: Sparkmagic (PySpark) (comes with Python 3.10)"))
         #expect(release.release?.hasPrefix("sha256:") == true)
         #expect(release.release?.count == 7 + 64)
         #expect(release.published == nil)
@@ -69,23 +70,28 @@ struct UpstreamAWSDocsTests {
         #expect(release.notes.contains { $0.contains("skipped: line 7 (notebook-al2-v2)") })
     }
 
-    @Test("framework phrases", arguments: [
-        ("comes pre-installed with PyTorch version 2.10.0, as well as", [("pytorch", "2.10.0")]),
-        ("with TensorFlow version 2.16.0.", [("tensorflow", "2.16.0")]),
-        ("with Apache MXNet version 1.9.1 and Chainer version 7.8.1", [("mxnet", "1.9.1"), ("chainer", "7.8.1")]),
-        ("with Hugging Face Transformers version 4.41.2", [("transformers", "4.41.2")]),
-        ("with Jax version 0.4.30", [("jax", "0.4.30")]),
-        ("using the Python programming language. This kernel comes with Python 3.10.", []),
-    ])
+    @Test(
+        "framework phrases",
+        arguments: [
+            ("comes pre-installed with PyTorch version 2.10.0, as well as", [("pytorch", "2.10.0")]),
+            ("with TensorFlow version 2.16.0.", [("tensorflow", "2.16.0")]),
+            ("with Apache MXNet version 1.9.1 and Chainer version 7.8.1", [("mxnet", "1.9.1"), ("chainer", "7.8.1")]),
+            ("with Hugging Face Transformers version 4.41.2", [("transformers", "4.41.2")]),
+            ("with Jax version 0.4.30", [("jax", "0.4.30")]),
+            ("using the Python programming language. This kernel comes with Python 3.10.", []),
+        ])
     func frameworkPhrases(text: String, expected: [(String, String)]) {
         let found = AWSDocsReader.frameworkVersions(in: text)
         #expect(found.map(\.0) == expected.map(\.0))
         #expect(found.map(\.1) == expected.map(\.1))
     }
 
-    @Test("kernel names are normalised", arguments: [
-        ("conda\\_python3", "conda_python3"), ("`conda_python3`", "conda_python3"), ("  conda_python3 ", "conda_python3"),
-    ])
+    @Test(
+        "kernel names are normalised",
+        arguments: [
+            ("conda\\_python3", "conda_python3"), ("`conda_python3`", "conda_python3"),
+            ("  conda_python3 ", "conda_python3"),
+        ])
     func kernelNames(cell: String, expected: String) {
         #expect(AWSDocsReader.normalizedKernelName(cell) == expected)
     }
@@ -103,7 +109,9 @@ struct UpstreamAWSDocsTests {
 
     @Test("a page without any table")
     func noTable() {
-        expectUpstreamError(.missingContent, source: .awsDocs, messageContains: ["no-table.html", "no table found", "Kernel name"]) {
+        expectUpstreamError(
+            .missingContent, source: .awsDocs, messageContains: ["no-table.html", "no table found", "Kernel name"]
+        ) {
             _ = try UpstreamReaders.awsDocs(path: UpstreamPaths.fixture("aws-docs/no-table.html"))
         }
     }
@@ -111,7 +119,8 @@ struct UpstreamAWSDocsTests {
     @Test("a table without the \"Kernel name\" header")
     func wrongHeader() {
         expectUpstreamError(
-            .missingContent, source: .awsDocs, messageContains: ["wrong-header.html", "\"Kernel name\" header", "Environment"]
+            .missingContent, source: .awsDocs,
+            messageContains: ["wrong-header.html", "\"Kernel name\" header", "Environment"]
         ) {
             _ = try UpstreamReaders.awsDocs(path: UpstreamPaths.fixture("aws-docs/wrong-header.html"))
         }
@@ -146,9 +155,11 @@ struct UpstreamAWSDocsTests {
         }
     }
 
-    @Test("binary garbage and invalid UTF-8", arguments: [
-        ("aws-docs/garbage.bin", 1, "NUL byte"), ("aws-docs/invalid-utf8.md", 3, "not valid UTF-8"),
-    ])
+    @Test(
+        "binary garbage and invalid UTF-8",
+        arguments: [
+            ("aws-docs/garbage.bin", 1, "NUL byte"), ("aws-docs/invalid-utf8.md", 3, "not valid UTF-8"),
+        ])
     func binary(fixture: String, line: Int, fragment: String) {
         expectUpstreamError(.binary, source: .awsDocs, line: line, messageContains: [fragment]) {
             _ = try UpstreamReaders.awsDocs(path: UpstreamPaths.fixture(fixture))
@@ -195,7 +206,8 @@ struct UpstreamAWSDocsTests {
     func deepNesting() throws {
         let depth = 100_000
         let html =
-            "<html><body>" + String(repeating: "<div>", count: depth) + "text" + String(repeating: "</div>", count: depth)
+            "<html><body>" + String(repeating: "<div>", count: depth) + "text"
+            + String(repeating: "</div>", count: depth)
             + "</body></html>"
         expectUpstreamError(.missingContent, source: .awsDocs, messageContains: ["no table found"]) {
             _ = try UpstreamReaders.awsDocs(bytes: Data(html.utf8), location: "deep.html")

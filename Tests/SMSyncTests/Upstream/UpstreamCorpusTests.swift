@@ -40,9 +40,11 @@ struct UpstreamCorpusTests {
         #expect(release.notes.contains { $0.contains("skipped: line 28 (notebook-al1-v1); line 58 (notebook-al2-v1)") })
     }
 
-    @Test("docs pages without a kernel table fail loudly", arguments: [
-        "aws-docs/nbi-jl.md", "aws-docs/nbi-software-updates.md", "aws-docs/notebooks-available-kernels.md",
-    ])
+    @Test(
+        "docs pages without a kernel table fail loudly",
+        arguments: [
+            "aws-docs/nbi-jl.md", "aws-docs/nbi-software-updates.md", "aws-docs/notebooks-available-kernels.md",
+        ])
     func otherDocsPages(path: String) {
         expectUpstreamError(.missingContent, source: .awsDocs) {
             _ = try UpstreamReaders.awsDocs(path: UpstreamPaths.corpus(path))
@@ -51,7 +53,9 @@ struct UpstreamCorpusTests {
 
     @Test("v4.4.1 RELEASE.md: release id and package versions")
     func distributionRelease() throws {
-        let release = try UpstreamReaders.distribution(paths: [UpstreamPaths.corpus("sagemaker-distribution/v4.4.1_RELEASE.md")])
+        let release = try UpstreamReaders.distribution(paths: [
+            UpstreamPaths.corpus("sagemaker-distribution/v4.4.1_RELEASE.md")
+        ])
         #expect(release.release == "4.4.1")
         #expect(release.kernels.first?.python == "3.12.13")
         #expect(release.version(of: "pytorch", in: "*") == "2.8.0")
@@ -82,21 +86,25 @@ struct UpstreamCorpusTests {
         #expect(openmp.channel == "conda-forge")
     }
 
-    @Test("v3.9.10 files parse", arguments: [
-        ("sagemaker-distribution/v3.9.10_RELEASE.md.first60lines", "pytorch", "2.6.0"),
-        ("sagemaker-distribution/v3.9.10_CHANGELOG-cpu.md", "sagemaker-studio", "1.1.29"),
-        ("sagemaker-distribution/v3.9.10_cpu.env.out.first40lines", "idna", "3.18"),
-    ])
+    @Test(
+        "v3.9.10 files parse",
+        arguments: [
+            ("sagemaker-distribution/v3.9.10_RELEASE.md.first60lines", "pytorch", "2.6.0"),
+            ("sagemaker-distribution/v3.9.10_CHANGELOG-cpu.md", "sagemaker-studio", "1.1.29"),
+            ("sagemaker-distribution/v3.9.10_cpu.env.out.first40lines", "idna", "3.18"),
+        ])
     func distribution3910(path: String, package: String, version: String) throws {
         let release = try UpstreamReaders.distribution(paths: [UpstreamPaths.corpus(path)])
         #expect(release.release == "3.9.10")
         #expect(release.version(of: package, in: "*") == version)
     }
 
-    @Test("distribution files that are not release files", arguments: [
-        "v4.4.1_cpu.env.in", "v4.4.1_cpu.pinned_env.in", "v4.4.0_cpu.additional_packages_env.in",
-        "v4.4.1_source-version.txt",
-    ])
+    @Test(
+        "distribution files that are not release files",
+        arguments: [
+            "v4.4.1_cpu.env.in", "v4.4.1_cpu.pinned_env.in", "v4.4.0_cpu.additional_packages_env.in",
+            "v4.4.1_source-version.txt",
+        ])
     func notReleaseFiles(name: String) throws {
         let text = try UpstreamPaths.corpusText("sagemaker-distribution/" + name)
         #expect(DistributionReader.classify(text) == nil)
@@ -109,10 +117,12 @@ struct UpstreamCorpusTests {
         }
     }
 
-    @Test("SDK change logs: newest version and date", arguments: [
-        ("sagemaker-python-sdk/CHANGELOG-excerpt-b76191db.md", "2.212.0", "2024-03-06"),
-        ("sagemaker-python-sdk/CHANGELOG-excerpt-002e75ae.md", "1.70.2", "2020-07-22"),
-    ])
+    @Test(
+        "SDK change logs: newest version and date",
+        arguments: [
+            ("sagemaker-python-sdk/CHANGELOG-excerpt-b76191db.md", "2.212.0", "2024-03-06"),
+            ("sagemaker-python-sdk/CHANGELOG-excerpt-002e75ae.md", "1.70.2", "2020-07-22"),
+        ])
     func sdkChangelog(path: String, version: String, date: String) throws {
         let release = try UpstreamReaders.sdkChangelog(path: UpstreamPaths.corpus(path))
         #expect(release.release == version)
@@ -123,21 +133,29 @@ struct UpstreamCorpusTests {
     @Test("examples notebook cells: kernelspec and pip installs")
     func examplesCells() throws {
         let monitor = ExamplesReader.scanNotebook(
-            try Data(contentsOf: URL(filePath: UpstreamPaths.corpus(
-                "examples-repo/deploy_and_monitor__sm-model_monitor_batch_transform_data_quality_on_schedule__cell_and_metadata.json"))),
+            try Data(
+                contentsOf: URL(
+                    filePath: UpstreamPaths.corpus(
+                        "examples-repo/deploy_and_monitor__sm-model_monitor_batch_transform_data_quality_on_schedule__cell_and_metadata.json"
+                    ))),
             path: "monitor.ipynb")
         #expect(monitor.problem == nil)
         #expect(
             monitor.kernelspec
-                == "python3__SAGEMAKER_INTERNAL__arn:aws:sagemaker:us-east-1:081325390199:image/sagemaker-data-science-310-v1")
+                == "python3__SAGEMAKER_INTERNAL__arn:aws:sagemaker:us-east-1:081325390199:image/sagemaker-data-science-310-v1"
+        )
         #expect(monitor.requirements.count == 3)
-        let cell = "import sys\n\n! pip install --upgrade pip\n!{sys.executable} -m pip install sagemaker==2.114.0\n!{sys.executable} -m pip install -U boto3"
+        let cell =
+            "import sys\n\n! pip install --upgrade pip\n!{sys.executable} -m pip install sagemaker==2.114.0\n!{sys.executable} -m pip install -U boto3"
         #expect(
             ExamplesReader.pipInstallCommands(inCell: cell).map(\.arguments) == [
                 ["--upgrade", "pip"], ["sagemaker==2.114.0"], ["-U", "boto3"],
             ])
         let mlflow = ExamplesReader.scanNotebook(
-            try Data(contentsOf: URL(filePath: UpstreamPaths.corpus("examples-repo/ml_ops__sm-mlflow_deployment__cell_and_metadata.json"))),
+            try Data(
+                contentsOf: URL(
+                    filePath: UpstreamPaths.corpus("examples-repo/ml_ops__sm-mlflow_deployment__cell_and_metadata.json")
+                )),
             path: "mlflow.ipynb")
         #expect(mlflow.kernelspec == "python3")
         #expect(mlflow.requirements.count == 1)
@@ -147,17 +165,22 @@ struct UpstreamCorpusTests {
     @Test("examples requirement files and cells: package and spec (PEP 508)")
     func examplesRequirements() throws {
         let quickStart = ExamplesReader.scanRequirementsFile(
-            try UpstreamPaths.corpusText("examples-repo/build_and_train_models__sm-remote_function_quick_start__requirements.txt"),
+            try UpstreamPaths.corpusText(
+                "examples-repo/build_and_train_models__sm-remote_function_quick_start__requirements.txt"),
             path: "requirements.txt")
         #expect(quickStart.requirements.map { "\($0.package) \($0.spec)" } == ["pandas ", "sagemaker >=2.156.0,<3"])
         let pipelines = ExamplesReader.scanRequirementsFile(
-            try UpstreamPaths.corpusText("examples-repo/ml_ops__sm-pipelines_batch_inference_step_decorator__requirements.txt"),
+            try UpstreamPaths.corpusText(
+                "examples-repo/ml_ops__sm-pipelines_batch_inference_step_decorator__requirements.txt"),
             path: "requirements.txt")
         #expect(pipelines.requirements.first { $0.package == "sagemaker" }?.spec == ">=2.199.0,<3")
         #expect(pipelines.requirements.first { $0.package == "xgboost" }?.spec == "==1.7.1")
         let monitor = ExamplesReader.scanNotebook(
-            try Data(contentsOf: URL(filePath: UpstreamPaths.corpus(
-                "examples-repo/deploy_and_monitor__sm-model_monitor_batch_transform_data_quality_on_schedule__cell_and_metadata.json"))),
+            try Data(
+                contentsOf: URL(
+                    filePath: UpstreamPaths.corpus(
+                        "examples-repo/deploy_and_monitor__sm-model_monitor_batch_transform_data_quality_on_schedule__cell_and_metadata.json"
+                    ))),
             path: "monitor.ipynb")
         #expect(monitor.requirements.map { "\($0.package) \($0.spec)" } == ["pip ", "sagemaker ==2.114.0", "boto3 "])
     }
@@ -178,7 +201,8 @@ struct UpstreamCorpusTests {
         ]
         for (relative, source) in layout {
             let target = root.appending(path: relative)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: URL(filePath: UpstreamPaths.corpus(source)), to: target)
         }
         let release = try ExamplesTree.scan(root: root.path, commit: "2d519b52")

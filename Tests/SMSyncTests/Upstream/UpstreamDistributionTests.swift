@@ -26,7 +26,8 @@ struct UpstreamDistributionTests {
         #expect(release.version(of: "libabseil", in: "*") == "20250512.1")
         #expect(release.version(of: "poppler", in: "*") == "25.02.0")
         #expect(!names.contains("libclang-cpp21.1"))
-        #expect(release.notes.contains { $0.hasPrefix("combined RELEASE.md (11 packages), CHANGELOG-cpu.md (8 packages)") })
+        #expect(
+            release.notes.contains { $0.hasPrefix("combined RELEASE.md (11 packages), CHANGELOG-cpu.md (8 packages)") })
         #expect(release.notes.contains("removed since the previous release: libclang-cpp21.1 (last 21.1.0)"))
         #expect(release.notes.contains("skipped files that are not cpu release files: CHANGELOG-gpu.md, cpu.env.in"))
     }
@@ -40,18 +41,24 @@ struct UpstreamDistributionTests {
         #expect(!names.contains("py-xgboost-cpu"))
     }
 
-    @Test("@EXPLICIT URLs are split from the right", arguments: [
-        (
-            "https://conda.anaconda.org/conda-forge/linux-64/ld_impl_linux-64-2.46.1-default_hbd61a6d_102.conda#449500f2",
-            "ld_impl_linux-64", "2.46.1", "default_hbd61a6d_102", "conda-forge", "linux-64"
-        ),
-        (
-            "https://conda.anaconda.org/conda-forge/linux-64/_py-xgboost-mutex-2.0-cpu_0.tar.bz2#23b8f98a",
-            "_py-xgboost-mutex", "2.0", "cpu_0", "conda-forge", "linux-64"
-        ),
-        ("https://repo.anaconda.com/pkgs/main/noarch/tzdata-2025b-h04d1e81_0.conda", "tzdata", "2025b", "h04d1e81_0", "pkgs/main", "noarch"),
-    ])
-    func explicitURL(url: String, name: String, version: String, build: String, channel: String, subdir: String) throws {
+    @Test(
+        "@EXPLICIT URLs are split from the right",
+        arguments: [
+            (
+                "https://conda.anaconda.org/conda-forge/linux-64/ld_impl_linux-64-2.46.1-default_hbd61a6d_102.conda#449500f2",
+                "ld_impl_linux-64", "2.46.1", "default_hbd61a6d_102", "conda-forge", "linux-64"
+            ),
+            (
+                "https://conda.anaconda.org/conda-forge/linux-64/_py-xgboost-mutex-2.0-cpu_0.tar.bz2#23b8f98a",
+                "_py-xgboost-mutex", "2.0", "cpu_0", "conda-forge", "linux-64"
+            ),
+            (
+                "https://repo.anaconda.com/pkgs/main/noarch/tzdata-2025b-h04d1e81_0.conda", "tzdata", "2025b",
+                "h04d1e81_0", "pkgs/main", "noarch"
+            ),
+        ])
+    func explicitURL(url: String, name: String, version: String, build: String, channel: String, subdir: String) throws
+    {
         let package = try #require(DistributionReader.explicitPackage(url))
         #expect(package.name == name)
         #expect(package.version == version)
@@ -63,7 +70,8 @@ struct UpstreamDistributionTests {
     @Test("differing versions: the more exact file wins and a note says so")
     func conflict() throws {
         let notes = DistributionFile(
-            location: "v1.2.3/RELEASE.md", text: "# Release notes: 1.2.3\n\nPackage | gpu| cpu\n---|---|---\nnumpy|1.26.4|1.26.4\n")
+            location: "v1.2.3/RELEASE.md",
+            text: "# Release notes: 1.2.3\n\nPackage | gpu| cpu\n---|---|---\nnumpy|1.26.4|1.26.4\n")
         let explicit = DistributionFile(
             location: "v1.2.3/cpu.env.out",
             text: "@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/linux-64/numpy-1.26.5-py312h_0.conda\n")
@@ -73,10 +81,13 @@ struct UpstreamDistributionTests {
         #expect(release.notes.contains("numpy: RELEASE.md says 1.26.4, cpu.env.out says 1.26.5; using 1.26.5"))
     }
 
-    @Test("the release number comes from the path when no title names it", arguments: [
-        ("build_artifacts/v4/v4.4/v4.4.1/cpu.env.out", "4.4.1"), ("corpus/v3.9.10_cpu.env.out.first40lines", "3.9.10"),
-        ("cpu.env.out", nil),
-    ])
+    @Test(
+        "the release number comes from the path when no title names it",
+        arguments: [
+            ("build_artifacts/v4/v4.4/v4.4.1/cpu.env.out", "4.4.1"),
+            ("corpus/v3.9.10_cpu.env.out.first40lines", "3.9.10"),
+            ("cpu.env.out", nil),
+        ])
     func releaseHint(path: String, expected: String?) {
         #expect(DistributionReader.releaseHint(in: path) == expected)
     }
@@ -86,29 +97,39 @@ struct UpstreamDistributionTests {
     @Test("a RELEASE.md without its table")
     func noTable() {
         expectUpstreamError(
-            .missingContent, source: .distribution, messageContains: ["v4.5.0_RELEASE-no-table.md", "Package | gpu | cpu"]
+            .missingContent, source: .distribution,
+            messageContains: ["v4.5.0_RELEASE-no-table.md", "Package | gpu | cpu"]
         ) {
-            _ = try UpstreamReaders.distribution(paths: [UpstreamPaths.fixture("distribution/broken/v4.5.0_RELEASE-no-table.md")])
+            _ = try UpstreamReaders.distribution(paths: [
+                UpstreamPaths.fixture("distribution/broken/v4.5.0_RELEASE-no-table.md")
+            ])
         }
     }
 
     @Test("a RELEASE.md without its title")
     func noTitle() {
-        expectUpstreamError(.missingContent, source: .distribution, messageContains: ["RELEASE-no-title.md", "# Release notes:"]) {
-            _ = try UpstreamReaders.distribution(paths: [UpstreamPaths.fixture("distribution/broken/RELEASE-no-title.md")])
+        expectUpstreamError(
+            .missingContent, source: .distribution, messageContains: ["RELEASE-no-title.md", "# Release notes:"]
+        ) {
+            _ = try UpstreamReaders.distribution(paths: [
+                UpstreamPaths.fixture("distribution/broken/RELEASE-no-title.md")
+            ])
         }
     }
 
     @Test("a RELEASE.md with a ragged row")
     func ragged() {
         expectUpstreamError(.malformed, source: .distribution, line: 6, messageContains: ["ragged table row"]) {
-            _ = try UpstreamReaders.distribution(paths: [UpstreamPaths.fixture("distribution/broken/RELEASE-ragged.md")])
+            _ = try UpstreamReaders.distribution(paths: [UpstreamPaths.fixture("distribution/broken/RELEASE-ragged.md")]
+            )
         }
     }
 
     @Test("an env.out line that is not a package URL")
     func badURL() {
-        expectUpstreamError(.malformed, source: .distribution, line: 4, messageContains: ["not a conda package URL", "libzlib.conda"]) {
+        expectUpstreamError(
+            .malformed, source: .distribution, line: 4, messageContains: ["not a conda package URL", "libzlib.conda"]
+        ) {
             _ = try UpstreamReaders.distribution(paths: [UpstreamPaths.fixture("distribution/broken/bad-url.env.out")])
         }
     }
@@ -132,7 +153,10 @@ struct UpstreamDistributionTests {
 
     @Test("a file that is not a release file is refused when named explicitly")
     func notAReleaseFile() {
-        expectUpstreamError(.missingContent, source: .distribution, messageContains: ["cpu.env.in", "not a sagemaker-distribution release file"]) {
+        expectUpstreamError(
+            .missingContent, source: .distribution,
+            messageContains: ["cpu.env.in", "not a sagemaker-distribution release file"]
+        ) {
             _ = try UpstreamReaders.distribution(paths: [UpstreamPaths.fixture("distribution/v4.5.0/cpu.env.in")])
         }
     }

@@ -7,22 +7,30 @@ import Testing
 struct UpstreamExamplesTests {
     static let tree = UpstreamPaths.fixture("examples/tree")
 
-    @Test("pip installs in code cells", arguments: [
-        ("!pip install sagemaker", [["sagemaker"]]),
-        ("! pip install --upgrade pip", [["--upgrade", "pip"]]),
-        ("%pip install -q \"sagemaker>=2.200,<3\" xgboost==1.7.6", [["-q", "sagemaker>=2.200,<3", "xgboost==1.7.6"]]),
-        ("!{sys.executable} -m pip install -U boto3", [["-U", "boto3"]]),
-        ("!python -m pip install --quiet --no-cache-dir 'sagemaker>=2,<3'", [["--quiet", "--no-cache-dir", "sagemaker>=2,<3"]]),
-        ("!pip install -U \\\n    boto3 \\\n    'pandas>=2.0,<3'", [["-U", "boto3", "pandas>=2.0,<3"]]),
-        ("!pip install a > /dev/null 2>&1 && pip3 install b", [["a"], ["b"]]),
-        ("!sudo /opt/conda/bin/pip install c; echo done # pip install d", [["c"]]),
-        ("%%bash\npip install sagemaker-core==1.0.1 >/dev/null\n", [["sagemaker-core==1.0.1"]]),
-        ("%%capture\n!pip install e", [["e"]]),
-        ("%%writefile requirements.txt\n!pip install f", []),
-        ("# !pip install g\nprint('!pip install h')\nimport os", []),
-        ("%conda install -y numpy", []),
-        ("!uv pip install i", [["i"]]),
-    ])
+    @Test(
+        "pip installs in code cells",
+        arguments: [
+            ("!pip install sagemaker", [["sagemaker"]]),
+            ("! pip install --upgrade pip", [["--upgrade", "pip"]]),
+            (
+                "%pip install -q \"sagemaker>=2.200,<3\" xgboost==1.7.6",
+                [["-q", "sagemaker>=2.200,<3", "xgboost==1.7.6"]]
+            ),
+            ("!{sys.executable} -m pip install -U boto3", [["-U", "boto3"]]),
+            (
+                "!python -m pip install --quiet --no-cache-dir 'sagemaker>=2,<3'",
+                [["--quiet", "--no-cache-dir", "sagemaker>=2,<3"]]
+            ),
+            ("!pip install -U \\\n    boto3 \\\n    'pandas>=2.0,<3'", [["-U", "boto3", "pandas>=2.0,<3"]]),
+            ("!pip install a > /dev/null 2>&1 && pip3 install b", [["a"], ["b"]]),
+            ("!sudo /opt/conda/bin/pip install c; echo done # pip install d", [["c"]]),
+            ("%%bash\npip install sagemaker-core==1.0.1 >/dev/null\n", [["sagemaker-core==1.0.1"]]),
+            ("%%capture\n!pip install e", [["e"]]),
+            ("%%writefile requirements.txt\n!pip install f", []),
+            ("# !pip install g\nprint('!pip install h')\nimport os", []),
+            ("%conda install -y numpy", []),
+            ("!uv pip install i", [["i"]]),
+        ])
     func pipCommands(cell: String, expected: [[String]]) {
         #expect(ExamplesReader.pipInstallCommands(inCell: cell).map(\.arguments) == expected)
     }
@@ -60,7 +68,8 @@ struct UpstreamExamplesTests {
         #expect(release.notes.contains("1 notebooks name no kernelspec"))
         #expect(
             release.notes.contains(
-                "   ml_ops/pipelines/pipelines.ipynb: requirement with an unresolved variable skipped: {package_name}=={version}"))
+                "   ml_ops/pipelines/pipelines.ipynb: requirement with an unresolved variable skipped: {package_name}=={version}"
+            ))
     }
 
     /// Needs the real PEP 508 parser (`PEP508Requirement.parse`) to split names from specifiers.
@@ -89,7 +98,9 @@ struct UpstreamExamplesTests {
 
     @Test("a tree without notebooks")
     func noNotebooks() {
-        expectUpstreamError(.missingContent, source: .examples, messageContains: ["no-notebooks", "no .ipynb notebooks"]) {
+        expectUpstreamError(
+            .missingContent, source: .examples, messageContains: ["no-notebooks", "no .ipynb notebooks"]
+        ) {
             _ = try ExamplesTree.scan(root: UpstreamPaths.fixture("examples/no-notebooks"), commit: nil)
         }
     }
@@ -98,7 +109,9 @@ struct UpstreamExamplesTests {
     func allBroken() throws {
         let root = try temporaryTree(["a/one.ipynb": "not json", "b/two.ipynb": "[1, 2]"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        expectUpstreamError(.missingContent, source: .examples, messageContains: ["found 2 notebooks but none could be read"]) {
+        expectUpstreamError(
+            .missingContent, source: .examples, messageContains: ["found 2 notebooks but none could be read"]
+        ) {
             _ = try ExamplesTree.scan(root: root, commit: nil)
         }
     }
@@ -106,19 +119,23 @@ struct UpstreamExamplesTests {
     @Test("caps: entries and total bytes are errors; one oversized notebook is skipped with a note")
     func caps() throws {
         let small = #"{"cells": [], "metadata": {"kernelspec": {"name": "conda_python3"}}, "nbformat": 4}"#
-        let big = #"{"cells": [], "metadata": {}, "nbformat": 4, "pad": ""# + String(repeating: "x", count: 4000) + #""}"#
+        let big =
+            #"{"cells": [], "metadata": {}, "nbformat": 4, "pad": ""# + String(repeating: "x", count: 4000) + #""}"#
         let root = try temporaryTree(["a/small.ipynb": small, "b/big.ipynb": big, "c/d/e/f.txt": "other"])
         defer { try? FileManager.default.removeItem(atPath: root) }
         expectUpstreamError(.tooLarge, source: .examples, messageContains: ["more than 3 entries", "--max-files"]) {
             _ = try ExamplesTree.scan(root: root, commit: nil, limits: UpstreamLimits(maxTreeEntries: 3))
         }
-        expectUpstreamError(.tooLarge, source: .examples, messageContains: ["more than 1000 bytes", "--max-total-bytes"]) {
+        expectUpstreamError(
+            .tooLarge, source: .examples, messageContains: ["more than 1000 bytes", "--max-total-bytes"]
+        ) {
             _ = try ExamplesTree.scan(root: root, commit: nil, limits: UpstreamLimits(maxTreeBytes: 1000))
         }
         let release = try ExamplesTree.scan(root: root, commit: nil, limits: UpstreamLimits(maxBytesPerFile: 1000))
         #expect(release.examples?.notebooks == 2)
         #expect(release.examples?.kernelspecs == ["conda_python3": 1])
-        #expect(release.notes.contains { $0.hasPrefix("b/big.ipynb: ") && $0.contains("above the per-file limit of 1000") })
+        #expect(
+            release.notes.contains { $0.hasPrefix("b/big.ipynb: ") && $0.contains("above the per-file limit of 1000") })
     }
 
     @Test("requirements files: comments, options, continuations, hashes")
@@ -135,7 +152,8 @@ struct UpstreamExamplesTests {
         let root = FileManager.default.temporaryDirectory.appending(path: "smsync-examples-\(UUID().uuidString)")
         for (relative, text) in files {
             let url = root.appending(path: relative)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url)
         }
         return root.path

@@ -15,10 +15,11 @@ struct UpstreamMarkdownTableTests {
         let document = try MarkdownDocument.extract(text, source: .distribution, location: "t.md")
         let table = try #require(document.tables.first)
         #expect(table.header == ["Package", "Previous Version", "Current Version", "Change Type"])
-        #expect(table.rows == [
-            ["boto3", "1.43.46", "1.43.56", "patch"], ["poppler", "25.12.0", "25.02.0", ""],
-            ["libffi", "3.5.2", "3.7.0", "minor"],
-        ])
+        #expect(
+            table.rows == [
+                ["boto3", "1.43.46", "1.43.56", "patch"], ["poppler", "25.12.0", "25.02.0", ""],
+                ["libffi", "3.5.2", "3.7.0", "minor"],
+            ])
         #expect(table.line == 1)
         #expect(table.rowLines == [3, 4, 5])
     }
@@ -35,10 +36,12 @@ struct UpstreamMarkdownTableTests {
         #expect(row == ["conda_python3", "Comes with Python 3.10 | see the docs and code"])
     }
 
-    @Test("a ragged row is an error naming its line", arguments: [
-        ("| a | b |\n| --- | --- |\n| 1 | 2 |\n| 1 | 2 | 3 |\n", 4),
-        ("a | b | c\n---|---|---\n1|2\n", 3),
-    ])
+    @Test(
+        "a ragged row is an error naming its line",
+        arguments: [
+            ("| a | b |\n| --- | --- |\n| 1 | 2 |\n| 1 | 2 | 3 |\n", 4),
+            ("a | b | c\n---|---|---\n1|2\n", 3),
+        ])
     func raggedRow(text: String, line: Int) {
         expectUpstreamError(.malformed, source: .awsDocs, line: line, messageContains: ["ragged table row"]) {
             _ = try MarkdownDocument.extract(text, source: .awsDocs, location: "t.md")

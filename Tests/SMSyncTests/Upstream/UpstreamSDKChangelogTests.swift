@@ -12,13 +12,15 @@ struct UpstreamSDKChangelogTests {
         #expect(release.published?.description == "2024-10-03")
         #expect(
             release.kernels == [
-                UpstreamKernel(kernel: "*", packages: [UpstreamPackage(name: "sagemaker", version: "2.232.1", manager: .pip)])
+                UpstreamKernel(
+                    kernel: "*", packages: [UpstreamPackage(name: "sagemaker", version: "2.232.1", manager: .pip)])
             ])
     }
 
     @Test("a heading without a date")
     func withoutDate() throws {
-        let release = try SDKChangelogReader.read("# Changelog\n\n## v2.240.0\n\n * a change\n", location: "CHANGELOG.md")
+        let release = try SDKChangelogReader.read(
+            "# Changelog\n\n## v2.240.0\n\n * a change\n", location: "CHANGELOG.md")
         #expect(release.release == "2.240.0")
         #expect(release.published == nil)
         #expect(release.notes == ["the newest heading (line 3) has no date"])
@@ -26,7 +28,9 @@ struct UpstreamSDKChangelogTests {
 
     @Test("a change log without a version heading")
     func noVersion() {
-        expectUpstreamError(.missingContent, source: .sdkChangelog, messageContains: ["CHANGELOG-no-version.md", "## vX.Y.Z"]) {
+        expectUpstreamError(
+            .missingContent, source: .sdkChangelog, messageContains: ["CHANGELOG-no-version.md", "## vX.Y.Z"]
+        ) {
             _ = try UpstreamReaders.sdkChangelog(path: UpstreamPaths.fixture("sdk-changelog/CHANGELOG-no-version.md"))
         }
     }

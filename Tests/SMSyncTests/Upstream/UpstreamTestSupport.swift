@@ -37,7 +37,8 @@ func expectUpstreamError(
     #expect(error.source == source, "\(error)", sourceLocation: sourceLocation)
     if let line { #expect(error.line == line, "\(error)", sourceLocation: sourceLocation) }
     for fragment in fragments {
-        #expect(error.description.contains(fragment), "\(error) should mention \(fragment)", sourceLocation: sourceLocation)
+        #expect(
+            error.description.contains(fragment), "\(error) should mention \(fragment)", sourceLocation: sourceLocation)
     }
     return error
 }
