@@ -71,6 +71,7 @@ public enum AWSDocsReader {
             throw UpstreamError(.missingContent, source: .awsDocs, location: location, message: "no kernel column")
         }
         var kernels: [UpstreamKernel] = []
+        var seen: Set<String> = []
         for (rowIndex, row) in table.rows.enumerated() {
             let line = table.rowLines.indices.contains(rowIndex) ? table.rowLines[rowIndex] : nil
             guard row.count == table.header.count else {
@@ -90,7 +91,7 @@ public enum AWSDocsReader {
                 }
                 continue
             }
-            if kernels.contains(where: { $0.kernel == name }) {
+            guard seen.insert(name).inserted else {
                 throw UpstreamError(
                     .malformed, source: .awsDocs, location: location, line: line,
                     message: "kernel \(name) is listed twice in the kernel table")
@@ -134,30 +135,81 @@ public enum AWSDocsReader {
 
     /// The version after "Python" (`comes with Python 3.10`), when the text states one.
     public static func pythonVersion(in text: String) -> String? {
-        guard let match = text.firstMatch(of: /\bPython\s+(\d+(?:\.\d+)+)/) else { return nil }
-        return String(match.output.1)
+        let characters = Array(text)
+        let word = Array("Python")
+        var index = 0
+        while index + word.count < characters.count {
+            defer { index += 1 }
+            guard characters[index] == "P", index == 0 || !isWordCharacter(characters[index - 1]),
+                Array(characters[index..<(index + word.count)]) == word
+            else { continue }
+            var next = index + word.count
+            guard characters[next].isWhitespace else { continue }
+            while next < characters.count, characters[next].isWhitespace { next += 1 }
+            if let version = dottedNumber(characters, from: next, letters: false), version.contains(".") {
+                return version
+            }
+        }
+        return nil
     }
 
-    /// Every "<Framework> version X.Y.Z" in the text, as (package, version), in text order.
+    /// Every "<Framework> version X.Y.Z" in the text, as (package, version), in text order. The framework is the
+    /// one to three capitalised words before "version" (`PyTorch`, `Apache MXNet`, `Hugging Face Transformers`).
     public static func frameworkVersions(in text: String) -> [(String, String)] {
+        let words = text.split(whereSeparator: \.isSpaceLike)
         var found: [(String, String)] = []
-        for match in text.matches(
-            of: /((?:[A-Z][A-Za-z0-9+\-]*\s+){0,2}[A-Z][A-Za-z0-9+\-]*)\s+version\s+v?(\d+(?:\.[0-9A-Za-z]+)*)/)
-        {
-            let words = match.output.1.split(separator: " ").map(String.init)
+        for index in words.indices.dropFirst() where words[index] == "version" && index + 1 < words.count {
+            var versionWord = Array(words[index + 1])
+            if versionWord.first == "v" { versionWord.removeFirst() }
+            guard let version = dottedNumber(versionWord, from: 0, letters: true) else { continue }
+            var first = words[index - 1].drop { !($0.isASCII && $0.isUppercase) }
+            guard isCapitalisedWord(first) else { continue }
+            var phrase = [String(first)]
+            var earlier = index - 2
+            while phrase.count < 3, earlier >= 0, isCapitalisedWord(words[earlier]) {
+                first = words[earlier]
+                phrase.insert(String(first), at: 0)
+                earlier -= 1
+            }
             var package: String?
-            for start in words.indices {
-                let phrase = words[start...].joined(separator: " ").lowercased()
-                if let known = frameworkPackages[phrase] {
+            for start in phrase.indices {
+                if let known = frameworkPackages[phrase[start...].joined(separator: " ").lowercased()] {
                     package = known
                     break
                 }
             }
-            let name = package ?? (words.last ?? "").lowercased()
+            let name = package ?? (phrase.last ?? "").lowercased()
             guard !name.isEmpty, name != "python" else { continue }
-            found.append((name, String(match.output.2)))
+            found.append((name, version))
         }
         return found
+    }
+
+    /// `[A-Z][A-Za-z0-9+-]*`.
+    static func isCapitalisedWord(_ word: Substring) -> Bool {
+        guard let first = word.first, first.isASCII, first.isUppercase else { return false }
+        return word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-") }
+    }
+
+    static func isWordCharacter(_ character: Character) -> Bool {
+        character.isLetter || character.isNumber || character == "_"
+    }
+
+    /// `\d+(\.\d+)*` (or with `letters`, `\d+(\.[0-9A-Za-z]+)*`) starting at `start`; a trailing dot is not taken.
+    static func dottedNumber(_ characters: [Character], from start: Int, letters: Bool) -> String? {
+        func isDigit(_ index: Int) -> Bool { index < characters.count && characters[index].isASCIIDigit }
+        func isSegment(_ index: Int) -> Bool {
+            index < characters.count && characters[index].isASCII
+                && (letters ? (characters[index].isLetter || characters[index].isNumber) : characters[index].isNumber)
+        }
+        guard isDigit(start) else { return nil }
+        var end = start
+        while isDigit(end) { end += 1 }
+        while end < characters.count, characters[end] == ".", isSegment(end + 1) {
+            end += 1
+            while isSegment(end) { end += 1 }
+        }
+        return String(characters[start..<end])
     }
 
     /// Platform identifiers (`notebook-al2023-v1`; also `al2-v2` in parentheses) in order of first mention,
@@ -170,7 +222,7 @@ public enum AWSDocsReader {
             let ids = identifiers(in: block.text)
             for id in ids where !platforms.contains(id) { platforms.append(id) }
             guard defaultPlatform == nil else { continue }
-            for sentence in block.text.split(separator: /\.\s/) where sentence.lowercased().contains("default") {
+            for sentence in sentences(block.text) where sentence.lowercased().contains("default") {
                 let inSentence = identifiers(in: String(sentence))
                 if inSentence.count == 1 {
                     defaultPlatform = inSentence[0]
@@ -182,8 +234,63 @@ public enum AWSDocsReader {
         return (platforms, defaultPlatform)
     }
 
+    /// `notebook-al2023-v1`, `notebook-al2-v3`, and the short form in parentheses `(al1-v1)`, in text order.
     static func identifiers(in text: String) -> [String] {
-        text.matches(of: /(?:\bnotebook-|\()(al(?:2023|2|1)-v\d+)\b/).map { "notebook-" + $0.output.1 }
+        let characters = Array(text)
+        let long = Array("notebook-al")
+        var found: [String] = []
+        var index = 0
+        while index < characters.count {
+            var start: Int?
+            if characters[index] == "n", index + long.count <= characters.count,
+                Array(characters[index..<(index + long.count)]) == long,
+                index == 0 || !isWordCharacter(characters[index - 1])
+            {
+                start = index + long.count
+            } else if characters[index] == "(", index + 3 <= characters.count, characters[index + 1] == "a",
+                characters[index + 2] == "l"
+            {
+                start = index + 3
+            }
+            if let start, let (suffix, end) = platformSuffix(characters, from: start) {
+                found.append("notebook-al" + suffix)
+                index = end
+            } else {
+                index += 1
+            }
+        }
+        return found
+    }
+
+    /// After `al`: `2023`, `2` or `1`, then `-v` and digits, then a word boundary.
+    private static func platformSuffix(_ characters: [Character], from start: Int) -> (String, Int)? {
+        var end = start
+        while end < characters.count, characters[end].isASCIIDigit { end += 1 }
+        let generation = String(characters[start..<end])
+        guard ["2023", "2", "1"].contains(generation), end + 2 < characters.count, characters[end] == "-",
+            characters[end + 1] == "v", characters[end + 2].isASCIIDigit
+        else { return nil }
+        end += 2
+        while end < characters.count, characters[end].isASCIIDigit { end += 1 }
+        guard end == characters.count || !isWordCharacter(characters[end]) else { return nil }
+        return (String(characters[start..<end]), end)
+    }
+
+    /// The text split after each `.` that is followed by whitespace.
+    static func sentences(_ text: String) -> [Substring] {
+        var result: [Substring] = []
+        var start = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(after: index)
+            if text[index] == ".", next < text.endIndex, text[next].isWhitespace {
+                result.append(text[start..<index])
+                start = next
+            }
+            index = next
+        }
+        result.append(text[start...])
+        return result
     }
 
     /// Platforms named by the nearest prose block before this table (and after the previous table) that names any.

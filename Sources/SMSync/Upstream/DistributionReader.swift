@@ -85,6 +85,7 @@ public enum DistributionReader {
         }
 
         var packages: [UpstreamPackage] = []
+        var positions: [String: Int] = [:]
         var origin: [String: (rank: Int, file: String)] = [:]
         var notes: [String] = []
         var summary: [String] = []
@@ -112,7 +113,8 @@ public enum DistributionReader {
             summary.append("\(fileName(file.location)) (\(read.count) package\(read.count == 1 ? "" : "s"))")
             for package in read {
                 let key = package.name.lowercased()
-                guard let index = packages.firstIndex(where: { $0.name.lowercased() == key }) else {
+                guard let index = positions[key] else {
+                    positions[key] = packages.count
                     packages.append(package)
                     origin[key] = (rank, fileName(file.location))
                     continue

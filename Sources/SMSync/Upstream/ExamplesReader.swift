@@ -263,7 +263,8 @@ public enum ExamplesReader {
             let text = words[index].text
             let base = text.split(separator: "/").last.map(String.init) ?? text
             let isPip =
-                base == "pip" || base == "pip3" || base.wholeMatch(of: /pip3\.\d+/) != nil
+                base == "pip" || base == "pip3"
+                || (base.hasPrefix("pip3.") && base.count > 5 && base.dropFirst(5).allSatisfy(\.isASCIIDigit))
                 || (text == "pip" && index > 0 && words[index - 1].text == "-m")
             if isPip {
                 var next = index + 1
@@ -297,6 +298,8 @@ public enum ExamplesReader {
         var current = ""
         var inWord = false
         var redirectInside = false
+        var redirectStart = false
+        var quotedSoFar = false
         var skipNextWord = false
         var quote: Character?
         var iterator = line.makeIterator()
@@ -308,16 +311,17 @@ public enum ExamplesReader {
                 current = ""
                 inWord = false
                 redirectInside = false
+                redirectStart = false
+                quotedSoFar = false
             }
             if skipNextWord {
                 skipNextWord = false
                 return
             }
-            if let redirect = current.wholeMatch(of: /[0-9&]?>>?(&[0-9-])?|[0-9]?</), redirect.output.1 == nil {
-                skipNextWord = true
-                return
-            }
-            if current.wholeMatch(of: /[0-9&]?>>?.*|[0-9]?<.*/) != nil, !current.hasPrefix(">=") {
+            if redirectStart {
+                // `>`, `>>`, `2>`, `&>`, `<` alone take the next word as their target; `>file`, `2>&1` are complete.
+                let operatorOnly = current.drop { $0.isASCIIDigit || $0 == "&" }.drop { $0 == ">" || $0 == "<" }.isEmpty
+                if operatorOnly { skipNextWord = true }
                 return
             }
             words.append(ShellWord(text: current, hasUnquotedRedirect: redirectInside))
@@ -346,6 +350,7 @@ public enum ExamplesReader {
             case "'", "\"":
                 quote = character
                 inWord = true
+                quotedSoFar = true
             case "\\":
                 if let next = iterator.next() { current.append(next) }
                 inWord = true
@@ -363,6 +368,7 @@ public enum ExamplesReader {
                         endWord()
                         current = "&>"
                         inWord = true
+                        redirectStart = true
                     } else {
                         endCommand()
                         pending = next
@@ -374,7 +380,13 @@ public enum ExamplesReader {
                 endCommand()
                 return commands
             case ">", "<":
-                if inWord, !current.allSatisfy(\.isASCIIDigit) { redirectInside = true }
+                let atWordStart =
+                    current.isEmpty || (current.count == 1 && (current.first?.isASCIIDigit == true || current == "&"))
+                if atWordStart, !quotedSoFar {
+                    redirectStart = true
+                } else if !redirectStart {
+                    redirectInside = true
+                }
                 current.append(character)
                 inWord = true
             default:

@@ -5,7 +5,8 @@
 public struct DocumentTable: Sendable, Hashable {
     /// The header cells (the `<th>` row, or the Markdown row above the `---` delimiter).
     public var header: [String]
-    /// The body rows; every row has as many cells as the header.
+    /// The body rows. From Markdown every row has as many cells as the header (anything else is an error);
+    /// from HTML rows are as the page has them after `colspan`/`rowspan` expansion, so readers check.
     public var rows: [[String]]
     /// The 1-based line of the table's start in the source, when known.
     public var line: Int?
@@ -58,6 +59,14 @@ public struct ExtractedDocument: Sendable, Hashable {
 extension String {
     /// Runs of whitespace (including non-breaking spaces) become one space; the ends are trimmed.
     var collapsingWhitespace: String {
-        split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        split(whereSeparator: \.isSpaceLike).joined(separator: " ")
+    }
+}
+
+extension Character {
+    /// `isWhitespace` with a fast path for ASCII (Unicode property lookups dominate on large pages otherwise).
+    var isSpaceLike: Bool {
+        if let ascii = asciiValue { return ascii == 0x20 || (0x09...0x0D).contains(ascii) }
+        return isWhitespace
     }
 }

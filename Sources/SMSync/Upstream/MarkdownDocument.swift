@@ -112,10 +112,7 @@ public enum MarkdownDocument {
 
     /// Plain text of a Markdown inline fragment.
     public static func inlineText(_ raw: some StringProtocol) -> String {
-        var text = String(raw)
-        text.replace(/<br\s*\/?>/.ignoresCase(), with: " ")
-        text.replace(/<\/?[A-Za-z][^<>]*>/, with: "")
-        text.replace(/!?\[([^\]]*)\]\([^)]*\)/) { $0.output.1 }
+        let text = withoutTagsAndLinkTargets(Array(raw))
         var result = ""
         var iterator = text.makeIterator()
         while let character = iterator.next() {
@@ -135,6 +132,39 @@ public enum MarkdownDocument {
         }
         result.replace("**", with: "")
         return result.collapsingWhitespace
+    }
+
+    /// `<br>` becomes a space, other HTML tags go, `[text](url)` and `![text](url)` keep their text.
+    static func withoutTagsAndLinkTargets(_ characters: [Character]) -> String {
+        var result = ""
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            if character == "<", index + 1 < characters.count,
+                (characters[index + 1].isASCII && characters[index + 1].isLetter) || characters[index + 1] == "/",
+                let close = characters[(index + 1)...].prefix(400).firstIndex(where: { $0 == ">" || $0 == "<" }),
+                characters[close] == ">"
+            {
+                let name = characters[(index + 1)..<close].drop { $0 == "/" }.prefix { $0.isLetter }
+                if String(name).lowercased() == "br" { result.append(" ") }
+                index = close + 1
+                continue
+            }
+            if character == "[" || (character == "!" && index + 1 < characters.count && characters[index + 1] == "["),
+                let open = characters[index...].firstIndex(of: "["),
+                let close = characters[(open + 1)...].firstIndex(where: { $0 == "]" || $0 == "[" }),
+                characters[close] == "]",
+                close + 1 < characters.count, characters[close + 1] == "(",
+                let end = characters[(close + 2)...].prefix(2000).firstIndex(of: ")")
+            {
+                result += String(characters[(open + 1)..<close])
+                index = end + 1
+                continue
+            }
+            result.append(character)
+            index += 1
+        }
+        return result
     }
 
     static func isListItem(_ line: Substring) -> Bool {
@@ -229,7 +259,7 @@ public enum MarkdownDocument {
 extension Substring {
     /// The text without leading and trailing whitespace.
     var trimmingSpaces: Substring {
-        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace })
+        guard let first = firstIndex(where: { !$0.isSpaceLike }), let last = lastIndex(where: { !$0.isSpaceLike })
         else { return self[endIndex...] }
         return self[first...last]
     }

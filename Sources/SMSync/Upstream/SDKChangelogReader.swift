@@ -53,10 +53,19 @@ public enum SDKChangelogReader {
 
     /// `## v2.212.0 (2024-03-06)` → ("2.212.0", "2024-03-06"); `## v1.2.3` → ("1.2.3", nil); other headings → nil.
     static func parseHeading(_ line: Substring) -> (version: String, date: Substring?)? {
-        guard
-            let match = line.wholeMatch(
-                of: /##\s+v?(\d+(?:\.\d+)+(?:[.\-+]?[A-Za-z0-9]+)*)\s*(?:\(\s*([^)]*?)\s*\))?\s*/)
+        guard line.hasPrefix("##"), line.dropFirst(2).first?.isWhitespace == true else { return nil }
+        var rest = line.dropFirst(2).trimmingSpaces
+        if rest.first == "v" { rest = rest.dropFirst() }
+        let version = rest.prefix { !$0.isWhitespace && $0 != "(" }
+        let components = version.split(separator: ".", omittingEmptySubsequences: false)
+        guard components.count >= 2, let major = components.first, !major.isEmpty, major.allSatisfy(\.isASCIIDigit),
+            components[1].first?.isASCIIDigit == true,
+            version.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".+-".contains($0)) }),
+            version.last.map({ $0.isLetter || $0.isNumber }) == true
         else { return nil }
-        return (String(match.output.1), match.output.2)
+        rest = rest.dropFirst(version.count).trimmingSpaces
+        guard !rest.isEmpty else { return (String(version), nil) }
+        guard rest.first == "(", rest.last == ")" else { return nil }
+        return (String(version), rest.dropFirst().dropLast().trimmingSpaces)
     }
 }

@@ -39,40 +39,59 @@ public enum HTMLDocument {
         return walk(root)
     }
 
-    /// Refuses a page cut off in transit: `<html` without `</html`, or more `<table` than `</table`.
+    /// Refuses a page cut off in transit: `<html` without `</html`, or more `<table` than `</table`. One pass over
+    /// the bytes; comments, scripts and styles are skipped (their content is not markup).
     static func checkComplete(_ text: String, source: UpstreamSourceKind, location: String) throws(UpstreamError) {
-        let lower = withoutScriptsAndComments(text.lowercased())
-        let lastLine = text.reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
-        if lower.contains("<html"), !lower.contains("</html") {
+        let bytes = Array(text.utf8).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        func starts(_ literal: String, at index: Int) -> Bool {
+            let pattern = Array(literal.utf8)
+            return index + pattern.count <= bytes.count && bytes[index..<(index + pattern.count)].elementsEqual(pattern)
+        }
+        func skip(past literal: String, from index: Int) -> Int {
+            let first = literal.utf8.first ?? 0
+            var position = index
+            while position < bytes.count {
+                if bytes[position] == first, starts(literal, at: position) { return position + literal.utf8.count }
+                position += 1
+            }
+            return bytes.count
+        }
+        var (openedHTML, closedHTML, opened, closed) = (false, false, 0, 0)
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "<") else {
+                index += 1
+                continue
+            }
+            if starts("<!--", at: index) {
+                index = skip(past: "-->", from: index + 4)
+            } else if starts("<script", at: index) {
+                index = skip(past: "</script", from: index + 7)
+            } else if starts("<style", at: index) {
+                index = skip(past: "</style", from: index + 6)
+            } else {
+                if starts("<html", at: index) { openedHTML = true }
+                if starts("</html", at: index) { closedHTML = true }
+                if starts("<table", at: index), index + 6 < bytes.count,
+                    [0x20, 0x09, 0x0A, 0x0D, 0x0C, UInt8(ascii: ">")].contains(bytes[index + 6])
+                {
+                    opened += 1
+                }
+                if starts("</table", at: index) { closed += 1 }
+                index += 1
+            }
+        }
+        let lastLine = bytes.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+        if openedHTML, !closedHTML {
             throw UpstreamError(
                 .truncated, source: source, location: location, line: lastLine,
                 message: "the page ends before </html> (truncated download?)")
         }
-        let opened = lower.ranges(of: /<table[\s>]/).count
-        let closed = lower.ranges(of: "</table").count
         if opened > closed {
             throw UpstreamError(
                 .truncated, source: source, location: location, line: lastLine,
                 message: "the page opens \(opened) <table> elements but closes \(closed) (truncated?)")
         }
-    }
-
-    /// The text with `<!-- … -->`, `<script>…</script>` and `<style>…</style>` cut out (their content is not markup).
-    static func withoutScriptsAndComments(_ lower: String) -> String {
-        var result = ""
-        var rest = lower[...]
-        let pairs: [(open: String, close: String)] = [("<!--", "-->"), ("<script", "</script"), ("<style", "</style")]
-        while true {
-            let next = pairs.compactMap { pair in rest.firstRange(of: pair.open).map { (range: $0, close: pair.close) }
-            }
-            .min { $0.range.lowerBound < $1.range.lowerBound }
-            guard let next else { break }
-            result += rest[..<next.range.lowerBound]
-            let afterOpen = rest[next.range.upperBound...]
-            guard let close = afterOpen.firstRange(of: next.close) else { return result }
-            rest = afterOpen[close.upperBound...]
-        }
-        return result + rest
     }
 
     private static let blockElements: Set<String> = [
@@ -197,7 +216,10 @@ public enum HTMLDocument {
                 continue
             }
         }
-        return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return text.split(whereSeparator: { character in
+            if let ascii = character.asciiValue { return ascii == 0x20 || (0x09...0x0D).contains(ascii) }
+            return character.isWhitespace
+        }).joined(separator: " ")
     }
 
     private static func containsTable(_ node: xmlNodePtr) -> Bool {

@@ -3,8 +3,8 @@ import SMSync
 
 /// Reads upstream files from disk under the size caps, before any parsing.
 public enum UpstreamFiles {
-    /// The bytes of one file; refuses files above `maxBytes` by their size, without reading them, and
-    /// never reads more than `maxBytes + 1` bytes (for pipes and files that grow).
+    /// The bytes of one file; refuses files above `maxBytes` by their size, without reading them, and stops
+    /// reading within 1 MiB past `maxBytes` (for pipes and files that grow).
     public static func read(_ path: String, source: UpstreamSourceKind, maxBytes: Int) throws(UpstreamError) -> Data {
         let size: Int
         do {
@@ -26,7 +26,11 @@ public enum UpstreamFiles {
                 throw UpstreamError(.unreadable, source: source, location: path, message: "cannot open the file")
             }
             defer { try? handle.close() }
-            data = try handle.read(upToCount: maxBytes + 1) ?? Data()
+            var collected = Data()
+            while collected.count <= maxBytes, let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                collected.append(chunk)
+            }
+            data = collected
         } catch let error as UpstreamError {
             throw error
         } catch {

@@ -30,6 +30,10 @@ struct UpstreamExamplesTests {
             ("# !pip install g\nprint('!pip install h')\nimport os", []),
             ("%conda install -y numpy", []),
             ("!uv pip install i", [["i"]]),
+            ("!pip install j &> /dev/null", [["j"]]),
+            ("!pip install 'k<3' \"l>=1\" >> log.txt", [["k<3", "l>=1"]]),
+            ("!pip install m 2>/dev/null", [["m"]]),
+            ("!pip3.11 install n", [["n"]]),
         ])
     func pipCommands(cell: String, expected: [[String]]) {
         #expect(ExamplesReader.pipInstallCommands(inCell: cell).map(\.arguments) == expected)
