@@ -17,19 +17,25 @@ struct UpstreamCommand: AsyncParsableCommand {
             abstract: "Run one upstream reader on local files and print the release it finds.",
             discussion: """
                 Kinds and their inputs:
-                  aws-docs       one kernel-table page of the AWS docs, HTML (nbi-al2023.html) or Markdown
-                  distribution   sagemaker-distribution release files (RELEASE.md, CHANGELOG-cpu.md,
-                                 cpu.env.out) or a folder of them; several files of one release combine
+                  aws-docs       one kernel-table page of the AWS docs, HTML
+                                 (nbi-al2023.html) or Markdown
+                  distribution   sagemaker-distribution release files
+                                 (RELEASE.md, CHANGELOG-cpu.md, cpu.env.out) or
+                                 a folder of them; files of one release combine
                   sdk-changelog  the CHANGELOG.md of sagemaker-python-sdk
-                  examples       a directory holding the amazon-sagemaker-examples tree (use --commit)
+                  examples       the root of an amazon-sagemaker-examples tree
+                                 (give --commit)
 
-                JSON output: {"kind", "release", "published", "kernels": [{"kernel", "python",
-                "packages": [{"name", "version", "manager", "build"}]}], "notes"}, and for examples also
-                "commit", "notebooks", "requirements": [{"package", "spec", "file"}], "kernelspecs".
-                Kernels are in source order ("*" means every kernel); packages in source order; keys sorted.
+                JSON: {"kind", "release", "published", "kernels": [{"kernel",
+                "python", "packages": [{"name", "version", "manager",
+                "build"}]}], "notes"}; for examples also "commit", "notebooks",
+                "requirements": [{"package", "spec", "file"}], "kernelspecs".
+                Kernels in source order ("*" means every kernel), packages in
+                source order, keys sorted.
 
-                Exit status: 0 when the release was read; 3 when the input cannot be read as that kind
-                (layout changed, malformed, too large); 2 for a bad command line. Errors go to stderr.
+                Exit status: 0 when the release was read; 3 when the input
+                cannot be read as that kind (layout changed, malformed, too
+                large); 2 for a bad command line. Errors go to stderr.
                 """
         )
 
@@ -46,7 +52,7 @@ struct UpstreamCommand: AsyncParsableCommand {
             case table
         }
 
-        @Option(help: "Which reader to run: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+        @Option(help: "Which reader to run.")
         var kind: Kind
 
         @Argument(help: "The input files (a directory for examples and, optionally, distribution).")
