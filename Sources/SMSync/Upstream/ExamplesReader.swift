@@ -148,7 +148,9 @@ public enum ExamplesReader {
     /// One pip install found in a cell: the arguments after `install`, and whether an unquoted `>`/`<`
     /// sat inside an argument (the shell reads it as a redirection).
     public struct PipInstallCommand: Sendable, Hashable {
+        /// The words after `install`, quotes removed, redirections dropped.
         public var arguments: [String]
+        /// Indices into ``arguments`` of words with an unquoted `>` or `<` inside (`sagemaker>=2`).
         public var redirectedArguments: Set<Int>
     }
 

@@ -7,6 +7,7 @@ public enum SDKChangelogReader {
     /// The package the SDK installs as.
     public static let packageName = "sagemaker"
 
+    /// Reads the change log text; `location` names the file or URL in errors.
     public static func read(_ text: String, location: String) throws(UpstreamError) -> UpstreamRelease {
         var newest: (version: String, date: UpstreamDate?, line: Int)?
         var headings = 0
