@@ -28,9 +28,15 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CLibXML2",
+            path: "Sources/CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
         .target(
             name: "SMSyncRuntime",
-            dependencies: ["SMSync"],
+            dependencies: ["SMSync", "CLibXML2"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
