@@ -20,7 +20,8 @@ public struct Workspace: Sendable {
         do {
             bytes = try AtomicFile.read(configPath, limit: 1 << 20)
         } catch {
-            throw ConfigError(path: configPath, keyPath: "", line: nil, "cannot read the configuration: \(error.reason)")
+            throw ConfigError(
+                path: configPath, keyPath: "", line: nil, "cannot read the configuration: \(error.reason)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(path: configPath, keyPath: "", line: nil, "the configuration is not UTF-8 text")
@@ -50,7 +51,8 @@ public struct Workspace: Sendable {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
             else {
-                throw ConfigError(path: configuration.file, keyPath: "envs.dir", line: nil, "folder not found: \(directory)")
+                throw ConfigError(
+                    path: configuration.file, keyPath: "envs.dir", line: nil, "folder not found: \(directory)")
             }
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for name in names.sorted() where name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
@@ -78,7 +80,9 @@ public struct Workspace: Sendable {
         URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
-    private static func readEnvironment(_ path: String, configuration: Configuration, keyPath: String)
+    private static func readEnvironment(
+        _ path: String, configuration: Configuration, keyPath: String
+    )
         throws(ConfigError) -> EnvironmentFile
     {
         let bytes: [UInt8]
@@ -98,7 +102,9 @@ public struct Workspace: Sendable {
 /// Reads upstream sources that are local files or folders (`file://` URLs or paths).
 public enum LocalSources {
     /// Every source's release, in configuration order; a source that fails is reported and the rest go on.
-    public static func read(_ configuration: Configuration, limits: UpstreamLimits = UpstreamLimits())
+    public static func read(
+        _ configuration: Configuration, limits: UpstreamLimits = UpstreamLimits()
+    )
         -> (releases: [SourceRelease], failures: [SourceFailure])
     {
         var releases: [SourceRelease] = []
@@ -119,7 +125,9 @@ public enum LocalSources {
     }
 
     /// One source read from disk.
-    public static func read(_ source: SourceConfig, configuration: Configuration, limits: UpstreamLimits)
+    public static func read(
+        _ source: SourceConfig, configuration: Configuration, limits: UpstreamLimits
+    )
         throws(UpstreamError) -> UpstreamRelease
     {
         let kind = kind(of: source)
@@ -146,7 +154,9 @@ public enum LocalSources {
     /// Exports in a folder: `<env>.yml` and optional `<env>_pip.txt` for each env named by `kernels` (without
     /// `conda_`), else by the folder's `environment_list.txt`, else every `*.yml` in it. A single `.yml` path is one
     /// export (with a `<env>_pip.txt` beside it when present).
-    public static func envExports(at path: String, kernels: [String]?, limits: UpstreamLimits)
+    public static func envExports(
+        at path: String, kernels: [String]?, limits: UpstreamLimits
+    )
         throws(UpstreamError) -> UpstreamRelease
     {
         let folder: String

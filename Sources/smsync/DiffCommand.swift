@@ -140,7 +140,8 @@ struct ApplyCommand: AsyncParsableCommand {
         if dryRun {
             for file in plan.files {
                 Output.write(
-                    UnifiedDiff.make(old: file.original, new: file.edited, oldLabel: "a/\(file.path)", newLabel: "b/\(file.path)"))
+                    UnifiedDiff.make(
+                        old: file.original, new: file.edited, oldLabel: "a/\(file.path)", newLabel: "b/\(file.path)"))
             }
             return
         }

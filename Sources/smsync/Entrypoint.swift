@@ -70,7 +70,7 @@ struct SMSyncCommand: AsyncParsableCommand {
             \(ExitStatus.help)
             """,
         version: SMSyncVersion.current,
-        subcommands: [DiffCommand.self, ApplyCommand.self, VersionCommand.self, EnvCommand.self]
+        subcommands: [DiffCommand.self, ApplyCommand.self, UpstreamCommand.self, VersionCommand.self, EnvCommand.self]
     )
 }
 

@@ -19,6 +19,11 @@ struct UpstreamCommand: AsyncParsableCommand {
                 Kinds and their inputs:
                   aws-docs       one kernel-table page of the AWS docs, HTML
                                  (nbi-al2023.html) or Markdown
+                  env-export     a `conda env export` YAML taken on a notebook
+                                 instance, optionally followed by the `pip
+                                 freeze` text of the same kernel (the higher
+                                 version wins where both name a package); or a
+                                 folder of <env>.yml and <env>_pip.txt files
                   distribution   sagemaker-distribution release files
                                  (RELEASE.md, CHANGELOG-cpu.md, cpu.env.out) or
                                  a folder of them; files of one release combine
@@ -39,9 +44,10 @@ struct UpstreamCommand: AsyncParsableCommand {
                 """
         )
 
-        /// The kinds this command reads. (`env-export` joins once its env-file parser is in.)
+        /// The kinds this command reads.
         enum Kind: String, ExpressibleByArgument, CaseIterable {
             case awsDocs = "aws-docs"
+            case envExport = "env-export"
             case distribution
             case sdkChangelog = "sdk-changelog"
             case examples
@@ -92,6 +98,13 @@ struct UpstreamCommand: AsyncParsableCommand {
                 guard !UpstreamFiles.isDirectory(paths[0]) else {
                     throw ValidationError("--kind \(kind.rawValue) reads a file, not a directory: \(paths[0])")
                 }
+            case .envExport:
+                guard (1...2).contains(paths.count) else {
+                    throw ValidationError("--kind env-export reads an export YAML and optionally its pip-freeze text.")
+                }
+                if paths.count == 2, paths.contains(where: UpstreamFiles.isDirectory) {
+                    throw ValidationError("--kind env-export: give files, or one folder of exports.")
+                }
             case .examples:
                 guard paths.count == 1, UpstreamFiles.isDirectory(paths[0]) else {
                     throw ValidationError("--kind examples reads one directory (the root of the examples tree).")
@@ -127,12 +140,24 @@ struct UpstreamCommand: AsyncParsableCommand {
                     release = try UpstreamReaders.distribution(paths: paths, variant: chosen, limits: limits)
                 case .sdkChangelog:
                     release = try UpstreamReaders.sdkChangelog(path: paths[0], limits: limits)
+                case .envExport:
+                    if UpstreamFiles.isDirectory(paths[0]) {
+                        release = try LocalSources.envExports(at: paths[0], kernels: nil, limits: limits)
+                    } else {
+                        let export = try UpstreamFiles.read(paths[0], source: .envExport, maxBytes: maxBytes)
+                        let freeze = try paths.dropFirst().first.map {
+                            (path) throws(UpstreamError) in
+                            try UpstreamFiles.read(path, source: .envExport, maxBytes: maxBytes)
+                        }
+                        release = try EnvExportReader.read(
+                            export: Array(export), exportLocation: paths[0], freeze: freeze.map(Array.init),
+                            freezeLocation: paths.dropFirst().first, limits: limits)
+                    }
                 case .examples:
                     release = try ExamplesTree.scan(root: paths[0], commit: commit?.lowercased(), limits: limits)
                 }
             } catch {
-                FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-                throw ExitCode(3)
+                throw CommandFailure(ExitStatus.upstreamFailed, error.description)
             }
             switch format {
             case .json: print(try release.jsonText(), terminator: "")

@@ -99,7 +99,7 @@ public enum EnvExportReader {
         var notes: [String] = []
         var unpinned = 0
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingSpaces
+            let line = String(rawLine.trimmingSpaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("-") {
                 notes.append("\(location):\(index + 1): `\(line)` is not a pinned package; ignored")
@@ -109,8 +109,8 @@ public enum EnvExportReader {
                 unpinned += 1
                 continue
             }
-            let name = line[..<separator.lowerBound].trimmingSpaces
-            let version = line[separator.upperBound...].trimmingSpaces
+            let name = String(line[..<separator.lowerBound].trimmingSpaces)
+            let version = String(line[separator.upperBound...].trimmingSpaces)
             guard EnvironmentFile.isSafePackageName(name), (try? PEP440Version(version)) != nil else {
                 notes.append("\(location):\(index + 1): `\(line)` is not a `name==version` pin; ignored")
                 continue
@@ -144,7 +144,7 @@ public enum EnvExportReader {
 
     /// The version of an exact pin (`=1.2`, `==1.2`, `1.2`), nil for ranges, wildcards and no version.
     static func exactVersion(_ spec: String?) -> String? {
-        guard var text = spec?.trimmingSpaces else { return nil }
+        guard var text = spec.map({ String($0.trimmingSpaces) }) else { return nil }
         for op in ["===", "==", "="] where text.hasPrefix(op) {
             text = String(text.dropFirst(op.count))
             break
@@ -163,20 +163,5 @@ public enum EnvExportReader {
             name = String(name.dropLast(suffix.count))
         }
         return name
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs and carriage returns.
-    var trimmingSpaces: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !Self.isSpace($0) }),
-            let last = scalars.lastIndex(where: { !Self.isSpace($0) })
-        else { return "" }
-        return String(String.UnicodeScalarView(scalars[first...last]))
-    }
-
-    private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == " " || scalar == "\t" || scalar == "\r"
     }
 }
