@@ -1,10 +1,12 @@
-// Benchmarks of the version rules, run in a release build:
+// Benchmarks, run in a release build:
 //
-//   swift run -c release smsync-bench [--count N] [--generate conda|pep440 FILE]
-//
-// Without --generate it times, in process, parsing and sorting N conda versions, parsing and sorting N PEP 440
-// versions, and N spec matches of each scheme, and prints one line per measurement. With --generate it writes N
-// deterministic sample versions to FILE (the input `scripts/bench-compare.sh` feeds to every contender).
+//   swift run -c release smsync-bench [--count N]            version rules: parse, sort, match N versions
+//   swift run -c release smsync-bench --generate conda|pep440 FILE
+//                                                              write N sample versions (for bench_compare.py)
+//   swift run -c release smsync-bench --diff [--files 1000 --deps 200 --manifest 5000]
+//                                                              diff of many env files against one large manifest
+//   swift run -c release smsync-bench --export FILE [--freeze FILE]
+//                                                              parse one live-instance export (and freeze) repeatedly
 
 import SMSync
 
@@ -83,7 +85,7 @@ func peakMemoryMiB() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
-var arguments = Array(CommandLine.arguments.dropFirst())
+let arguments = Array(CommandLine.arguments.dropFirst())
 var count = 1_000_000
 if let index = arguments.firstIndex(of: "--count"), index + 1 < arguments.count, let value = Int(arguments[index + 1]) {
     count = value
@@ -98,6 +100,102 @@ if let index = arguments.firstIndex(of: "--generate"), index + 2 < arguments.cou
     }
     fputs(text, file)
     fclose(file)
+    exit(0)
+}
+
+func option(
+    _ name: String, default value: Int, in arguments: [String] = Array(CommandLine.arguments.dropFirst())
+) -> Int {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
+        let parsed = Int(arguments[index + 1])
+    else { return value }
+    return parsed
+}
+
+func readFile(_ path: String) -> [UInt8] {
+    guard let file = fopen(path, "rb") else {
+        print("cannot read \(path)")
+        exit(2)
+    }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let read = fread(&buffer, 1, buffer.count, file)
+        if read <= 0 { break }
+        bytes += buffer[0..<read]
+    }
+    return bytes
+}
+
+if let index = arguments.firstIndex(of: "--export"), index + 1 < arguments.count {
+    let exportPath = arguments[index + 1]
+    let export = readFile(exportPath)
+    var freeze: [UInt8]?
+    if let freezeIndex = arguments.firstIndex(of: "--freeze"), freezeIndex + 1 < arguments.count {
+        freeze = readFile(arguments[freezeIndex + 1])
+    }
+    let rounds = option("--rounds", default: 200)
+    var packages = 0
+    let start = now()
+    for _ in 0..<rounds {
+        guard let release = try? EnvExportReader.read(export: export, exportLocation: exportPath, freeze: freeze) else {
+            print("\(exportPath) does not read as an export")
+            exit(3)
+        }
+        packages = release.kernels.first?.packages.count ?? 0
+    }
+    let each = (now() - start) / Double(rounds)
+    print(
+        "env-export: \(exportPath) (\(export.count) bytes, \(packages) packages): \(format3(each * 1000)) ms per parse")
+    exit(0)
+}
+
+if arguments.contains("--diff") {
+    let files = option("--files", default: 1000)
+    let dependencies = option("--deps", default: 200)
+    let manifestSize = option("--manifest", default: 5000)
+    var random = SplitMix64(state: 7)
+    var upstreamPackages: [UpstreamPackage] = []
+    for index in 0..<manifestSize {
+        let version = "\(random.below(5)).\(random.below(30)).\(random.below(20))"
+        upstreamPackages.append(UpstreamPackage(name: "package-\(index)", version: version, manager: .conda))
+    }
+    let release = UpstreamRelease(
+        kind: .distribution, release: "9.9.9", kernels: [UpstreamKernel(kernel: "*", packages: upstreamPackages)])
+    let source = SourceConfig(kind: "distribution", url: "bench", kernels: nil, name: "distribution")
+    var kernels: [LocalKernel] = []
+    let buildStart = now()
+    for file in 0..<files {
+        var text = "name: env\(file)\nchannels:\n  - conda-forge\ndependencies:\n"
+        var pip = "  - pip:\n"
+        for dependency in 0..<dependencies {
+            let name = "package-\(random.below(manifestSize))-\(dependency % 3 == 0 ? "x" : "")"
+            let cleaned = name.hasSuffix("-") ? String(name.dropLast()) : name
+            let version = "\(random.below(5)).\(random.below(30)).\(random.below(20))"
+            if dependency % 5 == 4 {
+                pip += "      - \(cleaned)==\(version)\n"
+            } else {
+                text += "  - \(cleaned)=\(version)\n"
+            }
+        }
+        text += pip
+        guard let environment = try? EnvironmentFile(text: text, path: "env\(file).yml") else {
+            print("generated file \(file) does not read")
+            exit(3)
+        }
+        kernels.append(LocalKernel(kernel: "conda_env\(file)", path: "env\(file).yml", file: environment))
+    }
+    print("diff: parsed \(files) env files x \(dependencies) dependencies in \(format3(now() - buildStart)) s")
+    let engine = DriftEngine(policy: Policy(update: [.major, .minor, .patch], ignore: [], downgrade: false))
+    let start = now()
+    let report = engine.diff(local: kernels, releases: [SourceRelease(config: source, release: release)])
+    let seconds = now() - start
+    let summary = report.summary
+    print(
+        "diff: \(files) files x \(dependencies) deps against \(manifestSize) packages: \(format3(seconds)) s "
+            + "(\(summary.updates) updates, \(summary.held) held, \(summary.blocked) blocked, \(summary.same) same)")
+    print("peak memory: \(format3(peakMemoryMiB())) MiB")
     exit(0)
 }
 

@@ -46,6 +46,20 @@ public struct SourceConfig: Sendable, Hashable {
     public var repo: String?
     /// distribution: which column of `RELEASE.md` to read (`cpu` or `gpu`).
     public var variant: String?
+
+    public init(
+        kind: String, url: String, kernels: [String]? = nil, name: String, pinFile: String? = nil,
+        branch: String? = nil, repo: String? = nil, variant: String? = nil
+    ) {
+        self.kind = kind
+        self.url = url
+        self.kernels = kernels
+        self.name = name
+        self.pinFile = pinFile
+        self.branch = branch
+        self.repo = repo
+        self.variant = variant
+    }
 }
 
 /// A rebuild trigger, fired once per change for the kernels it names.

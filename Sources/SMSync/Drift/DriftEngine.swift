@@ -125,9 +125,15 @@ public struct DriftEngine: Sendable {
     }
 
     /// Upstream versions per package key, in precedence order; shared by kernels with the same sources.
+    /// `order` lists the keys that kernel-specific sources name (the ones a kernel can be missing).
     private struct CandidateTable {
         var candidates: [String: [DriftOrigin]]
         var order: [String]
+    }
+
+    private struct DependencyKey: Hashable {
+        var manager: PackageManager
+        var key: String
     }
 
     private func candidateTable(_ sources: [(source: SourceRelease, kernel: UpstreamKernel)]) -> CandidateTable {
@@ -138,15 +144,20 @@ public struct DriftEngine: Sendable {
             if let python = upstream.python, !packages.contains(where: { names.key($0.name) == "python" }) {
                 packages.append(UpstreamPackage(name: "python", version: python, manager: .conda))
             }
+            let kernelSpecific = upstream.kernel != UpstreamKernel.everyKernel
             for package in packages {
                 let key = names.key(package.name)
                 let origin = DriftOrigin(
                     source: source.config.name, kind: source.release.kind, release: source.release.release,
                     name: package.name, version: package.version, manager: package.manager)
-                if candidates[key] == nil { order.append(key) }
-                // One source naming a package twice: its first mention counts.
-                if candidates[key]?.contains(where: { $0.source == origin.source }) == true { continue }
-                candidates[key, default: []].append(origin)
+                if let existing = candidates[key] {
+                    // One source naming a package twice: its first mention counts.
+                    if existing.contains(where: { $0.source == origin.source }) { continue }
+                    candidates[key]?.append(origin)
+                } else {
+                    candidates[key] = [origin]
+                    if kernelSpecific { order.append(key) }
+                }
             }
         }
         return CandidateTable(candidates: candidates, order: order)
@@ -156,28 +167,32 @@ public struct DriftEngine: Sendable {
         of kernel: LocalKernel, sources: [(source: SourceRelease, kernel: UpstreamKernel)], table: CandidateTable
     ) -> KernelDrift {
         let candidates = table.candidates
-        let order = table.order
         var changes: [DriftChange] = []
         var matched: Set<String> = []
-        var counts: [String: Int] = [:]
-        for dependency in kernel.file.dependencies {
-            guard let name = dependency.name else { continue }
-            counts["\(dependency.manager.rawValue):\(names.key(name))", default: 0] += 1
+        var counts: [DependencyKey: Int] = [:]
+        let dependencies = kernel.file.dependencies
+        var keys: [String?] = []
+        keys.reserveCapacity(dependencies.count)
+        for dependency in dependencies {
+            let key = dependency.name.map(names.key)
+            keys.append(key)
+            if let key { counts[DependencyKey(manager: dependency.manager, key: key), default: 0] += 1 }
         }
-        for dependency in kernel.file.dependencies {
-            guard let name = dependency.name else { continue }
-            let key = names.key(name)
-            guard let options = candidates[key], let winner = options.first else { continue }
+        for index in dependencies.indices {
+            guard let key = keys[index], let options = candidates[key], let winner = options.first else { continue }
+            let dependency = dependencies[index]
+            let name = dependency.name ?? key
             matched.insert(key)
             let runnerUp = options.dropFirst().first { $0.version != winner.version }
             var change = decide(
                 dependency, name: name, key: key, winner: winner, in: kernel.file,
-                duplicated: counts["\(dependency.manager.rawValue):\(key)", default: 0] > 1)
+                duplicated: counts[DependencyKey(manager: dependency.manager, key: key), default: 0] > 1)
             change.runnerUp = runnerUp
             changes.append(change)
         }
+        // Sources for every kernel (`*`: a release's whole package list) do not make a kernel miss anything.
         var missing: [MissingPackage] = []
-        for key in order where !matched.contains(key) {
+        for key in table.order where !matched.contains(key) {
             guard let first = candidates[key]?.first else { continue }
             missing.append(
                 MissingPackage(name: first.name, version: first.version, manager: first.manager, source: first.source))
@@ -244,7 +259,11 @@ public struct DriftEngine: Sendable {
             }
         } catch {
             change.action = .blocked
-            change.reason = error.message
+            switch error.code {
+            case .rangeExcludes: change.reason = "range \(currentSpec ?? "") excludes \(winner.version)"
+            case .notEditable: change.reason = "spec \(currentSpec ?? "") needs a hand edit"
+            default: change.reason = error.message
+            }
         }
         return change
     }

@@ -115,7 +115,7 @@ extension DriftReport {
     public func table(color: Bool) -> String {
         var out = ""
         for source in sources {
-            let release = source.release.map { " \($0)" } ?? ""
+            let release = source.release.map { " \(Self.shortRelease($0))" } ?? ""
             let date = source.published.map { " (\($0))" } ?? ""
             out += "source \(source.name): \(source.kind.rawValue)\(release)\(date)\n"
         }
@@ -169,16 +169,43 @@ extension DriftReport {
         for kernel in unsourcedKernels {
             out += "no source speaks for: \(kernel)\n"
         }
-        for conflict in conflicts {
+        for group in conflictGroups {
+            let needs = group.conflicts.map { conflict in
+                "\(conflict.spec) (\(conflict.files.map(Self.shownPath).joined(separator: ", ")))"
+            }
             out +=
-                "conflict: \(conflict.kernel) pins \(conflict.package) \(conflict.pinned); examples require "
-                + "\(conflict.spec) in \(conflict.files.joined(separator: ", "))\n"
+                "conflict: \(group.kernel) pins \(group.package) \(group.pinned); example notebooks require "
+                + needs.joined(separator: "; ") + "\n"
         }
         let summary = self.summary
         out +=
             "\(summary.updates) updates, \(summary.held) held, \(summary.blocked) blocked, "
             + "\(summary.ignored) ignored, \(summary.same) up to date\n"
         return out
+    }
+
+    /// A release id as shown to people: content digests cut to 12 hex digits.
+    static func shortRelease(_ release: String) -> String {
+        release.hasPrefix("sha256:") ? String(release.prefix(19)) : release
+    }
+
+    /// Conflicts of one kernel and package together.
+    var conflictGroups: [(kernel: String, package: String, pinned: String, conflicts: [ExamplesConflict])] {
+        var groups: [(kernel: String, package: String, pinned: String, conflicts: [ExamplesConflict])] = []
+        for conflict in conflicts {
+            if let index = groups.firstIndex(where: { $0.kernel == conflict.kernel && $0.package == conflict.package })
+            {
+                groups[index].conflicts.append(conflict)
+            } else {
+                groups.append((conflict.kernel, conflict.package, conflict.pinned, [conflict]))
+            }
+        }
+        return groups
+    }
+
+    /// A path as shown to people: quoted when it starts or ends with a space (example folders do).
+    static func shownPath(_ path: String) -> String {
+        path.first == " " || path.last == " " ? "\"\(path)\"" : path
     }
 
     private static func colored(_ text: String, action: DriftAction) -> String {
@@ -204,7 +231,7 @@ extension DriftReport {
             out += "Sources, in precedence order:\n\n"
             for source in sources {
                 let name = links[source.name].map { "[\(source.name)](\($0))" } ?? "`\(source.name)`"
-                let release = source.release.map { " release `\($0)`" } ?? ""
+                let release = source.release.map { " release `\(Self.shortRelease($0))`" } ?? ""
                 let date = source.published.map { ", published \($0)" } ?? ""
                 out += "- \(name) (\(source.kind.rawValue))\(release)\(date)\n"
             }

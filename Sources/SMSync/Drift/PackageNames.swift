@@ -79,22 +79,34 @@ public enum VersionDelta {
         return nil
     }
 
-    /// The dot-separated whole numbers a version starts with (`1.0.1g` → [1, 0]; `2!1.2` → [1, 2]).
+    /// The dot-separated whole numbers a version starts with (`1.0.1g` → [1, 0, 1]; `2!1.2` → [1, 2]).
     public static func leadingNumbers(_ version: String) -> [Int]? {
-        var text = Substring(version)
-        if let bang = text.firstIndex(of: "!") { text = text[text.index(after: bang)...] }
-        if text.hasPrefix("v") || text.hasPrefix("V") { text = text.dropFirst() }
-        var numbers: [Int] = []
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            let digits = part.prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, digits.count <= 18, let value = Int(digits) else { break }
-            numbers.append(value)
-            if digits.count != part.count { break }
+        var bytes = Substring(version).utf8[...]
+        if let bang = bytes.firstIndex(of: UInt8(ascii: "!")) { bytes = bytes[bytes.index(after: bang)...] }
+        if let first = bytes.first, first == UInt8(ascii: "v") || first == UInt8(ascii: "V") {
+            bytes = bytes.dropFirst()
         }
+        var numbers: [Int] = []
+        var value = 0
+        var digits = 0
+        for byte in bytes {
+            if byte >= 0x30 && byte <= 0x39 {
+                guard digits < 18 else { break }
+                value = value * 10 + Int(byte - 0x30)
+                digits += 1
+            } else if byte == UInt8(ascii: "."), digits > 0 {
+                numbers.append(value)
+                value = 0
+                digits = 0
+            } else {
+                break
+            }
+        }
+        if digits > 0 { numbers.append(value) }
         return numbers.isEmpty ? nil : numbers
     }
 
     private static func isPlainNumbers(_ version: String) -> Bool {
-        version.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "." }
+        version.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }
     }
 }
