@@ -1,0 +1,40 @@
+import Foundation
+
+/// Reads secrets (tokens, webhook keys) from the environment: `NAME`, or when that is unset, the file named by
+/// `NAME_FILE` (systemd credentials, Kubernetes and Docker secrets mount files). Values never reach logs.
+public struct Secrets: Sendable {
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// The secret named `name`, trimmed of surrounding whitespace; nil when neither form is set.
+    public func value(_ name: String) -> String? {
+        if let value = environment[name], !value.isEmpty { return value }
+        guard let path = environment["\(name)_FILE"], !path.isEmpty,
+            let bytes = try? AtomicFile.read(path, limit: 64 << 10)
+        else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+
+    /// The environment with the `NAME_FILE` secrets resolved into `NAME`, for code that reads plain variables.
+    public func resolving(_ names: [String]) -> [String: String] {
+        var result = environment
+        for name in names where result[name] == nil {
+            if let value = value(name) { result[name] = value }
+        }
+        return result
+    }
+
+    /// Replaces every secret value that occurs in `text` with `***`.
+    public func redact(_ text: String, names: [String]) -> String {
+        var result = text
+        for name in names {
+            guard let secret = value(name), secret.count >= 4 else { continue }
+            result = result.replacingOccurrences(of: secret, with: "***")
+        }
+        return result
+    }
+}
