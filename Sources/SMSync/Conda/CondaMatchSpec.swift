@@ -144,6 +144,16 @@ public struct CondaMatchSpec: Sendable, Hashable {
         }
     }
 
+    /// Whether the bytes hold ` if ` (a conditional spec), without the cost of a string search.
+    static func containsConditional(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 4 else { return false }
+        for index in 0...(bytes.count - 4)
+        where bytes[index] == 0x20 && bytes[index + 1] == 0x69 && bytes[index + 2] == 0x66 && bytes[index + 3] == 0x20 {
+            return true
+        }
+        return false
+    }
+
     static func parseSpec(_ text: String) throws(Failure) -> CondaMatchSpec {
         let all = Array(text.utf8)
         if all.contains(0x0A) || all.contains(0x0D) { throw Failure("line break inside a package spec") }
@@ -152,7 +162,7 @@ public struct CondaMatchSpec: Sendable, Hashable {
         if let hash = piece.bytes.firstIndex(of: 0x23) { piece = piece.slice(0..<hash) }
         let spec = piece.string
         if spec.trimmingASCIISpaces().hasSuffix("@") { throw Failure("feature specs ('name@') are not supported") }
-        if spec.contains(" if ") { throw Failure("conditional specs (' if ') are not supported") }
+        if Self.containsConditional(piece.bytes) { throw Failure("conditional specs (' if ') are not supported") }
         if spec.hasSuffix(".conda") || spec.hasSuffix(".tar.bz2") {
             throw Failure("package files and URLs are not supported here")
         }

@@ -37,7 +37,9 @@ public struct RunMetrics: Sendable {
                 seconds(lastSuccessAt))
         }
         metric("smsync_updates_pending", "Package updates found by the last run.", String(updatesPending))
-        metric("smsync_source_failures", "Upstream sources that could not be read in the last run.", String(sourceFailures))
+        metric(
+            "smsync_source_failures", "Upstream sources that could not be read in the last run.", String(sourceFailures)
+        )
         metric("smsync_trigger_failures", "Rebuild triggers that failed in the last run.", String(triggersFailed))
         return lines.joined(separator: "\n") + "\n"
     }

@@ -20,7 +20,9 @@ public struct FetchResult: Sendable {
 
 /// The network seam of a sync run: one GET with retries, caps and deadlines handled by the implementation.
 public protocol Fetcher: Sendable {
-    func get(_ url: URL, headers: [String: String], etag: String?, lastModified: String?, maxBytes: Int?) async throws
+    func get(
+        _ url: URL, headers: [String: String], etag: String?, lastModified: String?, maxBytes: Int?
+    ) async throws
         -> FetchResult
 }
 
@@ -108,7 +110,8 @@ public struct SourcePoller: Sendable {
             case .examples: release = try await session.examples()
             }
             if let release {
-                return PolledSource(release: release, changed: true, fetches: session.fetches, requests: session.requests)
+                return PolledSource(
+                    release: release, changed: true, fetches: session.fetches, requests: session.requests)
             }
             guard let stored = try? cache.cachedRelease(source: source.name) else {
                 // Validators without a stored release (the state was reset): fetch again unconditionally.
@@ -127,7 +130,8 @@ public struct SourcePoller: Sendable {
                         .unreadable, source: kind, location: source.url, message: "the server sent no content")
                 }
                 return PolledSource(
-                    release: release, changed: true, fetches: fresh.fetches, requests: session.requests + fresh.requests)
+                    release: release, changed: true, fetches: fresh.fetches, requests: session.requests + fresh.requests
+                )
             }
             return PolledSource(release: stored, changed: false, fetches: session.fetches, requests: session.requests)
         } catch let error as UpstreamError {
@@ -153,7 +157,8 @@ public struct SourcePoller: Sendable {
         }
 
         func url(_ text: String) throws(UpstreamError) -> URL {
-            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https"
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https"
             else {
                 throw UpstreamError(.unreadable, source: kind, location: text, message: "not an http(s) URL")
             }
@@ -167,7 +172,9 @@ public struct SourcePoller: Sendable {
         }
 
         /// A GET that sends the stored validators; nil when the content is unchanged (304 or the same digest).
-        mutating func conditional(_ url: URL, headers: [String: String] = [:], maxBytes: Int? = nil) async throws
+        mutating func conditional(
+            _ url: URL, headers: [String: String] = [:], maxBytes: Int? = nil
+        ) async throws
             -> [UInt8]?
         {
             let cached = ignoreCache ? nil : try poller.cache.cachedFetch(url: url.absoluteString)
@@ -196,7 +203,9 @@ public struct SourcePoller: Sendable {
         }
 
         /// A plain GET that must succeed; `optional` turns a 404 into nil.
-        mutating func plain(_ url: URL, headers: [String: String] = [:], maxBytes: Int? = nil, optional: Bool = false)
+        mutating func plain(
+            _ url: URL, headers: [String: String] = [:], maxBytes: Int? = nil, optional: Bool = false
+        )
             async throws -> [UInt8]?
         {
             requests += 1
@@ -351,7 +360,8 @@ public struct SourcePoller: Sendable {
         }
 
         func githubURL(_ path: String) throws(UpstreamError) -> URL {
-            let base = poller.githubAPI.absoluteString.hasSuffix("/")
+            let base =
+                poller.githubAPI.absoluteString.hasSuffix("/")
                 ? String(poller.githubAPI.absoluteString.dropLast()) : poller.githubAPI.absoluteString
             return try url("\(base)/\(path)")
         }
