@@ -66,7 +66,8 @@ struct StateCrashTests {
             run = try store.beginRun(startedAt: instant(), pid: 7, host: "h", dryRun: false)
             try store.finishRun(run, endedAt: instant(3), outcome: .changes, counts: counts, message: "committed")
             _ = try store.recordTriggerAttempt(
-                runID: run, target: "hook", kernel: "k", manifestDigest: "d", succeeded: true, error: nil, at: instant(2))
+                runID: run, target: "hook", kernel: "k", manifestDigest: "d", succeeded: true, error: nil,
+                at: instant(2))
         }
         let child = try ChildProcess(
             python: halfDoneScript, arguments: [folder.databasePath, String(run)], readyFile: folder.path("ready"))

@@ -63,8 +63,10 @@ struct StateRedactorTests {
                 runID: run, url: "https://api.github.com/repos/o/r?access_token=\(token)", status: 401, etag: nil,
                 lastModified: nil, digest: nil, at: instant(3))
             try store.finishRun(
-                run, endedAt: instant(4), outcome: .upstreamFailed, counts: .zero, message: "failed with Bearer \(token)")
-            #expect(try store.sourceHealth().first?.lastFailureMessage == "GitHub API 401 with Authorization: [redacted]")
+                run, endedAt: instant(4), outcome: .upstreamFailed, counts: .zero,
+                message: "failed with Bearer \(token)")
+            #expect(
+                try store.sourceHealth().first?.lastFailureMessage == "GitHub API 401 with Authorization: [redacted]")
         }
         var bytes = Data()
         for suffix in ["", "-wal", "-shm"] {

@@ -30,10 +30,13 @@ struct StateReleaseCodableTests {
         #expect(Set(releases.map(\.kind)) == Set(UpstreamSourceKind.allCases))
         for release in releases {
             let data = try JSONEncoder().encode(UpstreamReleaseArchive(release))
-            #expect(try JSONDecoder().decode(UpstreamReleaseArchive.self, from: data).release == release, "\(release.kind)")
+            #expect(
+                try JSONDecoder().decode(UpstreamReleaseArchive.self, from: data).release == release, "\(release.kind)")
         }
         #expect(
-            releases.contains { $0.kernels.contains { $0.packages.contains { $0.channel != nil || $0.subdir != nil } } },
+            releases.contains {
+                $0.kernels.contains { $0.packages.contains { $0.channel != nil || $0.subdir != nil } }
+            },
             "channels and subdirs are exercised")
         #expect(releases.contains { !$0.platforms.isEmpty }, "platforms are exercised")
         let examples = try #require(releases.last?.examples)
@@ -75,7 +78,8 @@ struct StateReleaseCodableTests {
                 }
             }
             let text = try release.jsonText()
-            #expect(try JSONDecoder().decode(UpstreamRelease.self, from: Data(text.utf8)) == contract, "\(release.kind)")
+            #expect(
+                try JSONDecoder().decode(UpstreamRelease.self, from: Data(text.utf8)) == contract, "\(release.kind)")
         }
     }
 

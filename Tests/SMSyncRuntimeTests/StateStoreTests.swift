@@ -22,7 +22,7 @@ struct StateStoreTests {
         #expect(count == migrations.count)
     }
 
-    @Test func usesWALAndFullSync() throws {
+    @Test func usesWAL() throws {
         let folder = try StateFolder()
         defer { folder.cleanup() }
         _ = try StateStore(path: folder.databasePath)
@@ -52,13 +52,14 @@ struct StateStoreTests {
         #expect(error?.path == folder.databasePath)
     }
 
-    @Test(arguments: [
-        ("/etc/smsync/state.db", [:], "/etc/smsync/state.db"),
-        (nil, ["XDG_STATE_HOME": "/var/lib/x/", "HOME": "/home/u"], "/var/lib/x/smsync/state.db"),
-        (nil, ["XDG_STATE_HOME": "relative", "HOME": "/home/u"], "/home/u/.local/state/smsync/state.db"),
-        (nil, ["HOME": "/home/u"], "/home/u/.local/state/smsync/state.db"),
-        ("", ["HOME": "/home/u/"], "/home/u/.local/state/smsync/state.db"),
-    ] as [(String?, [String: String], String)])
+    @Test(
+        arguments: [
+            ("/etc/smsync/state.db", [:], "/etc/smsync/state.db"),
+            (nil, ["XDG_STATE_HOME": "/var/lib/x/", "HOME": "/home/u"], "/var/lib/x/smsync/state.db"),
+            (nil, ["XDG_STATE_HOME": "relative", "HOME": "/home/u"], "/home/u/.local/state/smsync/state.db"),
+            (nil, ["HOME": "/home/u"], "/home/u/.local/state/smsync/state.db"),
+            ("", ["HOME": "/home/u/"], "/home/u/.local/state/smsync/state.db"),
+        ] as [(String?, [String: String], String)])
     func defaultPath(configured: String?, environment: [String: String], expected: String) {
         #expect(StateStore.defaultPath(configured: configured, environment: environment) == expected)
     }
@@ -89,6 +90,47 @@ struct StateStoreTests {
         #expect(error?.description.contains("no run 999") == true)
     }
 
+    @Test func unfinishedRunsAreClosedAsInterrupted() throws {
+        let folder = try StateFolder()
+        defer { folder.cleanup() }
+        let store = try StateStore(path: folder.databasePath)
+        let killed = try store.beginRun(startedAt: instant(0), pid: 1, host: "h", dryRun: false)
+        let finished = try store.beginRun(startedAt: instant(1), pid: 2, host: "h", dryRun: false)
+        try store.finishRun(finished, endedAt: instant(2), outcome: .success, counts: .zero, message: nil)
+        #expect(try store.closeUnfinishedRuns(endedAt: instant(9)) == [killed])
+        let run = try #require(try store.run(killed))
+        #expect(run.outcome == .interrupted && run.endedAt == instant(9))
+        #expect(run.message == "the run did not finish (its process died)")
+        #expect(try store.run(finished)?.outcome == .success)
+        #expect(try store.closeUnfinishedRuns(endedAt: instant(10)).isEmpty)
+    }
+
+    @Test func pruningKeepsTheNewestRunsAndWhatOutlivesThem() throws {
+        let folder = try StateFolder()
+        defer { folder.cleanup() }
+        let store = try StateStore(path: folder.databasePath)
+        var ids: [Int64] = []
+        for index in 0..<5 {
+            let run = try store.beginRun(startedAt: instant(index), pid: 1, host: "h", dryRun: false)
+            try store.recordFetch(
+                runID: run, url: "https://u", status: 200, etag: "e\(index)", lastModified: nil, digest: nil,
+                at: instant(index))
+            try store.recordDrift(
+                runID: run,
+                rows: [
+                    DriftRow(
+                        kernel: "k", package: "p", manager: "pip", current: "1", upstream: "2", kind: "major",
+                        action: "held", source: "s")
+                ])
+            ids.append(run)
+        }
+        #expect(try store.pruneRuns(keeping: 2) == 3)
+        #expect(try store.runs(limit: 10).map(\.id) == [ids[4], ids[3]])
+        #expect(try store.fetches(runID: ids[0]).isEmpty && store.drift(runID: ids[0]).isEmpty)
+        #expect(try store.drift(runID: ids[4]).count == 1)
+        #expect(try store.lastFetch(url: "https://u")?.etag == "e4")
+    }
+
     @Test func fetchValidatorsFollowUsableResponsesOnly() throws {
         let folder = try StateFolder()
         defer { folder.cleanup() }
@@ -106,7 +148,8 @@ struct StateStoreTests {
                 == FetchRecord(
                     url: url, etag: "\"v1\"", lastModified: "Mon, 01 Jan 2026 00:00:00 GMT", digest: "sha256:aa",
                     status: 304, fetchedAt: instant(2), runID: run))
-        try store.recordFetch(runID: run, url: url, status: 500, etag: nil, lastModified: nil, digest: nil, at: instant(3))
+        try store.recordFetch(
+            runID: run, url: url, status: 500, etag: nil, lastModified: nil, digest: nil, at: instant(3))
         #expect(try store.lastFetch(url: url)?.etag == "\"v1\"", "a failure keeps the last good validators")
         #expect(try store.lastFetch(url: url)?.fetchedAt == instant(2))
         try store.recordFetch(
@@ -122,7 +165,8 @@ struct StateStoreTests {
         let store = try StateStore(path: folder.databasePath)
         let run = try store.beginRun(startedAt: instant(), pid: 1, host: "h", dryRun: false)
         let url = "https://bucket.s3.amazonaws.com/python3.yml?X-Amz-Signature=abcdef0123&X-Amz-Expires=300"
-        try store.recordFetch(runID: run, url: url, status: 200, etag: "e", lastModified: nil, digest: nil, at: instant())
+        try store.recordFetch(
+            runID: run, url: url, status: 200, etag: "e", lastModified: nil, digest: nil, at: instant())
         let record = try #require(try store.lastFetch(url: url))
         #expect(!record.url.contains("abcdef0123"))
         #expect(record.url.contains("X-Amz-Expires=300"))
@@ -136,12 +180,24 @@ struct StateStoreTests {
         let a = Data("release A".utf8)
         let b = Data("release B".utf8)
         #expect(try store.lastRelease(source: "docs") == nil)
-        #expect(try store.recordRelease(source: "docs", kind: "aws-docs", releaseID: "1", digest: "sha256:a", payload: a, at: instant(0)))
-        #expect(try !store.recordRelease(source: "docs", kind: "aws-docs", releaseID: "1", digest: "sha256:a", payload: a, at: instant(1)))
-        #expect(try store.recordRelease(source: "other", kind: "aws-docs", releaseID: "1", digest: "sha256:a", payload: a, at: instant(1)), "another source")
-        #expect(try store.recordRelease(source: "docs", kind: "aws-docs", releaseID: "2", digest: "sha256:b", payload: b, at: instant(2)))
+        #expect(
+            try store.recordRelease(
+                source: "docs", kind: "aws-docs", releaseID: "1", digest: "sha256:a", payload: a, at: instant(0)))
+        #expect(
+            try !store.recordRelease(
+                source: "docs", kind: "aws-docs", releaseID: "1", digest: "sha256:a", payload: a, at: instant(1)))
+        #expect(
+            try store.recordRelease(
+                source: "other", kind: "aws-docs", releaseID: "1", digest: "sha256:a", payload: a, at: instant(1)),
+            "another source")
+        #expect(
+            try store.recordRelease(
+                source: "docs", kind: "aws-docs", releaseID: "2", digest: "sha256:b", payload: b, at: instant(2)))
         #expect(try store.lastRelease(source: "docs")?.digest == "sha256:b")
-        #expect(try !store.recordRelease(source: "docs", kind: "aws-docs", releaseID: nil, digest: "sha256:a", payload: a, at: instant(3)), "A came back")
+        #expect(
+            try !store.recordRelease(
+                source: "docs", kind: "aws-docs", releaseID: nil, digest: "sha256:a", payload: a, at: instant(3)),
+            "A came back")
         let last = try #require(try store.lastRelease(source: "docs"))
         #expect(
             last
@@ -161,7 +217,8 @@ struct StateStoreTests {
                     kernel: "conda_python3", python: "3.10",
                     packages: [
                         UpstreamPackage(
-                            name: "numpy", version: "1.26.4", manager: .conda, build: "py310h_0", channel: "conda-forge",
+                            name: "numpy", version: "1.26.4", manager: .conda, build: "py310h_0",
+                            channel: "conda-forge",
                             subdir: "linux-64"),
                         UpstreamPackage(name: "sagemaker", version: "2.212.0", manager: .pip),
                     ])
@@ -186,7 +243,8 @@ struct StateStoreTests {
         #expect(
             try store.sourceHealth() == [
                 SourceHealth(
-                    source: "changelog", lastSuccess: instant(5), lastFailure: instant(4), lastFailureMessage: "HTTP 404",
+                    source: "changelog", lastSuccess: instant(5), lastFailure: instant(4),
+                    lastFailureMessage: "HTTP 404",
                     consecutiveFailures: 0, lastRunID: run),
                 SourceHealth(
                     source: "docs", lastSuccess: instant(1), lastFailure: instant(3), lastFailureMessage: "timed out",
@@ -245,7 +303,8 @@ struct StateStoreTests {
         let run = try store.beginRun(startedAt: instant(), pid: 1, host: "h", dryRun: false)
         func attempt(_ n: Int, succeeded: Bool = false) throws -> TriggerRecord {
             try store.recordTriggerAttempt(
-                runID: run, target: "dispatch", kernel: "conda_pytorch", manifestDigest: "sha256:m", succeeded: succeeded,
+                runID: run, target: "dispatch", kernel: "conda_pytorch", manifestDigest: "sha256:m",
+                succeeded: succeeded,
                 error: succeeded ? nil : "HTTP 502 on attempt \(n)", at: instant(n), maxAttempts: 3)
         }
         let first = try attempt(1)
@@ -267,7 +326,8 @@ struct StateStoreTests {
         let store = try StateStore(path: folder.databasePath)
         let run = try store.beginRun(startedAt: instant(), pid: 1, host: "h", dryRun: false)
         _ = try store.recordTriggerAttempt(
-            runID: run, target: "hook", kernel: "k", manifestDigest: "d", succeeded: false, error: "refused", at: instant(1))
+            runID: run, target: "hook", kernel: "k", manifestDigest: "d", succeeded: false, error: "refused",
+            at: instant(1))
         let next = try store.beginRun(startedAt: instant(10), pid: 1, host: "h", dryRun: false)
         let recovered = try store.recordTriggerAttempt(
             runID: next, target: "hook", kernel: "k", manifestDigest: "d", succeeded: true, error: nil, at: instant(11))

@@ -15,6 +15,9 @@ public enum RunOutcome: String, Sendable, Hashable, CaseIterable {
     case pullRequestFailed = "pull-request-failed"
     /// Any other failure (the message says which).
     case failed
+    /// The run never finished: its process died (killed, crashed, power lost). Set by a later run that holds the
+    /// lock, through ``StateStore/closeUnfinishedRuns(endedAt:)``.
+    case interrupted
 
     /// The process exit code `smsync sync` uses for this outcome.
     public var exitCode: Int32 {
@@ -22,7 +25,7 @@ public enum RunOutcome: String, Sendable, Hashable, CaseIterable {
         case .success, .changes: 0
         case .upstreamFailed: 3
         case .triggerFailed, .pullRequestFailed: 5
-        case .failed: 1
+        case .failed, .interrupted: 1
         }
     }
 }

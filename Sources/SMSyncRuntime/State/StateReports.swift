@@ -45,7 +45,9 @@ public struct StatusReport: Sendable {
         if pendingTriggers.isEmpty && abandonedTriggers.isEmpty {
             out += "no triggers waiting\n"
         } else {
-            var rows: [[String]] = [["TARGET", "KERNEL", "MANIFEST", "STATUS", "ATTEMPTS", "LAST ATTEMPT", "LAST ERROR"]]
+            var rows: [[String]] = [
+                ["TARGET", "KERNEL", "MANIFEST", "STATUS", "ATTEMPTS", "LAST ATTEMPT", "LAST ERROR"]
+            ]
             for trigger in pendingTriggers + abandonedTriggers {
                 rows.append([
                     trigger.target, trigger.kernel, ReportText.shortDigest(trigger.manifestDigest),
@@ -59,7 +61,9 @@ public struct StatusReport: Sendable {
         if sources.isEmpty {
             out += "no sources recorded yet\n"
         } else {
-            var rows: [[String]] = [["SOURCE", "STATE", "LAST SUCCESS", "LAST FAILURE", "FAILURES IN A ROW", "MESSAGE"]]
+            var rows: [[String]] = [
+                ["SOURCE", "STATE", "LAST SUCCESS", "LAST FAILURE", "FAILURES IN A ROW", "MESSAGE"]
+            ]
             for source in sources {
                 rows.append([
                     source.source, source.isHealthy ? "ok" : "failing", ReportText.date(source.lastSuccess),
@@ -111,7 +115,10 @@ public struct HistoryReport: Sendable {
 enum ReportText {
     static func runTable(_ runs: [RunRecord]) -> String {
         var rows: [[String]] = [
-            ["RUN", "STARTED", "DURATION", "OUTCOME", "UPDATES", "HELD", "BLOCKED", "SOURCES FAILED", "TRIGGERS", "MESSAGE"]
+            [
+                "RUN", "STARTED", "DURATION", "OUTCOME", "UPDATES", "HELD", "BLOCKED", "SOURCES FAILED", "TRIGGERS",
+                "MESSAGE",
+            ]
         ]
         for run in runs {
             var outcome = run.outcome?.rawValue ?? "unfinished"
@@ -121,7 +128,8 @@ enum ReportText {
                 ? "\(run.counts.triggersFired) fired, \(run.counts.triggersFailed) failed"
                 : String(run.counts.triggersFired)
             rows.append([
-                String(run.id), date(run.startedAt), run.endedAt.map { duration($0.timeIntervalSince(run.startedAt)) } ?? "-",
+                String(run.id), date(run.startedAt),
+                run.endedAt.map { duration($0.timeIntervalSince(run.startedAt)) } ?? "-",
                 outcome, String(run.counts.updates), String(run.counts.held), String(run.counts.blocked),
                 String(run.counts.sourcesFailed), triggers, run.message ?? "-",
             ])

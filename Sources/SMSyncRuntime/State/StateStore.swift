@@ -112,6 +112,35 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Marks every run without an end as ``RunOutcome/interrupted`` and returns their ids. Call it only while
+    /// holding the ``RunLock``: then no other run is live, so an unfinished run belongs to a process that died.
+    @discardableResult
+    public func closeUnfinishedRuns(endedAt: Date) throws(StateError) -> [Int64] {
+        try write("close unfinished runs") { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE ended_at IS NULL ORDER BY id")
+            try db.execute(
+                sql: """
+                    UPDATE runs SET ended_at = ?, outcome = ?,
+                        message = COALESCE(message, 'the run did not finish (its process died)')
+                    WHERE ended_at IS NULL
+                    """,
+                arguments: [endedAt, RunOutcome.interrupted.rawValue])
+            return ids
+        }
+    }
+
+    /// Deletes all but the newest `keeping` runs, with their fetches, source results and drift. Validators,
+    /// releases, source health, triggers and pull requests are kept. Returns how many runs were deleted.
+    @discardableResult
+    public func pruneRuns(keeping: Int) throws(StateError) -> Int {
+        try write("prune old runs") { db in
+            try db.execute(
+                sql: "DELETE FROM runs WHERE id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?)",
+                arguments: [max(0, keeping)])
+            return db.changesCount
+        }
+    }
+
     /// The newest runs first.
     public func runs(limit: Int) throws(StateError) -> [RunRecord] {
         try read("read the runs") { db in
@@ -136,7 +165,8 @@ public final class StateStore: Sendable {
             outcome: outcome.map { RunOutcome(rawValue: $0) ?? .failed },
             counts: RunCounts(
                 updates: try row.decode(forColumn: "updates"), held: try row.decode(forColumn: "held"),
-                blocked: try row.decode(forColumn: "blocked"), sourcesFailed: try row.decode(forColumn: "sources_failed"),
+                blocked: try row.decode(forColumn: "blocked"),
+                sourcesFailed: try row.decode(forColumn: "sources_failed"),
                 triggersFired: try row.decode(forColumn: "triggers_fired"),
                 triggersFailed: try row.decode(forColumn: "triggers_failed")),
             message: try row.decode(forColumn: "message"))
@@ -151,7 +181,8 @@ public final class StateStore: Sendable {
             try Row.fetchOne(db, sql: "SELECT * FROM url_validators WHERE url = ?", arguments: [key]).map { row in
                 FetchRecord(
                     url: try row.decode(forColumn: "url"), etag: try row.decode(forColumn: "etag"),
-                    lastModified: try row.decode(forColumn: "last_modified"), digest: try row.decode(forColumn: "digest"),
+                    lastModified: try row.decode(forColumn: "last_modified"),
+                    digest: try row.decode(forColumn: "digest"),
                     status: try row.decode(forColumn: "status"), fetchedAt: try row.decode(forColumn: "fetched_at"),
                     runID: try row.decode(forColumn: "run_id"))
             }
@@ -200,7 +231,8 @@ public final class StateStore: Sendable {
                 row in
                 FetchRecord(
                     url: try row.decode(forColumn: "url"), etag: try row.decode(forColumn: "etag"),
-                    lastModified: try row.decode(forColumn: "last_modified"), digest: try row.decode(forColumn: "digest"),
+                    lastModified: try row.decode(forColumn: "last_modified"),
+                    digest: try row.decode(forColumn: "digest"),
                     status: try row.decode(forColumn: "status"), fetchedAt: try row.decode(forColumn: "fetched_at"),
                     runID: try row.decode(forColumn: "run_id"))
             }
@@ -286,7 +318,9 @@ public final class StateStore: Sendable {
     // MARK: Sources
 
     /// Records whether a source was read successfully in a run; the message is redacted.
-    public func recordSourceResult(runID: Int64, source: String, ok: Bool, message: String?, at: Date) throws(StateError) {
+    public func recordSourceResult(
+        runID: Int64, source: String, ok: Bool, message: String?, at: Date
+    ) throws(StateError) {
         let message = redactor.redact(message)
         try write("record the result of \(source)") { db in
             try db.execute(
@@ -416,7 +450,9 @@ public final class StateStore: Sendable {
 
     /// Triggers whose last attempt failed and that may still be retried (fewer than `maxAttempts` attempts),
     /// oldest first.
-    public func pendingTriggers(maxAttempts: Int = StateStore.defaultMaxTriggerAttempts) throws(StateError)
+    public func pendingTriggers(
+        maxAttempts: Int = StateStore.defaultMaxTriggerAttempts
+    ) throws(StateError)
         -> [TriggerRecord]
     {
         try read("read the pending triggers") { db in
@@ -435,13 +471,16 @@ public final class StateStore: Sendable {
     public func triggers(status: TriggerStatus, limit: Int = 100) throws(StateError) -> [TriggerRecord] {
         try read("read the \(status.rawValue) triggers") { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM triggers WHERE status = ? ORDER BY last_attempt_at DESC, target, kernel LIMIT ?",
+                db,
+                sql: "SELECT * FROM triggers WHERE status = ? ORDER BY last_attempt_at DESC, target, kernel LIMIT ?",
                 arguments: [status.rawValue, max(0, limit)]
             ).map(Self.trigger)
         }
     }
 
-    private static func trigger(_ db: Database, target: String, kernel: String, manifestDigest: String) throws
+    private static func trigger(
+        _ db: Database, target: String, kernel: String, manifestDigest: String
+    ) throws
         -> TriggerRecord?
     {
         try Row.fetchOne(
@@ -496,7 +535,8 @@ public final class StateStore: Sendable {
                     branch: try row.decode(forColumn: "branch"), repo: try row.decode(forColumn: "repo"),
                     number: try row.decode(forColumn: "number"), url: try row.decode(forColumn: "url"),
                     kernels: kernels, headCommit: try row.decode(forColumn: "head_commit"),
-                    openedAt: try row.decode(forColumn: "opened_at"), updatedAt: try row.decode(forColumn: "updated_at"))
+                    openedAt: try row.decode(forColumn: "opened_at"), updatedAt: try row.decode(forColumn: "updated_at")
+                )
             }
         }
     }
