@@ -230,11 +230,17 @@ public struct TriggerRecord: Sendable, Hashable {
     public var firstAttemptAt: Date?
     public var lastAttemptAt: Date?
     public var lastRunID: Int64?
+    /// What was sent (the rebuild event, as JSON), so a failed trigger can be retried after its change was applied.
+    public var payload: Data?
+
+    /// Succeeded or abandoned: not to be fired again.
+    public var isSettled: Bool { status == .succeeded || status == .abandoned }
 
     public init(
         target: String, kernel: String, manifestDigest: String, status: TriggerStatus, attempts: Int,
-        lastError: String?, firstAttemptAt: Date?, lastAttemptAt: Date?, lastRunID: Int64?
+        lastError: String?, firstAttemptAt: Date?, lastAttemptAt: Date?, lastRunID: Int64?, payload: Data? = nil
     ) {
+        self.payload = payload
         self.target = target
         self.kernel = kernel
         self.manifestDigest = manifestDigest

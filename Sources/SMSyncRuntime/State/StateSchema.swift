@@ -123,6 +123,9 @@ enum StateSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v2: the event of each trigger, to retry it after its change was applied") { db in
+            try db.execute(sql: "ALTER TABLE triggers ADD COLUMN payload BLOB")
+        }
         return migrator
     }
 }

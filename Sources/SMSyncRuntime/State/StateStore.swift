@@ -416,7 +416,7 @@ public final class StateStore: Sendable {
     @discardableResult
     public func recordTriggerAttempt(
         runID: Int64, target: String, kernel: String, manifestDigest: String, succeeded: Bool, error: String?,
-        at: Date, maxAttempts: Int = StateStore.defaultMaxTriggerAttempts
+        at: Date, maxAttempts: Int = StateStore.defaultMaxTriggerAttempts, payload: Data? = nil
     ) throws(StateError) -> TriggerRecord {
         let message = redactor.redact(error)
         return try write("record an attempt of the trigger \(target) for \(kernel)") { db in
@@ -433,14 +433,16 @@ public final class StateStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO triggers (target, kernel, manifest_digest, status, attempts, last_error,
-                        first_attempt_at, last_attempt_at, last_run_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        first_attempt_at, last_attempt_at, last_run_id, payload)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (target, kernel, manifest_digest) DO UPDATE SET status = excluded.status,
                         attempts = excluded.attempts, last_error = excluded.last_error,
-                        last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id
+                        last_attempt_at = excluded.last_attempt_at, last_run_id = excluded.last_run_id,
+                        payload = COALESCE(excluded.payload, triggers.payload)
                     """,
                 arguments: [
                     target, kernel, manifestDigest, status.rawValue, attempts, succeeded ? nil : message, at, at, runID,
+                    payload,
                 ])
             guard let record = try Self.trigger(db, target: target, kernel: kernel, manifestDigest: manifestDigest)
             else { throw StateStoreFailure("the trigger row vanished after it was written") }
@@ -498,7 +500,7 @@ public final class StateStore: Sendable {
             lastError: try row.decode(forColumn: "last_error"),
             firstAttemptAt: try row.decode(forColumn: "first_attempt_at"),
             lastAttemptAt: try row.decode(forColumn: "last_attempt_at"),
-            lastRunID: try row.decode(forColumn: "last_run_id"))
+            lastRunID: try row.decode(forColumn: "last_run_id"), payload: try row.decode(forColumn: "payload"))
     }
 
     // MARK: Pull requests

@@ -40,7 +40,7 @@ public struct CachedFetch: Sendable, Hashable {
 }
 
 /// A fetch to record once the source it belongs to has been read successfully.
-public struct FetchRecord: Sendable, Hashable {
+public struct PendingFetch: Sendable, Hashable {
     public var url: String
     public var status: Int
     public var etag: String?
@@ -61,7 +61,7 @@ public struct PolledSource: Sendable {
     /// was used without parsing.
     public var changed: Bool
     /// Fetches to record after success (validators and digests).
-    public var fetches: [FetchRecord]
+    public var fetches: [PendingFetch]
     public var requests: Int
 }
 
@@ -146,7 +146,7 @@ public struct SourcePoller: Sendable {
         let poller: SourcePoller
         let source: SourceConfig
         let kind: UpstreamSourceKind
-        var fetches: [FetchRecord] = []
+        var fetches: [PendingFetch] = []
         var requests = 0
         var ignoreCache = false
 
@@ -183,7 +183,7 @@ public struct SourcePoller: Sendable {
                 url, headers: headers, etag: cached?.etag, lastModified: cached?.lastModified, maxBytes: maxBytes)
             if result.notModified, let cached {
                 fetches.append(
-                    FetchRecord(
+                    PendingFetch(
                         url: url.absoluteString, status: 304, etag: result.etag ?? cached.etag,
                         lastModified: result.lastModified ?? cached.lastModified, digest: cached.digest))
                 return nil
@@ -195,7 +195,7 @@ public struct SourcePoller: Sendable {
             }
             let digest = "sha256:" + SHA256Digest.hex(result.body)
             fetches.append(
-                FetchRecord(
+                PendingFetch(
                     url: url.absoluteString, status: result.status, etag: result.etag,
                     lastModified: result.lastModified, digest: digest))
             if let cached, cached.digest == digest { return nil }
