@@ -134,6 +134,14 @@ actor FakeGitHub {
 
     func setOverride(_ reply: TestReply?) { override = reply }
 
+    func commit(_ sha: String) -> (tree: String, parents: [String], message: String)? { commits[sha] }
+
+    func tree(_ sha: String) -> [String: String]? { trees[sha] }
+
+    func ref(_ branch: String) -> String? { refs[branch] }
+
+    func blob(_ sha: String) -> [UInt8]? { blobs[sha] }
+
     func addFolder(_ path: String, _ entries: [(String, String)]) {
         folders[path] = entries.map { (name: $0.0, type: $0.1) }
     }
