@@ -116,8 +116,9 @@ public enum ArchiveExtractor {
         }
         defer { unlink(temp) }
 
-        let entries = try list(temp, limits: limits, timeout: timeout, fail: fail)
+        let (entries, warning) = try list(temp, limits: limits, timeout: timeout, fail: fail)
         let plan = try check(entries, limits: limits, stripTopFolder: stripTopFolder, fail: fail)
+        if let warning { throw fail(.unsafeEntry, nil, "tar reports unsafe member names: \(warning)") }
 
         var arguments = ["tar", "-xzf", temp, "-C", target, "--no-same-owner", "--no-same-permissions"]
         if stripTopFolder { arguments.append("--strip-components=1") }
@@ -149,14 +150,16 @@ public enum ArchiveExtractor {
         ["LC_ALL": "C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
     }
 
-    /// Lists the archive twice (names, then types and sizes) and pairs the lines.
+    /// Lists the archive twice (names, then types and sizes) and pairs the lines; also returns tar's warning
+    /// about member names it would rewrite, if any.
     static func list(
         _ archive: String, limits: ArchiveLimits, timeout: Double,
         fail: (ArchiveError.Code, String?, String) -> ArchiveError
-    ) throws(ArchiveError) -> [Entry] {
+    ) throws(ArchiveError) -> (entries: [Entry], warning: String?) {
         // An escaped name takes at most 4 bytes per byte; a verbose line adds mode, owner, size and date.
         let perLine = limits.maxPathLength * 4 + 256
         let cap = min((limits.maxFiles + 2) * perLine, 512 << 20)
+        var warning: String?
         func run(_ flags: String) throws(ArchiveError) -> [Substring] {
             let output: ProcessRunner.Output
             do {
@@ -171,6 +174,10 @@ public enum ArchiveExtractor {
                     .badArchive, nil,
                     "tar cannot read it as a gzip'd tar archive: \(output.stderr.suffix(300).trimmingCharacters(in: .whitespacesAndNewlines))"
                 )
+            }
+            // GNU tar warns when it would rewrite a member name (`Removing leading '../'`).
+            if output.stderr.contains("Removing leading") || output.stderr.contains("Substituting") {
+                warning = output.stderr.prefix(300).trimmingCharacters(in: .whitespacesAndNewlines)
             }
             guard output.stdout.utf8.count < cap else {
                 throw fail(.tooManyFiles, nil, "the listing is longer than \(limits.maxFiles) entries allow")
@@ -202,7 +209,7 @@ public enum ArchiveExtractor {
             }
             entries.append(Entry(name: name, type: type, size: size))
         }
-        return entries
+        return (entries, warning)
     }
 
     /// Checks every entry; returns the top folder when stripping.
