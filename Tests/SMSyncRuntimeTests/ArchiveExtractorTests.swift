@@ -13,7 +13,8 @@ struct ArchiveExtractorTests {
         var target: String { parent + "/examples" }
 
         init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-archive-\(UUID().uuidString)")
+            root =
+                FileManager.default.temporaryDirectory.appendingPathComponent("smsync-archive-\(UUID().uuidString)")
                 .path
             for folder in [root + "/source", root + "/parent"] {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -137,7 +138,8 @@ struct ArchiveExtractorTests {
     @Test func aSymlinkPointingOutsideIsRefused() throws {
         try expectRefusal(.unsafeEntry, containing: ["symbolic link", "top/link"]) { scratch in
             try scratch.write("top/ok.txt", "fine")
-            try FileManager.default.createSymbolicLink(atPath: scratch.source + "/top/link", withDestinationPath: "../../..")
+            try FileManager.default.createSymbolicLink(
+                atPath: scratch.source + "/top/link", withDestinationPath: "../../..")
             try scratch.write("payload", "evil")
             // A second entry that writes through the link, the classic escape.
             return try scratch.tarball(["top", "--transform=s,^payload$,top/link/evil,", "payload"])
@@ -147,7 +149,8 @@ struct ArchiveExtractorTests {
     @Test func hardLinksAreRefused() throws {
         try expectRefusal(.unsafeEntry, containing: ["hard link"]) { scratch in
             try scratch.write("top/a.txt", "a")
-            try FileManager.default.linkItem(atPath: scratch.source + "/top/a.txt", toPath: scratch.source + "/top/b.txt")
+            try FileManager.default.linkItem(
+                atPath: scratch.source + "/top/a.txt", toPath: scratch.source + "/top/b.txt")
             return try scratch.tarball(["top"])
         }
     }

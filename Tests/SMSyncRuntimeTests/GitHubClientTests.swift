@@ -19,7 +19,8 @@ struct GitHubClientTests {
         let github = try client(fixture)
 
         #expect(try await github.headCommit(repo: "aws/amazon-sagemaker-examples", branch: "default") == sha)
-        let first = try await github.headCommitIfChanged(repo: "aws/amazon-sagemaker-examples", branch: "default", etag: nil)
+        let first = try await github.headCommitIfChanged(
+            repo: "aws/amazon-sagemaker-examples", branch: "default", etag: nil)
         guard case .commit(let head, let etag?) = first else {
             Issue.record("expected a commit with an ETag, got \(first)")
             return
@@ -54,7 +55,8 @@ struct GitHubClientTests {
         #expect(await fixture.server.requests.first?.headers["authorization"] == nil)
 
         let error = await #expect(throws: GitHubError.self) {
-            try await github.openOrUpdatePullRequest(repo: "octo/env-repo", base: "main", branch: "smsync/x", title: "t", body: "b")
+            try await github.openOrUpdatePullRequest(
+                repo: "octo/env-repo", base: "main", branch: "smsync/x", title: "t", body: "b")
         }
         #expect(error?.code == .missingToken)
         #expect(error?.description.contains("GITHUB_TOKEN") == true)
@@ -91,7 +93,9 @@ struct GitHubClientTests {
         defer { Task { await fixture.server.stop() } }
         let github = try client(fixture)
         for path in ["a/../b", "/abs", "a//b", "a\nb", "a\\b", ""] {
-            await #expect(throws: GitHubError.self) { try await github.listDirectory(repo: "octo/env-repo", path: path) }
+            await #expect(throws: GitHubError.self) {
+                try await github.listDirectory(repo: "octo/env-repo", path: path)
+            }
         }
         #expect(await fixture.server.requests.isEmpty)
     }
@@ -148,10 +152,11 @@ struct GitHubClientTests {
         let bytes = try await github.fileContent(repo: "octo/env-repo", path: " 01 intro/requirements.txt", ref: "main")
         #expect(String(decoding: bytes, as: UTF8.self) == "sagemaker>=2.200\n")
         let listing = try await github.listDirectory(repo: "octo/env-repo", path: " 01 intro")
-        #expect(listing == [
-            .init(name: "requirements.txt", type: "file", path: " 01 intro/requirements.txt"),
-            .init(name: "sub", type: "dir", path: " 01 intro/sub"),
-        ])
+        #expect(
+            listing == [
+                .init(name: "requirements.txt", type: "file", path: " 01 intro/requirements.txt"),
+                .init(name: "sub", type: "dir", path: " 01 intro/sub"),
+            ])
         let requests = await fixture.server.requests
         #expect(requests[0].headers["accept"] == "application/vnd.github.raw")
         #expect(requests[0].query["ref"] == "main")
@@ -182,6 +187,21 @@ struct GitHubClientTests {
         #expect(error?.description.contains("4999") == true)
     }
 
+    @Test func theWebClientGivesUpOnAHangingServer() async throws {
+        let server = try await LoopbackServer.start { _ in
+            try? await Task.sleep(nanoseconds: 20_000_000_000)
+            return TestReply(status: 200)
+        }
+        defer { Task { await server.stop() } }
+        let url = try #require(URL(string: server.base + "/slow"))
+        let error = await #expect(throws: WebClientError.self) {
+            try await URLSessionWebClient(timeoutSeconds: 0.5).send(
+                method: "GET", url: url, headers: [:], body: nil, maxBytes: nil)
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.description.contains("/slow") == true)
+    }
+
     @Test func aNonHTTPAPIBaseIsRefused() {
         #expect(throws: GitHubError.self) {
             try GitHubClient(web: web, environment: ["GITHUB_API_URL": "file:///etc"])
@@ -191,14 +211,15 @@ struct GitHubClientTests {
 
 @Suite("sagemaker-distribution release folders")
 struct DistributionReleaseTests {
-    @Test(arguments: [
-        (["v4.4", "v4.10", "v4.9", "README.md", "latest"], "v4.10"),
-        (["v4.4.0", "v4.4.1", "v4.4.10", "v4.4.2"], "v4.4.10"),
-        (["v3", "v4", "v10", "vx"], "v10"),
-        (["v4.4", "v4.4.0"], "v4.4.0"),
-        (["v4.5-rc1", "v4.4", "v4.4.1.post1", "v", "v.1", "v4..1"], "v4.4"),
-        (["notes", ".github"], nil),
-    ] as [([String], String?)])
+    @Test(
+        arguments: [
+            (["v4.4", "v4.10", "v4.9", "README.md", "latest"], "v4.10"),
+            (["v4.4.0", "v4.4.1", "v4.4.10", "v4.4.2"], "v4.4.10"),
+            (["v3", "v4", "v10", "vx"], "v10"),
+            (["v4.4", "v4.4.0"], "v4.4.0"),
+            (["v4.5-rc1", "v4.4", "v4.4.1.post1", "v", "v.1", "v4..1"], "v4.4"),
+            (["notes", ".github"], nil),
+        ] as [([String], String?)])
     func newestFolderByReleaseOrder(names: [String], newest: String?) {
         #expect(GitHubClient.newestReleaseFolder(names: names) == newest)
     }
@@ -220,9 +241,10 @@ struct DistributionReleaseTests {
         let release = try await github.latestDistributionRelease(major: "4", variant: .cpu)
         #expect(release.folder == "build_artifacts/v4/v4.4/v4.4.1")
         #expect(release.version == "4.4.1")
-        #expect(release.files.map(\.location) == [
-            "build_artifacts/v4/v4.4/v4.4.1/RELEASE.md", "build_artifacts/v4/v4.4/v4.4.1/CHANGELOG-cpu.md",
-        ])
+        #expect(
+            release.files.map(\.location) == [
+                "build_artifacts/v4/v4.4/v4.4.1/RELEASE.md", "build_artifacts/v4/v4.4/v4.4.1/CHANGELOG-cpu.md",
+            ])
         #expect(release.files.first?.text == "# Release notes: 4.4.1\n")
         #expect(DistributionReader.releaseHint(in: release.files[0].location) == "4.4.1")
 

@@ -14,7 +14,10 @@ struct GitHubPinFileTests {
         ("  \(old)  \r\n", "  \(new)  \r\n", .bare),
         ("# pinned examples commit\n\n\(old)\n", "# pinned examples commit\n\n\(new)\n", .bare),
         ("EXAMPLES_COMMIT=\(old)\n", "EXAMPLES_COMMIT=\(new)\n", .assignment(key: "EXAMPLES_COMMIT")),
-        ("export EXAMPLES_COMMIT=\"\(old)\"\n", "export EXAMPLES_COMMIT=\"\(new)\"\n", .assignment(key: "EXAMPLES_COMMIT")),
+        (
+            "export EXAMPLES_COMMIT=\"\(old)\"\n", "export EXAMPLES_COMMIT=\"\(new)\"\n",
+            .assignment(key: "EXAMPLES_COMMIT")
+        ),
         ("EXAMPLES_COMMIT = '\(old)'", "EXAMPLES_COMMIT = '\(new)'", .assignment(key: "EXAMPLES_COMMIT")),
         ("commit: \(old)\n# keep me\n", "commit: \(new)\n# keep me\n", .assignment(key: "commit")),
         ("2d519b5\n", "\(new)\n", .bare),
@@ -53,7 +56,8 @@ struct GitHubPinFileTests {
     }
 
     @Test func writeReplacesAtomicallyCreatesWhenMissingAndSkipsWhenSame() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-pin-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-pin-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/examples.env"

@@ -35,14 +35,15 @@ struct GitHubPullRequestTests {
         #expect(tree["envs/python3.yml"] == (await fake.hash("blob", "name: python3\ndependencies:\n  - numpy=2.0\n")))
 
         let requests = await fixture.server.requests
-        #expect(requests.map { "\($0.method) \($0.path)" } == [
-            "GET /repos/octo/env-repo/git/ref/heads/main",
-            "GET /repos/octo/env-repo/git/commits/\(base)",
-            "POST /repos/octo/env-repo/git/trees",
-            "GET /repos/octo/env-repo/git/ref/heads/smsync/update",
-            "POST /repos/octo/env-repo/git/commits",
-            "POST /repos/octo/env-repo/git/refs",
-        ])
+        #expect(
+            requests.map { "\($0.method) \($0.path)" } == [
+                "GET /repos/octo/env-repo/git/ref/heads/main",
+                "GET /repos/octo/env-repo/git/commits/\(base)",
+                "POST /repos/octo/env-repo/git/trees",
+                "GET /repos/octo/env-repo/git/ref/heads/smsync/update",
+                "POST /repos/octo/env-repo/git/commits",
+                "POST /repos/octo/env-repo/git/refs",
+            ])
         let treeBody = try requests[2].json()
         #expect(treeBody["base_tree"] as? String == (await fake.commit(base)?.tree))
         let entry = try #require((treeBody["tree"] as? [[String: Any]])?.first)
@@ -81,9 +82,11 @@ struct GitHubPullRequestTests {
         await fixture.fake.seedBranch("main", files: ["a.yml": "a\n"])
         let github = try client(fixture)
         let files = [file("a.yml", "b\n")]
-        let first = try await github.publishBranch(repo: repo, base: "main", branch: "smsync/x", files: files, message: "m")
+        let first = try await github.publishBranch(
+            repo: repo, base: "main", branch: "smsync/x", files: files, message: "m")
         let newBase = await fixture.fake.advance("main")
-        let second = try await github.publishBranch(repo: repo, base: "main", branch: "smsync/x", files: files, message: "m")
+        let second = try await github.publishBranch(
+            repo: repo, base: "main", branch: "smsync/x", files: files, message: "m")
         #expect(second.outcome == .updated)
         #expect(second.commit != first.commit)
         #expect(await fixture.fake.commit(second.commit)?.parents == [newBase])

@@ -67,7 +67,9 @@ final class LoopbackServer: Sendable {
         self.log = log
     }
 
-    static func start(_ respond: @escaping @Sendable (RecordedRequest) async -> TestReply) async throws -> LoopbackServer {
+    static func start(
+        _ respond: @escaping @Sendable (RecordedRequest) async -> TestReply
+    ) async throws -> LoopbackServer {
         let log = RequestLog()
         let server = HTTPServer(
             address: try .inet(ip4: "127.0.0.1", port: 0), timeout: 15, logger: .disabled,
@@ -164,7 +166,9 @@ actor FakeGitHub {
     func advance(_ branch: String) -> String {
         let parent = refs[branch] ?? ""
         let tree = commits[parent]?.tree ?? makeTree(base: nil, entries: [:])
-        let commit = makeCommit(tree: makeTree(base: tree, entries: ["other.txt": hash("blob", parent)]), parents: [parent], message: "advance")
+        let commit = makeCommit(
+            tree: makeTree(base: tree, entries: ["other.txt": hash("blob", parent)]), parents: [parent],
+            message: "advance")
         refs[branch] = commit
         return commit
     }
@@ -204,7 +208,9 @@ actor FakeGitHub {
         case "GET":
             if path.hasPrefix("/commits/") {
                 let branch = String(path.dropFirst("/commits/".count))
-                guard let sha = refs[branch] else { return .json(422, ["message": "No commit found for SHA: \(branch)"]) }
+                guard let sha = refs[branch] else {
+                    return .json(422, ["message": "No commit found for SHA: \(branch)"])
+                }
                 let etag = "\"etag-\(sha)\""
                 if request.headers["if-none-match"] == etag { return TestReply(status: 304, headers: ["ETag": etag]) }
                 return .json(200, ["sha": sha, "commit": ["message": "m"]], headers: ["ETag": etag])
@@ -216,7 +222,9 @@ actor FakeGitHub {
                     return TestReply(status: 200, headers: ["Content-Type": "application/vnd.github.raw"], body: bytes)
                 }
                 if let entries = folders[item] {
-                    return .json(200, entries.map { ["name": $0.name, "type": $0.type, "path": item + "/" + $0.name, "sha": "0"] })
+                    return .json(
+                        200,
+                        entries.map { ["name": $0.name, "type": $0.type, "path": item + "/" + $0.name, "sha": "0"] })
                 }
                 if files[item] != nil { return .json(200, ["name": item, "type": "file", "path": item]) }
                 return .json(404, ["message": "Not Found"])
@@ -236,12 +244,20 @@ actor FakeGitHub {
                 let sha = String(path.dropFirst("/git/commits/".count))
                 guard let commit = commits[sha] else { return .json(404, ["message": "Not Found"]) }
                 return .json(
-                    200, ["sha": sha, "tree": ["sha": commit.tree], "parents": commit.parents.map { ["sha": $0] }, "message": commit.message])
+                    200,
+                    [
+                        "sha": sha, "tree": ["sha": commit.tree], "parents": commit.parents.map { ["sha": $0] },
+                        "message": commit.message,
+                    ])
             }
             if path == "/pulls" {
                 let head = request.query["head"] ?? ""
-                let matching = pulls.filter { "\(repo.split(separator: "/")[0]):\($0.value.head)" == head && $0.value.open }
-                return .json(200, matching.keys.sorted().map { ["number": $0, "html_url": "https://github.test/\(repo)/pull/\($0)"] })
+                let matching = pulls.filter {
+                    "\(repo.split(separator: "/")[0]):\($0.value.head)" == head && $0.value.open
+                }
+                return .json(
+                    200,
+                    matching.keys.sorted().map { ["number": $0, "html_url": "https://github.test/\(repo)/pull/\($0)"] })
             }
         case "POST":
             if path == "/git/blobs" {
@@ -270,13 +286,15 @@ actor FakeGitHub {
                 return .json(201, ["sha": makeTree(base: body["base_tree"] as? String, entries: mapped)])
             }
             if path == "/git/commits" {
-                guard let tree = body["tree"] as? String, trees[tree] != nil, let parents = body["parents"] as? [String],
+                guard let tree = body["tree"] as? String, trees[tree] != nil,
+                    let parents = body["parents"] as? [String],
                     let message = body["message"] as? String
                 else { return .json(422, ["message": "bad commit"]) }
                 return .json(201, ["sha": makeCommit(tree: tree, parents: parents, message: message)])
             }
             if path == "/git/refs" {
-                guard let ref = body["ref"] as? String, ref.hasPrefix("refs/heads/"), let sha = body["sha"] as? String else {
+                guard let ref = body["ref"] as? String, ref.hasPrefix("refs/heads/"), let sha = body["sha"] as? String
+                else {
                     return .json(422, ["message": "bad ref"])
                 }
                 let branch = String(ref.dropFirst("refs/heads/".count))
@@ -306,7 +324,8 @@ actor FakeGitHub {
             }
             if path.hasPrefix("/pulls/"), let number = Int(path.dropFirst("/pulls/".count)), let pull = pulls[number] {
                 pulls[number] = (
-                    pull.head, pull.base, body["title"] as? String ?? pull.title, body["body"] as? String ?? pull.body, pull.open
+                    pull.head, pull.base, body["title"] as? String ?? pull.title, body["body"] as? String ?? pull.body,
+                    pull.open
                 )
                 return .json(200, ["number": number, "html_url": "https://github.test/\(repo)/pull/\(number)"])
             }

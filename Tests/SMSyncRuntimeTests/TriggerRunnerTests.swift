@@ -18,7 +18,8 @@ struct TriggerRunnerTests {
         changedFiles: ["envs/python3.yml", "envs/pytorch_p310.yml"], pullRequestURL: "https://github.test/o/r/pull/7")
 
     func temporaryFolder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-trigger-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-trigger-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -36,7 +37,8 @@ struct TriggerRunnerTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let out = folder + "/out.txt"
         let environment = ["PATH": "/usr/bin:/bin", "OUT": out]
-        let script = #"printf '%s|%s|%s' "$SMSYNC_KERNELS" "$SMSYNC_RUN_ID" "$SMSYNC_CHANGED_FILES" > "$OUT"; echo done"#
+        let script =
+            #"printf '%s|%s|%s' "$SMSYNC_KERNELS" "$SMSYNC_RUN_ID" "$SMSYNC_CHANGED_FILES" > "$OUT"; echo done"#
         let target = RebuildTarget(kernels: nil, action: .command(["/bin/sh", "-c", script]), name: "local-build")
         let outcome = try await runner(environment).fire(target, event: event)
         #expect(outcome.detail == "exit 0")
@@ -57,9 +59,12 @@ struct TriggerRunnerTests {
 
     @Test func aNonZeroExitFailsWithTheStatusAndTheEndOfStderrWithoutSecrets() async throws {
         let environment = ["PATH": "/usr/bin:/bin", "HOOK_SECRET": Self.secret, "GITHUB_TOKEN": "ghp_abcdefTOKEN"]
-        let script = #"for i in $(seq 1 40); do echo "line $i" >&2; done; echo "token=$GITHUB_TOKEN secret=$HOOK_SECRET" >&2; exit 3"#
+        let script =
+            #"for i in $(seq 1 40); do echo "line $i" >&2; done; echo "token=$GITHUB_TOKEN secret=$HOOK_SECRET" >&2; exit 3"#
         let target = RebuildTarget(kernels: nil, action: .command(["/bin/sh", "-c", script]), name: "failing")
-        let error = await #expect(throws: TriggerError.self) { try await runner(environment).fire(target, event: event) }
+        let error = await #expect(throws: TriggerError.self) {
+            try await runner(environment).fire(target, event: event)
+        }
         let failure = try #require(error)
         #expect(failure.code == .command)
         #expect(failure.status == 3)

@@ -318,7 +318,9 @@ public enum ArchiveExtractor {
         var pending = [root]
         while let folder = pending.popLast() {
             var info = stat()
-            if lstat(folder, &info) == 0, info.st_mode & 0o700 != 0o700 { chmod(folder, (info.st_mode & 0o7777) | 0o700) }
+            if lstat(folder, &info) == 0, info.st_mode & 0o700 != 0o700 {
+                chmod(folder, (info.st_mode & 0o7777) | 0o700)
+            }
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
                 throw fail(.tool, folder, "cannot list an extracted folder")
             }
@@ -364,7 +366,7 @@ public enum ArchiveExtractor {
     static func clear(_ folder: String, remove: Bool) {
         var pending = [folder]
         while let current = pending.popLast() {
-            chmod(current, 0o700)
+            if current != folder { chmod(current, 0o700) }
             for name in (try? FileManager.default.contentsOfDirectory(atPath: current)) ?? [] {
                 let path = current + "/" + name
                 if kind(of: path) == S_IFDIR { pending.append(path) }

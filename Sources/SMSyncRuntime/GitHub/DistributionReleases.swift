@@ -72,7 +72,8 @@ extension GitHubClient {
             let bytes = try await fileContent(repo: repo, path: path, ref: ref, maxBytes: maxBytes)
             files.append(DistributionFile(location: path, text: String(decoding: bytes, as: UTF8.self)))
         }
-        return DistributionReleaseFiles(folder: folder, version: releaseName.hasPrefix("v") ? String(releaseName.dropFirst()) : releaseName,
+        return DistributionReleaseFiles(
+            folder: folder, version: releaseName.hasPrefix("v") ? String(releaseName.dropFirst()) : releaseName,
             files: files)
     }
 

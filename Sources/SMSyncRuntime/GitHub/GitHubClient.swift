@@ -83,7 +83,9 @@ public struct GitHubClient: Sendable {
 
     /// Like ``headCommit(repo:branch:)`` but sends `If-None-Match: etag`; a `304` (free of rate limit) comes back
     /// as ``HeadCommit/unchanged``.
-    public func headCommitIfChanged(repo: String, branch: String, etag: String?) async throws(GitHubError)
+    public func headCommitIfChanged(
+        repo: String, branch: String, etag: String?
+    ) async throws(GitHubError)
         -> HeadCommit
     {
         try checkRepository(repo)
@@ -115,7 +117,9 @@ public struct GitHubClient: Sendable {
     }
 
     /// The entries of folder `path` at `ref` (`GET /repos/{repo}/contents/{path}?ref=…`).
-    public func listDirectory(repo: String, path: String, ref: String? = nil) async throws(GitHubError)
+    public func listDirectory(
+        repo: String, path: String, ref: String? = nil
+    ) async throws(GitHubError)
         -> [ContentEntry]
     {
         try checkRepository(repo)
@@ -132,7 +136,9 @@ public struct GitHubClient: Sendable {
     }
 
     /// The raw bytes of file `path` at `ref` (`Accept: application/vnd.github.raw`).
-    public func fileContent(repo: String, path: String, ref: String? = nil, maxBytes: Int = 16 << 20)
+    public func fileContent(
+        repo: String, path: String, ref: String? = nil, maxBytes: Int = 16 << 20
+    )
         async throws(GitHubError) -> [UInt8]
     {
         try checkRepository(repo)

@@ -24,7 +24,9 @@ public enum GitHubNames {
     /// A commit id: 7 to 64 hexadecimal digits.
     public static func isCommit(_ text: String) -> Bool {
         (7...64).contains(text.utf8.count)
-            && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }
+            && text.utf8.allSatisfy {
+                (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0)
+            }
     }
 
     /// A repository path (`build_artifacts/v4`): parts separated by `/`, none empty, `.` or `..`, no control

@@ -82,7 +82,8 @@ extension GitHubClient {
         let existing = try await call(
             "GET", "/repos/\(repo)/git/ref/heads/\(branch)", expect: [200, 404], needsToken: true)
         var branchExists = false
-        if existing.status == 200, let ref = try? decode(RefReply.self, existing) {
+        if existing.status == 200 {
+            let ref = try decode(RefReply.self, existing)
             branchExists = true
             let current = try await call("GET", "/repos/\(repo)/git/commits/\(ref.object.sha)", needsToken: true)
             let commit = try decode(GitCommitReply.self, current)

@@ -160,7 +160,9 @@ public struct PinFile: Sendable, Hashable {
 
     private static func isCommit<C: Collection<UInt8>>(_ bytes: C) -> Bool {
         (7...64).contains(bytes.count)
-            && bytes.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }
+            && bytes.allSatisfy {
+                (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0)
+            }
     }
 
     private static func isKeyByte(_ byte: UInt8) -> Bool {

@@ -10,7 +10,9 @@ import FoundationNetworking
 /// Response header names come back as the server sent them: look them up with ``WebResponseHeaders``.
 public protocol WebClient: Sendable {
     /// One request with retries and caps already handled by the implementation. `headers` may carry Authorization.
-    func send(method: String, url: URL, headers: [String: String], body: [UInt8]?, maxBytes: Int?) async throws -> (
+    func send(
+        method: String, url: URL, headers: [String: String], body: [UInt8]?, maxBytes: Int?
+    ) async throws -> (
         status: Int, headers: [String: String], body: [UInt8]
     )
 }

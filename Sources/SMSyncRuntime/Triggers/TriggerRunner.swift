@@ -73,7 +73,8 @@ public struct TriggerRunner: Sendable {
     public init(
         environment: [String: String], web: any WebClient, githubTokenEnv: String = "GITHUB_TOKEN",
         workingDirectory: String? = nil, commandTimeout: Double = 1800, outputLimit: Int = 256 << 10,
-        userAgent: String = "smsync", logger: Logger = Logger(label: "smsync.trigger", factory: { _ in SwiftLogNoOpLogHandler() })
+        userAgent: String = "smsync",
+        logger: Logger = Logger(label: "smsync.trigger", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.environment = environment
         self.web = web
@@ -95,7 +96,8 @@ public struct TriggerRunner: Sendable {
         var logger = self.logger
         logger[metadataKey: "smsync.trigger"] = .string(target.name)
         logger[metadataKey: "smsync.run"] = .string(event.runID)
-        logger.debug("firing rebuild trigger", metadata: ["smsync.kernels": .string(event.kernels.joined(separator: ","))])
+        logger.debug(
+            "firing rebuild trigger", metadata: ["smsync.kernels": .string(event.kernels.joined(separator: ","))])
         let outcome: TriggerOutcome
         switch target.action {
         case .command(let argv):
@@ -132,7 +134,9 @@ public struct TriggerRunner: Sendable {
         return result
     }
 
-    private func runCommand(_ argv: [String], name: String, event: RebuildEvent) async throws(TriggerError)
+    private func runCommand(
+        _ argv: [String], name: String, event: RebuildEvent
+    ) async throws(TriggerError)
         -> TriggerOutcome
     {
         let childEnvironment = commandEnvironment(for: event)
@@ -172,13 +176,16 @@ public struct TriggerRunner: Sendable {
     /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`: the `X-Smsync-Signature` header value.
     public static func signature(body: [UInt8], secret: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
-        return "sha256=" + code.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return "sha256="
+            + code.map { byte in
+                let hex = String(byte, radix: 16)
+                return byte < 16 ? "0" + hex : hex
+            }.joined()
     }
 
-    private func postWebhook(url text: String, secretEnv: String?, name: String, event: RebuildEvent)
+    private func postWebhook(
+        url text: String, secretEnv: String?, name: String, event: RebuildEvent
+    )
         async throws(TriggerError) -> TriggerOutcome
     {
         guard text.hasPrefix("https://") || text.hasPrefix("http://"), let url = URL(string: text) else {
@@ -228,7 +235,8 @@ public struct TriggerRunner: Sendable {
     ) async throws(TriggerError) -> TriggerOutcome {
         let client: GitHubClient
         do {
-            client = try GitHubClient(web: web, environment: environment, tokenEnv: githubTokenEnv, userAgent: userAgent)
+            client = try GitHubClient(
+                web: web, environment: environment, tokenEnv: githubTokenEnv, userAgent: userAgent)
         } catch {
             throw TriggerError(.configuration, target: name, message: redact(error.description))
         }
@@ -267,7 +275,8 @@ public struct TriggerRunner: Sendable {
         for (name, value) in environment where value.count >= 4 {
             let upper = name.uppercased()
             let secretLike =
-                name == githubTokenEnv || secretNames.contains(name) || upper.contains("SECRET") || upper.contains("TOKEN")
+                name == githubTokenEnv || secretNames.contains(name) || upper.contains("SECRET")
+                || upper.contains("TOKEN")
                 || upper.contains("PASSWORD") || upper.hasSuffix("_KEY")
             if secretLike { result = result.replacingOccurrences(of: value, with: "<redacted>") }
         }
