@@ -157,8 +157,8 @@ public enum ArchiveExtractor {
         fail: (ArchiveError.Code, String?, String) -> ArchiveError
     ) throws(ArchiveError) -> (entries: [Entry], warning: String?) {
         // An escaped name takes at most 4 bytes per byte; a verbose line adds mode, owner, size and date.
-        let perLine = limits.maxPathLength * 4 + 256
-        let cap = min((limits.maxFiles + 2) * perLine, 512 << 20)
+        let perLine = min(max(limits.maxPathLength, 1), 1 << 16) * 4 + 256
+        let cap = min((min(max(limits.maxFiles, 0), 1 << 24) + 2) * perLine, 512 << 20)
         var warning: String?
         func run(_ flags: String) throws(ArchiveError) -> [Substring] {
             let output: ProcessRunner.Output
@@ -184,7 +184,7 @@ public enum ArchiveExtractor {
             }
             var lines = output.stdout.split(separator: "\n", omittingEmptySubsequences: false)
             if lines.last == "" { lines.removeLast() }
-            guard lines.count <= limits.maxFiles + 1 else {
+            guard lines.count - 1 <= limits.maxFiles else {
                 throw fail(.tooManyFiles, nil, "more than \(limits.maxFiles) entries")
             }
             return lines
@@ -259,8 +259,9 @@ public enum ArchiveExtractor {
             guard count <= limits.maxFiles else {
                 throw fail(.tooManyFiles, name, "more than \(limits.maxFiles) entries")
             }
-            total += entry.size
-            guard total <= limits.maxTotalBytes else {
+            let (sum, overflow) = total.addingReportingOverflow(entry.size)
+            total = sum
+            guard !overflow, total <= limits.maxTotalBytes else {
                 throw fail(.tooLarge, name, "unpacks to more than \(limits.maxTotalBytes) bytes")
             }
         }
@@ -333,7 +334,7 @@ public enum ArchiveExtractor {
                     pending.append(path)
                 case S_IFREG:
                     summary.files += 1
-                    summary.bytes += Int(info.st_size)
+                    summary.bytes = summary.bytes.addingReportingOverflow(Int(info.st_size)).partialValue
                     if info.st_mode & 0o600 != 0o600 { chmod(path, (info.st_mode & 0o7777) | 0o600) }
                 default:
                     throw fail(.unsafeEntry, path, "extraction produced something other than a file or folder")

@@ -74,7 +74,7 @@ public struct URLSessionWebClient: WebClient {
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body { request.httpBody = Data(body) }
         let prepared = request
-        let timeout = timeoutSeconds
+        let timeout = timeoutSeconds.isFinite && timeoutSeconds > 0 ? min(timeoutSeconds, 86_400) : 30
         let shownURL = url.absoluteString
         let (data, response): (Data, URLResponse)
         do {
