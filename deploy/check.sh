@@ -34,15 +34,20 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# pip into whichever python3 is first on PATH; Debian's own interpreter refuses (PEP 668) unless told otherwise.
+pip_install() {
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    local options=(--quiet --disable-pip-version-check --root-user-action=ignore)
+    python3 -m pip install "${options[@]}" "$@" 2>/dev/null ||
+        python3 -m pip install "${options[@]}" --break-system-packages "$@"
+}
+
 command -v shellcheck >/dev/null || apt_install shellcheck
 command -v systemd-analyze >/dev/null || apt_install systemd
 for tool in "${!PYPI_TOOLS[@]}"; do
-    if ! command -v "$tool" >/dev/null; then
-        python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${PYPI_TOOLS[$tool]}"
-    fi
+    command -v "$tool" >/dev/null || pip_install "${PYPI_TOOLS[$tool]}"
 done
-python3 -c 'import yaml' 2>/dev/null ||
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore PyYAML
+python3 -c 'import yaml' 2>/dev/null || pip_install PyYAML
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
