@@ -1,0 +1,242 @@
+import Foundation
+import SMSync
+import Testing
+
+/// The deployment files under `deploy/` agree with each other and with the binary: one documented `smsync sync`
+/// invocation everywhere, flags that `sync --help` knows, an example configuration smsync accepts, secrets each
+/// deployment actually provides, and a notebook exporter whose output `upstream parse --kind env-export` reads.
+@Suite("Deployment files")
+struct DeployConsistencyTests {
+    /// The invocation the schedulers run (systemd, cron, Kubernetes, ECS).
+    static let documented = [
+        "sync", "--config", "/etc/smsync/smsync.yml", "--log-format", "json", "--metrics-file",
+        "/var/lib/smsync/smsync.prom",
+    ]
+    /// GitHub Actions runs in the checkout, with the repository's own smsync.yml and no metrics file.
+    static let githubActions = ["sync", "--config", "smsync.yml", "--log-format", "json"]
+
+    static func deployFile(_ relative: String) throws -> String {
+        let url = Binary.packageRoot.appendingPathComponent("deploy").appendingPathComponent(relative)
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The words after the `smsync` executable (a path ending in `/smsync`, or the bare name, followed by `sync`) on
+    /// the first line for which `matches` holds, up to a shell redirection or operator.
+    static func words(
+        afterExecutableIn text: String, file: String, where matches: (String) -> Bool
+    ) throws
+        -> [String]
+    {
+        guard let line = text.split(separator: "\n").map(String.init).first(where: matches) else {
+            throw Missing(description: "\(file): no line with the smsync command")
+        }
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        // The executable is an `smsync` word followed by `sync` (a cron.d line also has the user `smsync`).
+        let start = words.indices.dropLast().first { index in
+            (words[index] == "smsync" || words[index].hasSuffix("/smsync")) && words[index + 1] == "sync"
+        }
+        guard let start else {
+            throw Missing(description: "\(file): no smsync executable in \(line.debugDescription)")
+        }
+        let stops: Set<String> = [">>", ">", "2>&1", "|", "||", "&&", ";"]
+        var result: [String] = []
+        for word in words[(start + 1)...] {
+            if stops.contains(word) || word.hasPrefix(">") { break }
+            result.append(word)
+        }
+        return result
+    }
+
+    /// The JSON-style flow list (`["sync", "--config", …]`) on the first line that starts with `key`.
+    static func flowList(after key: String, in text: String, file: String) throws -> [String] {
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let line = lines.first(where: { $0.hasPrefix(key) && $0.contains("[") }),
+            let open = line.firstIndex(of: "["), let close = line.lastIndex(of: "]")
+        else {
+            throw Missing(description: "\(file): no `\(key) [...]` list")
+        }
+        let json = Data(line[open...close].utf8)
+        guard let list = try JSONSerialization.jsonObject(with: json) as? [String] else {
+            throw Missing(description: "\(file): `\(key)` is not a list of strings")
+        }
+        return list
+    }
+
+    /// Every command line in the deployment files, by file.
+    static func commandLines() throws -> [(file: String, words: [String], expected: [String])] {
+        let unit = try deployFile("systemd/smsync.service")
+        let cron = try deployFile("cron/smsync.cron")
+        let cronJob = try deployFile("kubernetes/cronjob.yaml")
+        let stack = try deployFile("aws/cloudformation.yaml")
+        let workflow = try deployFile("github-actions/smsync.yml")
+        return [
+            (
+                "systemd/smsync.service",
+                try words(afterExecutableIn: unit, file: "smsync.service") { $0.hasPrefix("ExecStart=") },
+                documented
+            ),
+            (
+                "cron/smsync.cron",
+                try words(afterExecutableIn: cron, file: "smsync.cron") {
+                    !$0.hasPrefix("#") && $0.contains("smsync sync")
+                },
+                documented
+            ),
+            ("kubernetes/cronjob.yaml", try flowList(after: "args:", in: cronJob, file: "cronjob.yaml"), documented),
+            (
+                "aws/cloudformation.yaml", try flowList(after: "Command:", in: stack, file: "cloudformation.yaml"),
+                documented
+            ),
+            (
+                "github-actions/smsync.yml",
+                try words(afterExecutableIn: workflow, file: "smsync.yml") {
+                    $0.trimmingCharacters(in: .whitespaces).hasPrefix("run: smsync sync")
+                },
+                githubActions
+            ),
+        ]
+    }
+
+    @Test("the unit, crontab, CronJob, task definition and workflow run the documented invocation")
+    func commandLinesAgree() throws {
+        let lines = try Self.commandLines()
+        #expect(lines.count == 5)
+        for line in lines {
+            #expect(line.words == line.expected, "\(line.file) runs smsync \(line.words.joined(separator: " "))")
+        }
+        // The image's default command is the same invocation without the metrics file.
+        let dockerfile = try Self.deployFile("container/Dockerfile")
+        let command = try Self.flowList(after: "CMD", in: dockerfile, file: "Dockerfile")
+        #expect(command == Array(Self.documented.prefix(5)))
+        #expect(try Self.flowList(after: "ENTRYPOINT", in: dockerfile, file: "Dockerfile") == ["smsync"])
+    }
+
+    @Test("every flag the deployment files pass is one `smsync sync --help` documents")
+    func flagsAreInSyncHelp() throws {
+        let flags = Set(try Self.commandLines().flatMap(\.words).filter { $0.hasPrefix("--") })
+        #expect(flags == ["--config", "--log-format", "--metrics-file"])
+        let help = try Binary.run(["sync", "--help"])
+        #expect(help.status == 0, "smsync sync --help failed: \(help.stderr)")
+        // An unknown subcommand's `--help` prints the top-level help: require the sync command's own usage.
+        #expect(help.stdout.contains("USAGE: smsync sync"), "`smsync sync --help` is not the sync command's help")
+        for flag in flags.sorted() {
+            #expect(help.stdout.contains(flag), "`smsync sync --help` does not mention \(flag)")
+        }
+    }
+
+    /// The `smsync.yml: |` block of the ConfigMap, dedented.
+    static func configMapConfiguration() throws -> String {
+        let lines = try deployFile("kubernetes/configmap.yaml").components(separatedBy: "\n")
+        guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "smsync.yml: |" }) else {
+            throw Missing(description: "configmap.yaml: no `smsync.yml: |` block")
+        }
+        let keyIndent = lines[start].prefix(while: { $0 == " " }).count
+        var body: [String] = []
+        for line in lines[(start + 1)...] {
+            let indent = line.prefix(while: { $0 == " " }).count
+            if !line.trimmingCharacters(in: .whitespaces).isEmpty && indent <= keyIndent { break }
+            body.append(String(line.dropFirst(min(indent, keyIndent + 2))))
+        }
+        return body.joined(separator: "\n")
+    }
+
+    @Test("the ConfigMap's smsync.yml loads, and each deployment provides the secrets it names")
+    func exampleConfigurationAndSecrets() throws {
+        let configuration = try Configuration(
+            text: try Self.configMapConfiguration(), file: "/etc/smsync/smsync.yml")
+        #expect(
+            configuration.sources.map(\.kind) == [
+                "env-export", "aws-docs", "distribution", "sdk-changelog", "examples",
+            ])
+        #expect(configuration.statePath == "/var/lib/smsync/state.db")
+        #expect(configuration.envsDirectory == "/var/lib/smsync/image/base/utils/envs")
+        let tokenEnv = try #require(configuration.pullRequest.github).tokenEnv
+        var secretNames = [tokenEnv]
+        for target in configuration.rebuild {
+            if case .webhook(_, let secretEnv?) = target.action { secretNames.append(secretEnv) }
+        }
+        #expect(secretNames == ["GITHUB_TOKEN", "SMSYNC_WEBHOOK_SECRET"])
+
+        let cronJob = try Self.deployFile("kubernetes/cronjob.yaml")
+        let stack = try Self.deployFile("aws/cloudformation.yaml")
+        let workflow = try Self.deployFile("github-actions/smsync.yml")
+        let unit = try Self.deployFile("systemd/smsync.service")
+        let cron = try Self.deployFile("cron/smsync.cron")
+        for name in secretNames {
+            #expect(cronJob.contains("- name: \(name)\n"), "cronjob.yaml does not set \(name)")
+            #expect(stack.contains("{Name: \(name), ValueFrom:"), "cloudformation.yaml does not pass \(name)")
+            #expect(workflow.contains("\(name): ${{ secrets."), "the workflow does not pass \(name)")
+        }
+        // systemd and cron pass the token as a file (NAME_FILE), never its value.
+        #expect(unit.contains("Environment=\(tokenEnv)_FILE=%d/github-token"))
+        #expect(unit.contains("LoadCredential=github-token:/etc/smsync/github-token"))
+        #expect(cron.contains("\n\(tokenEnv)_FILE=/etc/smsync/github-token\n"))
+    }
+
+    /// Runs `bash deploy/tests/lifecycle-test.sh --keep folder`, which exports through fake `conda` and `aws`.
+    static func runLifecycleTest(keepingIn folder: URL) throws -> (status: Int32, output: String) {
+        let log = folder.deletingLastPathComponent().appendingPathComponent("lifecycle-test.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "bash", Binary.packageRoot.appendingPathComponent("deploy/tests/lifecycle-test.sh").path, "--keep",
+            folder.path,
+        ]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                throw Missing(description: "lifecycle-test.sh did not finish within 120 s")
+            }
+            usleep(5000)
+        }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, output)
+    }
+
+    @Test("the notebook lifecycle script's export folder parses as an env-export source")
+    func lifecycleExportParses() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-deploy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("exports")
+        let run = try Self.runLifecycleTest(keepingIn: folder)
+        #expect(run.status == 0, "lifecycle-test.sh failed:\n\(run.output)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(
+            files == [
+                "environment_list.txt", "python3.yml", "python3_pip.txt", "pytorch_p310.yml", "pytorch_p310_pip.txt",
+            ])
+
+        let parsed = try Binary.run(["upstream", "parse", "--kind", "env-export", folder.path])
+        #expect(parsed.status == 0, "upstream parse failed: \(parsed.stderr)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [String: Any])
+        let kernels = try #require(json["kernels"] as? [[String: Any]])
+        #expect(kernels.compactMap { $0["kernel"] as? String } == ["conda_python3", "conda_pytorch_p310"])
+        let python3 = try #require(kernels.first { $0["kernel"] as? String == "conda_python3" })
+        let packages = try #require(python3["packages"] as? [[String: Any]])
+        let versions = Dictionary(
+            packages.compactMap { package -> (String, String)? in
+                guard let name = package["name"] as? String, let version = package["version"] as? String else {
+                    return nil
+                }
+                return (name, version)
+            }, uniquingKeysWith: { first, _ in first })
+        // From the export (`--no-builds`), and boto3 from the pip freeze, which is newer than the export's pip block.
+        #expect(versions["numpy"] == "1.26.4")
+        #expect(versions["python"] == "3.10.15")
+        #expect(versions["boto3"] == "1.35.40")
+    }
+}

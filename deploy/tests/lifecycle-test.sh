@@ -1,0 +1,233 @@
+#!/bin/bash
+# Runs deploy/aws/notebook-lifecycle/on-start.sh against fake `conda` and `aws` executables first on PATH and checks
+# the exact files it uploads: environment_list.txt, <env>.yml and <env>_pip.txt for each kernel environment.
+#
+#   lifecycle-test.sh [--keep DIR]
+#
+# --keep DIR copies the uploaded export folder to DIR (created if needed), for smsync to parse afterwards.
+# The fake aws copies `s3 cp` uploads under a local folder and answers `sagemaker list-tags`.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+script="$here/../aws/notebook-lifecycle/on-start.sh"
+keep=""
+while (($#)); do
+    case "$1" in
+        --keep)
+            keep="${2:?--keep needs a folder}"
+            shift 2
+            ;;
+        *)
+            echo "usage: $0 [--keep DIR]" >&2
+            exit 2
+            ;;
+    esac
+done
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/bin" "$work/s3" "$work/expected"
+passed=0
+failed=0
+
+pass() {
+    passed=$((passed + 1))
+    echo "ok - $*"
+}
+
+fail() {
+    failed=$((failed + 1))
+    echo "not ok - $*"
+}
+
+# Expected outputs, also what the fake conda prints.
+cat >"$work/expected/python3.yml" <<'EOF'
+name: python3
+channels:
+  - conda-forge
+  - defaults
+dependencies:
+  - _libgcc_mutex=0.1
+  - ipykernel=6.29.5
+  - numpy=1.26.4
+  - pandas=2.2.3
+  - python=3.10.15
+  - pip=24.2
+  - pip:
+    - boto3==1.35.36
+    - sagemaker==2.232.1
+prefix: /home/ec2-user/anaconda3/envs/python3
+EOF
+cat >"$work/expected/python3_pip.txt" <<'EOF'
+boto3==1.35.40
+ipykernel @ file:///home/conda/feedstock_root/build_artifacts/ipykernel_1719845459717/work
+numpy==1.26.4
+sagemaker==2.232.1
+EOF
+cat >"$work/expected/pytorch_p310.yml" <<'EOF'
+name: pytorch_p310
+channels:
+  - conda-forge
+dependencies:
+  - python=3.10.14
+  - pytorch=2.2.0
+  - torchvision=0.17.0
+  - pip:
+    - sagemaker==2.232.1
+prefix: /home/ec2-user/anaconda3/envs/pytorch_p310
+EOF
+cat >"$work/expected/pytorch_p310_pip.txt" <<'EOF'
+sagemaker==2.232.1
+torch==2.2.0
+EOF
+printf 'python3\npytorch_p310\n' >"$work/expected/environment_list.txt"
+
+# Fake conda: `env list`, `env export --no-builds -n NAME`, `run -n NAME pip freeze`; anything else fails.
+# Every call is logged, so the test can tell base and JupyterSystemEnv were never exported.
+cat >"$work/bin/conda" <<'EOF'
+#!/bin/bash
+set -euo pipefail
+args="$*"
+printf '%s\n' "$args" >>"$FAKE_ROOT/conda-calls.log"
+case "$args" in
+    "env list")
+        cat <<'LIST'
+# conda environments:
+#
+base                  *  /home/ec2-user/anaconda3
+JupyterSystemEnv         /home/ec2-user/anaconda3/envs/JupyterSystemEnv
+python3                  /home/ec2-user/anaconda3/envs/python3
+pytorch_p310             /home/ec2-user/anaconda3/envs/pytorch_p310
+                         /home/ec2-user/SageMaker/custom-envs/unnamed
+LIST
+        ;;
+    "env export --no-builds -n python3" | "env export --no-builds -n pytorch_p310")
+        cat "$FAKE_ROOT/expected/${args##* }.yml"
+        ;;
+    "run -n python3 pip freeze" | "run -n pytorch_p310 pip freeze")
+        name="${args#run -n }"
+        cat "$FAKE_ROOT/expected/${name%% *}_pip.txt"
+        ;;
+    *)
+        echo "fake conda: unexpected arguments: $*" >&2
+        exit 64
+        ;;
+esac
+EOF
+
+# Fake aws: `s3 cp [--only-show-errors] [--content-type T] FILE s3://BUCKET/KEY` copies to $FAKE_ROOT/s3/BUCKET/KEY;
+# `sagemaker list-tags ... --resource-arn ARN ...` prints $FAKE_TAG_VALUE. Anything else fails.
+cat >"$work/bin/aws" <<'EOF'
+#!/bin/bash
+set -euo pipefail
+printf '%s\n' "$*" >>"$FAKE_ROOT/aws-calls.log"
+if [[ "${1:-}" == s3 && "${2:-}" == cp ]]; then
+    shift 2
+    operands=()
+    while (($#)); do
+        case "$1" in
+            --only-show-errors) shift ;;
+            --content-type) shift 2 ;;
+            -*) echo "fake aws: unexpected option $1" >&2; exit 64 ;;
+            *) operands+=("$1"); shift ;;
+        esac
+    done
+    [[ ${#operands[@]} -eq 2 && -f "${operands[0]}" && "${operands[1]}" == s3://?*/?* ]] || {
+        echo "fake aws: bad s3 cp operands: ${operands[*]}" >&2
+        exit 64
+    }
+    target="$FAKE_ROOT/s3/${operands[1]#s3://}"
+    mkdir -p "$(dirname "$target")"
+    cp "${operands[0]}" "$target"
+elif [[ "${1:-}" == sagemaker && "${2:-}" == list-tags ]]; then
+    [[ "$*" == *"--resource-arn arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/nb"* ]] || exit 65
+    [[ "$*" == *"--region eu-west-1"* ]] || exit 66
+    printf '%s\n' "${FAKE_TAG_VALUE:-None}"
+else
+    echo "fake aws: unexpected arguments: $*" >&2
+    exit 64
+fi
+EOF
+chmod +x "$work/bin/conda" "$work/bin/aws"
+
+export FAKE_ROOT="$work"
+export PATH="$work/bin:$PATH"
+
+# Compares the uploaded folder with the expected files, name by name and byte by byte.
+check_folder() {
+    local label="$1" folder="$2" name
+    if [[ ! -d "$folder" ]]; then
+        fail "$label: nothing uploaded to $folder"
+        return
+    fi
+    if [[ "$(cd "$folder" && find . -type f | sort)" != "$(cd "$work/expected" && find . -type f | sort)" ]]; then
+        fail "$label: uploaded files differ: $(cd "$folder" && find . -type f | sort | tr '\n' ' ')"
+        return
+    fi
+    for name in environment_list.txt python3.yml python3_pip.txt pytorch_p310.yml pytorch_p310_pip.txt; do
+        if ! cmp -s "$folder/$name" "$work/expected/$name"; then
+            fail "$label: $name differs from the export"
+            return
+        fi
+    done
+    pass "$label: environment_list.txt, <env>.yml and <env>_pip.txt for python3 and pytorch_p310"
+}
+
+# 1. Destination from the variable, in the foreground.
+if SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_EXPORT_S3_URI=s3://bucket/smsync/exports \
+    bash "$script" >"$work/run1.log" 2>&1; then
+    pass "foreground run exits 0"
+else
+    fail "foreground run failed: $(cat "$work/run1.log")"
+fi
+check_folder "variable destination" "$work/s3/bucket/smsync/exports"
+if grep -Eq -- '-n (base|JupyterSystemEnv)' "$work/conda-calls.log"; then
+    fail "base or JupyterSystemEnv was exported"
+else
+    pass "base, JupyterSystemEnv and the unnamed environment are skipped"
+fi
+if [[ "$(tail -n 1 "$work/aws-calls.log")" == *"environment_list.txt s3://bucket/smsync/exports/environment_list.txt" ]]; then
+    pass "the index is uploaded last"
+else
+    fail "the index is not the last upload: $(tail -n 1 "$work/aws-calls.log")"
+fi
+
+# 2. Destination from the notebook instance's tag.
+printf '{"ResourceArn": "arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/nb", "ResourceName": "nb"}\n' \
+    >"$work/resource-metadata.json"
+if SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_RESOURCE_METADATA="$work/resource-metadata.json" \
+    FAKE_TAG_VALUE=s3://tagged/exports/ bash "$script" >"$work/run2.log" 2>&1; then
+    check_folder "tag destination" "$work/s3/tagged/exports"
+else
+    fail "tag run failed: $(cat "$work/run2.log")"
+fi
+
+# 3. No destination at all: a clear failure, nothing uploaded.
+if SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_RESOURCE_METADATA="$work/missing.json" \
+    bash "$script" >"$work/run3.log" 2>&1; then
+    fail "a run without a destination succeeded"
+elif grep -q "no EXPORT_S3_URI" "$work/run3.log"; then
+    pass "a run without a destination fails and says why"
+else
+    fail "a run without a destination failed without saying why: $(cat "$work/run3.log")"
+fi
+
+# 4. Background (the lifecycle default): returns at once, the export completes later into the log.
+if SMSYNC_EXPORT_S3_URI=s3://background/exports/ SMSYNC_EXPORT_LOG="$work/background.log" \
+    bash "$script" >"$work/run4.log" 2>&1; then
+    for _ in $(seq 1 300); do
+        grep -q "uploaded 2 environment" "$work/background.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    check_folder "background run" "$work/s3/background/exports"
+else
+    fail "background run failed: $(cat "$work/run4.log")"
+fi
+
+if [[ -n "$keep" ]]; then
+    mkdir -p "$keep"
+    cp "$work/s3/bucket/smsync/exports/"* "$keep/"
+fi
+
+echo "lifecycle test: $passed passed, $failed failed"
+((failed == 0))
