@@ -1,0 +1,271 @@
+import Foundation
+
+/// Fetches over HTTP with the policy's bounds: conditional requests, retries with exponential backoff
+/// and full jitter, `Retry-After` and GitHub rate-limit headers, and at most `perHost` requests in
+/// flight per host.
+///
+/// Retried: connection errors, timeouts, `5xx` and `429` (and a `403` that is a rate limit), up to
+/// `retries` extra attempts. Not retried: other `4xx`, a body over the cap, a bad URL. A server that
+/// asks to wait (`Retry-After`, or `x-ratelimit-remaining: 0` with `x-ratelimit-reset`) is waited for
+/// when the wait is within `maxRetryWait`; otherwise the fetch stops with
+/// ``HTTPError/Kind/rateLimited(until:)``. Every wait goes through the injected `sleep`.
+public actor HTTPClient {
+    public let policy: HTTPPolicy
+    private let transport: any HTTPTransport
+    private let sleep: @Sendable (Double) async -> Void
+    private let random: @Sendable (ClosedRange<Double>) -> Double
+    private let now: @Sendable () -> Date
+
+    /// Attempts sent to the transport, retries included.
+    public private(set) var requestCount = 0
+    /// Every wait between attempts, in seconds, in order.
+    public private(set) var waits: [Double] = []
+
+    private var inFlight: [String: Int] = [:]
+    private var waiting: [String: [(id: Int, continuation: CheckedContinuation<Bool, Never>)]] = [:]
+    private var nextWaiter = 0
+
+    /// - Parameters:
+    ///   - sleep: waits the given number of seconds (a test passes one that records and returns).
+    ///   - random: a number in the range, for the jitter of backoffs.
+    ///   - now: the current time, for rate-limit resets and `Retry-After` dates.
+    public init(
+        policy: HTTPPolicy,
+        transport: any HTTPTransport = URLSessionTransport(),
+        sleep: @escaping @Sendable (Double) async -> Void = { seconds in
+            try? await Task.sleep(for: .seconds(seconds))
+        },
+        random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.policy = policy
+        self.transport = transport
+        self.sleep = sleep
+        self.random = random
+        self.now = now
+    }
+
+    /// Fetches `request`, retrying as the policy allows. A `2xx` or `304` is returned; any other
+    /// status, and every failure, throws.
+    public func fetch(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        guard let scheme = request.url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = request.url.host, !host.isEmpty
+        else {
+            throw HTTPError(.invalidURL, url: request.url, method: request.method, message: "not an http(s) URL")
+        }
+        let hostKey = "\(host.lowercased()):\(request.url.port ?? (scheme == "https" ? 443 : 80))"
+        let prepared = prepare(request)
+        let maxBytes = request.maxBytes ?? policy.maxBytes
+        var attempt = 0
+        while true {
+            attempt += 1
+            if Task.isCancelled {
+                throw failure(.cancelled, prepared, attempt - 1, "cancelled")
+            }
+            guard await acquire(hostKey) else {
+                throw failure(.cancelled, prepared, attempt - 1, "cancelled")
+            }
+            requestCount += 1
+            let result: Result<HTTPResponse, HTTPError>
+            do {
+                result = .success(
+                    try await transport.send(
+                        prepared,
+                        maxBytes: maxBytes,
+                        timeout: policy.timeout,
+                        connectTimeout: policy.connectTimeout
+                    )
+                )
+            } catch {
+                result = .failure(error)
+            }
+            release(hostKey)
+            let wait: Double
+            switch result {
+            case .success(let response):
+                switch try decide(response, prepared, attempt) {
+                case .done: return response
+                case .retry(let after): wait = after
+                }
+            case .failure(var error):
+                error.attempts = attempt
+                error.scrub(prepared.secrets)
+                guard error.kind == .timeout || error.kind == .connection, attempt <= policy.retries else {
+                    throw error
+                }
+                wait = backoff(attempt)
+            }
+            waits.append(wait)
+            await sleep(wait)
+        }
+    }
+
+    private enum Decision {
+        case done
+        case retry(after: Double)
+    }
+
+    /// Whether a response is final or is retried after a wait; throws when it is a final failure.
+    private func decide(_ response: HTTPResponse, _ request: HTTPRequest, _ attempt: Int) throws(HTTPError) -> Decision
+    {
+        let status = response.status
+        if (200..<300).contains(status) || status == 304 {
+            return .done
+        }
+        let retryable = status == 429 || (500..<600).contains(status)
+        if let until = rateLimitReset(response) {
+            let wait = max(1, (until.timeIntervalSince(now())).rounded(.up))
+            if wait > policy.maxRetryWait {
+                throw failure(
+                    .rateLimited(until: until), request, attempt,
+                    "HTTP \(status), rate limited for \(Self.seconds(wait)), longer than the longest wait "
+                        + "allowed (\(Self.seconds(policy.maxRetryWait)))",
+                    response
+                )
+            }
+            guard attempt <= policy.retries else {
+                throw failure(
+                    .rateLimited(until: until), request, attempt,
+                    "HTTP \(status), still rate limited after \(attempt) attempts",
+                    response
+                )
+            }
+            return .retry(after: wait)
+        }
+        guard retryable else {
+            throw failure(.status(status), request, attempt, "HTTP \(status)\(Self.summary(response))", response)
+        }
+        guard attempt <= policy.retries else {
+            throw failure(.status(status), request, attempt, "HTTP \(status)\(Self.summary(response))", response)
+        }
+        return .retry(after: backoff(attempt))
+    }
+
+    /// The moment a rate-limited response allows the next request: `Retry-After` on a `429`, `503` or
+    /// `403`, or GitHub's `x-ratelimit-reset` when `x-ratelimit-remaining` is `0` on a `403` or `429`.
+    private func rateLimitReset(_ response: HTTPResponse) -> Date? {
+        let status = response.status
+        guard status == 429 || status == 403 || status == 503 else { return nil }
+        if let retryAfter = response.header("retry-after")?.trimmingCharacters(in: .whitespaces) {
+            if let seconds = Double(retryAfter), seconds.isFinite, seconds >= 0 {
+                return now().addingTimeInterval(min(seconds, 1e9))
+            }
+            if let date = HTTPDate.parse(retryAfter) {
+                return date
+            }
+        }
+        if status != 503, response.header("x-ratelimit-remaining")?.trimmingCharacters(in: .whitespaces) == "0" {
+            if let reset = response.header("x-ratelimit-reset").flatMap({
+                Double($0.trimmingCharacters(in: .whitespaces))
+            }),
+                reset.isFinite, reset >= 0, reset < 1e11
+            {
+                return Date(timeIntervalSince1970: reset)
+            }
+            // No usable reset: GitHub's documented fallback is to wait a minute.
+            return now().addingTimeInterval(60)
+        }
+        return nil
+    }
+
+    /// Exponential backoff with full jitter: a random wait below `base · 2^(attempt-1)`, capped.
+    private func backoff(_ attempt: Int) -> Double {
+        let ceiling = min(policy.backoffCap, policy.backoffBase * pow(2, Double(min(attempt - 1, 30))))
+        guard ceiling > 0 else { return 0 }
+        return min(max(random(0...ceiling), 0), ceiling)
+    }
+
+    private func prepare(_ request: HTTPRequest) -> HTTPRequest {
+        var prepared = request
+        func has(_ name: String) -> Bool { prepared.header(name) != nil }
+        if !has("User-Agent") {
+            prepared.headers["User-Agent"] = policy.userAgent
+        }
+        if let validators = request.validators {
+            if let etag = validators.etag, !has("If-None-Match") {
+                prepared.headers["If-None-Match"] = etag
+            }
+            if let lastModified = validators.lastModified, !has("If-Modified-Since") {
+                prepared.headers["If-Modified-Since"] = lastModified
+            }
+        }
+        return prepared
+    }
+
+    private func failure(
+        _ kind: HTTPError.Kind,
+        _ request: HTTPRequest,
+        _ attempts: Int,
+        _ message: String,
+        _ response: HTTPResponse? = nil
+    ) -> HTTPError {
+        var error = HTTPError(
+            kind,
+            url: request.url,
+            method: request.method,
+            attempts: attempts,
+            message: message,
+            response: response
+        )
+        error.scrub(request.secrets)
+        return error
+    }
+
+    // MARK: Per-host cap
+
+    /// Waits for a slot on `host`; false when cancelled while waiting.
+    private func acquire(_ host: String) async -> Bool {
+        if inFlight[host, default: 0] < policy.perHost {
+            inFlight[host, default: 0] += 1
+            return true
+        }
+        nextWaiter += 1
+        let id = nextWaiter
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiting[host, default: []].append((id, continuation))
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id, host: host) }
+        }
+    }
+
+    /// Hands the slot to the next waiter, or frees it.
+    private func release(_ host: String) {
+        if var queue = waiting[host], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[host] = queue
+            next.continuation.resume(returning: true)
+        } else {
+            inFlight[host, default: 1] -= 1
+        }
+    }
+
+    private func cancelWaiter(_ id: Int, host: String) {
+        guard let index = waiting[host]?.firstIndex(where: { $0.id == id }),
+            let waiter = waiting[host]?.remove(at: index)
+        else { return }
+        waiter.continuation.resume(returning: false)
+    }
+
+    // MARK: Text
+
+    /// `1.5 s`, `30 s`.
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? "\(Int64(value)) s" : "\(value) s"
+    }
+
+    /// A short, printable excerpt of an error body (GitHub's `message`, for example), or "".
+    static func summary(_ response: HTTPResponse) -> String {
+        let type = response.header("content-type")?.lowercased() ?? ""
+        guard !response.body.isEmpty, type.contains("json") || type.hasPrefix("text/") || type.isEmpty else {
+            return ""
+        }
+        let printable = response.text.unicodeScalars.map { scalar -> Character in
+            scalar.properties.generalCategory == .control ? " " : Character(scalar)
+        }
+        let collapsed = String(printable).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        guard !collapsed.isEmpty else { return "" }
+        return ": " + (collapsed.count > 200 ? collapsed.prefix(200) + "…" : collapsed)
+    }
+}

@@ -1,0 +1,367 @@
+import Foundation
+import Synchronization
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real transport: Foundation's `URLSession`, which on Linux is libcurl.
+///
+/// What it adds to `URLSession`, because libcurl's Foundation does not do it:
+/// - an overall deadline per attempt (`timeoutIntervalForResource` is not enforced on Linux): the
+///   transfer races a sleep, and the loser is cancelled;
+/// - a size cap checked on the announced `Content-Length` and on every received chunk, so a huge body
+///   is cancelled as soon as it passes the cap and never buffered whole;
+/// - a check that the body is as long as its `Content-Length` (a cut connection is an error, not a
+///   short file);
+/// - redirects only to `http`/`https`, at most 10, and without sensitive headers when the host changes.
+///
+/// The session is ephemeral: no cookies, no URL cache (conditional requests are made by ``HTTPClient``).
+/// Proxies come from `http_proxy`, `https_proxy` and `no_proxy`, which libcurl reads for each transfer.
+public struct URLSessionTransport: HTTPTransport {
+    private let core: SessionCore
+
+    public init() {
+        core = SessionCore()
+    }
+
+    public func send(
+        _ request: HTTPRequest,
+        maxBytes: Int,
+        timeout: Double,
+        connectTimeout: Double
+    ) async throws(HTTPError) -> HTTPResponse {
+        guard let scheme = request.url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = request.url.host, !host.isEmpty
+        else {
+            throw HTTPError(.invalidURL, url: request.url, method: request.method, message: "not an http(s) URL")
+        }
+        var urlRequest = URLRequest(
+            url: request.url,
+            cachePolicy: .reloadIgnoringLocalAndRemoteCacheData,
+            timeoutInterval: max(connectTimeout, 1)
+        )
+        urlRequest.httpMethod = request.method
+        urlRequest.httpShouldHandleCookies = false
+        for (name, value) in request.headers {
+            urlRequest.setValue(value, forHTTPHeaderField: name)
+        }
+        if let body = request.body {
+            urlRequest.httpBody = Data(body)
+        }
+        let core = self.core
+        let sendable = SendableRequest(value: urlRequest)
+        let outcome: Result<HTTPResponse, HTTPError>? = await withTaskGroup(
+            of: Result<HTTPResponse, HTTPError>?.self
+        ) { group in
+            group.addTask {
+                await core.transfer(sendable.value, request: request, maxBytes: maxBytes)
+            }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: .seconds(timeout))
+                } catch {
+                    return nil
+                }
+                let message = "no complete response within \(HTTPClient.seconds(timeout))"
+                return .failure(HTTPError(.timeout, url: request.url, method: request.method, message: message))
+            }
+            var first: Result<HTTPResponse, HTTPError>?
+            for await result in group {
+                if let result {
+                    first = result
+                    break
+                }
+            }
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success(let response): return response
+        case .failure(let error): throw error
+        case nil: throw HTTPError(.cancelled, url: request.url, method: request.method, message: "cancelled")
+        }
+    }
+}
+
+/// `URLRequest` is a value type; on Linux it is not marked `Sendable`.
+private struct SendableRequest: @unchecked Sendable {
+    let value: URLRequest
+}
+
+/// The session and its delegate; the session is invalidated when the last transport copy goes away.
+private final class SessionCore: Sendable {
+    let session: URLSession
+    let delegate: SessionDelegate
+
+    init() {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        configuration.urlCache = nil
+        configuration.urlCredentialStorage = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalAndRemoteCacheData
+        // The per-host cap is HTTPClient's; libcurl's own limit must not be the tighter one.
+        configuration.httpMaximumConnectionsPerHost = 32
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = 1
+        queue.name = "smsync.http"
+        delegate = SessionDelegate()
+        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
+    }
+
+    deinit {
+        session.invalidateAndCancel()
+    }
+
+    func transfer(
+        _ urlRequest: URLRequest, request: HTTPRequest, maxBytes: Int
+    ) async -> Result<HTTPResponse, HTTPError> {
+        let task = SendableTask(value: session.dataTask(with: urlRequest))
+        let transfer = Transfer(request: request, maxBytes: maxBytes)
+        delegate.register(task.value.taskIdentifier, transfer)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if transfer.attach(continuation) {
+                    task.value.resume()
+                }
+            }
+        } onCancel: {
+            transfer.finish(.failure(transfer.error(.cancelled, "cancelled")))
+            task.value.cancel()
+        }
+    }
+}
+
+/// `URLSessionTask` is thread-safe; on Linux it is not marked `Sendable`.
+private struct SendableTask: @unchecked Sendable {
+    let value: URLSessionDataTask
+}
+
+/// Routes delegate callbacks to the transfer of each task.
+private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable {
+    private let transfers = Mutex<[Int: Transfer]>([:])
+
+    func register(_ identifier: Int, _ transfer: Transfer) {
+        transfers.withLock { $0[identifier] = transfer }
+    }
+
+    private func transfer(_ task: URLSessionTask) -> Transfer? {
+        transfers.withLock { $0[task.taskIdentifier] }
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        dataTask: URLSessionDataTask,
+        didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
+        guard let transfer = transfer(dataTask), transfer.received(response) else {
+            completionHandler(.cancel)
+            dataTask.cancel()
+            return
+        }
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        guard let transfer = transfer(dataTask) else { return }
+        if !transfer.append(data) {
+            dataTask.cancel()
+        }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        let transfer = transfers.withLock { $0.removeValue(forKey: task.taskIdentifier) }
+        transfer?.complete(error: error)
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        // libcurl's Foundation turns a `Location` with another scheme (`file:///etc/passwd`) into a
+        // path on the same server; refuse it from the header itself.
+        let location = response.value(forHTTPHeaderField: "Location").flatMap { URL(string: $0) }
+        let locationScheme = location?.scheme?.lowercased()
+        guard let transfer = transfer(task), let next = request.url,
+            let scheme = next.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            locationScheme == nil || locationScheme == "http" || locationScheme == "https",
+            transfer.redirected()
+        else {
+            // The redirect response itself is delivered; HTTPClient reports its status.
+            completionHandler(nil)
+            return
+        }
+        var redirected = request
+        let previous = response.url ?? task.originalRequest?.url
+        let sameOrigin =
+            previous?.host?.lowercased() == next.host?.lowercased() && previous?.port == next.port
+            && previous?.scheme?.lowercased() == scheme
+        if !sameOrigin {
+            for (name, value) in request.allHTTPHeaderFields ?? [:]
+            where HTTPRedaction.isSensitive(name: name, value: value) {
+                redirected.setValue(nil, forHTTPHeaderField: name)
+            }
+        }
+        completionHandler(redirected)
+    }
+}
+
+/// The state of one attempt: the response head, the body so far, and the one continuation to resume.
+private final class Transfer: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>?
+        var outcome: Result<HTTPResponse, HTTPError>?
+        var response: HTTPURLResponse?
+        var body: [UInt8] = []
+        var redirects = 0
+    }
+
+    static let maxRedirects = 10
+
+    let url: URL
+    let method: String
+    let maxBytes: Int
+    let secrets: [String]
+    private let state = Mutex(State())
+
+    init(request: HTTPRequest, maxBytes: Int) {
+        url = request.url
+        method = request.method
+        self.maxBytes = maxBytes
+        secrets = request.secrets
+    }
+
+    func error(_ kind: HTTPError.Kind, _ message: String) -> HTTPError {
+        var error = HTTPError(kind, url: url, method: method, message: message)
+        error.scrub(secrets)
+        return error
+    }
+
+    /// Stores the continuation; false when the outcome is already known (it was resumed at once).
+    func attach(_ continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) -> Bool {
+        let outcome = state.withLock { state -> Result<HTTPResponse, HTTPError>? in
+            if let outcome = state.outcome { return outcome }
+            state.continuation = continuation
+            return nil
+        }
+        guard let outcome else { return true }
+        continuation.resume(returning: outcome)
+        return false
+    }
+
+    /// Settles the attempt; only the first outcome counts.
+    func finish(_ outcome: Result<HTTPResponse, HTTPError>) {
+        let continuation = state.withLock { state -> CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
+            state.body = []
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: outcome)
+    }
+
+    func redirected() -> Bool {
+        state.withLock { state in
+            state.redirects += 1
+            return state.redirects <= Self.maxRedirects
+        }
+    }
+
+    /// Records the response head; false (and the attempt settled as too large) when the announced
+    /// length is over the cap.
+    func received(_ response: URLResponse) -> Bool {
+        let http = response as? HTTPURLResponse
+        let announced = response.expectedContentLength
+        if announced > maxBytes {
+            finish(.failure(error(.tooLarge, "the server announced \(announced) bytes, over the cap of \(maxBytes)")))
+            return false
+        }
+        return state.withLock { state in
+            guard state.outcome == nil else { return false }
+            state.response = http
+            return true
+        }
+    }
+
+    /// Adds a chunk of the body; false (and the attempt settled as too large) once it passes the cap.
+    func append(_ data: Data) -> Bool {
+        let over = state.withLock { state -> Bool? in
+            guard state.outcome == nil else { return nil }
+            if state.body.count + data.count > maxBytes { return true }
+            state.body.append(contentsOf: data)
+            return false
+        }
+        switch over {
+        case nil:
+            return false
+        case true?:
+            finish(.failure(error(.tooLarge, "the body passed the cap of \(maxBytes) bytes")))
+            return false
+        case false?:
+            return true
+        }
+    }
+
+    func complete(error failure: (any Error)?) {
+        if let failure {
+            finish(.failure(translate(failure)))
+            return
+        }
+        let (response, body) = state.withLock { ($0.response, $0.body) }
+        guard let response else {
+            finish(.failure(error(.connection, "the server sent no HTTP response")))
+            return
+        }
+        var headers: [String: String] = [:]
+        for (name, value) in response.allHeaderFields {
+            if let name = name as? String, let value = value as? String {
+                headers[name.lowercased()] = value
+            }
+        }
+        let encoding = headers["content-encoding"]?.lowercased() ?? "identity"
+        let expected = response.expectedContentLength
+        let bodyExpected =
+            method.uppercased() != "HEAD" && response.statusCode != 204 && response.statusCode != 304
+            && !(100..<200).contains(response.statusCode)
+        if bodyExpected, encoding == "identity", expected > 0, body.count < expected {
+            finish(.failure(error(.connection, "the body was cut short: \(body.count) of \(expected) bytes arrived")))
+            return
+        }
+        finish(
+            .success(HTTPResponse(url: response.url ?? url, status: response.statusCode, headers: headers, body: body)))
+    }
+
+    private func translate(_ failure: any Error) -> HTTPError {
+        guard let urlError = failure as? URLError else {
+            return error(.connection, "\(failure)")
+        }
+        switch urlError.code {
+        case .timedOut:
+            return error(.timeout, "the connection timed out (libcurl)")
+        case .cancelled:
+            return error(.cancelled, "cancelled")
+        case .cannotConnectToHost:
+            return error(.connection, "could not connect (connection refused)")
+        case .cannotFindHost, .dnsLookupFailed:
+            return error(.connection, "the host name could not be resolved")
+        case .networkConnectionLost:
+            return error(.connection, "the connection was lost before the response was complete")
+        case .notConnectedToInternet:
+            return error(.connection, "no network")
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
+            return error(.connection, "the TLS connection failed (\(urlError.code.rawValue))")
+        case .httpTooManyRedirects, .redirectToNonExistentLocation:
+            return error(.connection, "too many redirects")
+        default:
+            return error(.connection, "URL error \(urlError.code.rawValue)")
+        }
+    }
+}
