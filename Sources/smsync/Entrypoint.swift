@@ -70,7 +70,10 @@ struct SMSyncCommand: AsyncParsableCommand {
             \(ExitStatus.help)
             """,
         version: SMSyncVersion.current,
-        subcommands: [DiffCommand.self, ApplyCommand.self, UpstreamCommand.self, VersionCommand.self, EnvCommand.self]
+        subcommands: [
+            SyncCommand.self, DiffCommand.self, ApplyCommand.self, StatusCommand.self, HistoryCommand.self,
+            UpstreamCommand.self, VersionCommand.self, EnvCommand.self,
+        ]
     )
 }
 

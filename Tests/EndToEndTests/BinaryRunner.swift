@@ -98,3 +98,54 @@ final class OutputCollector: @unchecked Sendable {
         return (String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 }
+
+/// A running `smsync` process that async tests can wait for (or kill) without blocking the cooperative pool.
+final class RunningBinary: @unchecked Sendable {
+    let process: Process
+    private let collector: OutputCollector
+
+    init(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws {
+        process = Process()
+        process.executableURL = try Binary.executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let output = Pipe()
+        let error = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        collector = OutputCollector(output: output.fileHandleForReading, error: error.fileHandleForReading)
+    }
+
+    /// Waits for the process to end, at most `timeout` seconds (then kills it and fails).
+    func wait(timeout: Double = 120) async throws -> Binary.Result {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                throw Binary.RunError(message: "smsync \(process.arguments ?? []) did not finish within \(timeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let (stdout, stderr) = collector.finish()
+        return Binary.Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+
+    func kill(_ signal: Int32) {
+        Foundation.kill(process.processIdentifier, signal)
+    }
+}
+
+extension Binary {
+    /// Runs `smsync` to the end from an async test.
+    static func runAsync(
+        _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil, timeout: Double = 120
+    ) async throws -> Result {
+        try await RunningBinary(arguments, environment: environment, currentDirectory: currentDirectory)
+            .wait(timeout: timeout)
+    }
+}

@@ -188,7 +188,7 @@ struct GitHubClientTests {
     }
 
     @Test func theWebClientGivesUpOnAHangingServer() async throws {
-        let server = try await LoopbackServer.start { _ in
+        let server = try await ScriptedServer.start { _ in
             try? await Task.sleep(nanoseconds: 20_000_000_000)
             return TestReply(status: 200)
         }

@@ -48,7 +48,7 @@ actor RequestLog {
 }
 
 /// A real HTTP server on 127.0.0.1 and an ephemeral port, answering with a closure and recording every request.
-final class LoopbackServer: Sendable {
+final class ScriptedServer: Sendable {
     let server: HTTPServer
     let task: Task<Void, any Error>
     let port: UInt16
@@ -69,7 +69,7 @@ final class LoopbackServer: Sendable {
 
     static func start(
         _ respond: @escaping @Sendable (RecordedRequest) async -> TestReply
-    ) async throws -> LoopbackServer {
+    ) async throws -> ScriptedServer {
         let log = RequestLog()
         let server = HTTPServer(
             address: try .inet(ip4: "127.0.0.1", port: 0), timeout: 15, logger: .disabled,
@@ -80,7 +80,7 @@ final class LoopbackServer: Sendable {
         guard case .ip4(_, let port)? = address else {
             throw TestServerError.noPort
         }
-        return LoopbackServer(server: server, task: task, port: port, log: log)
+        return ScriptedServer(server: server, task: task, port: port, log: log)
     }
 
     func stop() async {
@@ -340,11 +340,11 @@ actor FakeGitHub {
 struct GitHubFixture {
     static let token = "ghp_testTOKEN1234567890abcdef"
     let fake: FakeGitHub
-    let server: LoopbackServer
+    let server: ScriptedServer
 
     static func start(repo: String = "octo/env-repo") async throws -> GitHubFixture {
         let fake = FakeGitHub(repo: repo)
-        let server = try await LoopbackServer.start { await fake.respond($0) }
+        let server = try await ScriptedServer.start { await fake.respond($0) }
         return GitHubFixture(fake: fake, server: server)
     }
 

@@ -96,7 +96,7 @@ struct TriggerRunnerTests {
     // MARK: webhook
 
     @Test func aWebhookPostsTheEventSignedWithHMACSHA256() async throws {
-        let server = try await LoopbackServer.start { request in
+        let server = try await ScriptedServer.start { request in
             // The receiver checks the signature with swift-crypto, as a real receiver would.
             guard let header = request.headers["x-smsync-signature"], header.hasPrefix("sha256="),
                 let mac = Self.hexBytes(String(header.dropFirst(7))),
@@ -138,7 +138,7 @@ struct TriggerRunnerTests {
     }
 
     @Test func withoutTheSecretVariableTheWebhookIsUnsigned() async throws {
-        let server = try await LoopbackServer.start { _ in TestReply(status: 204) }
+        let server = try await ScriptedServer.start { _ in TestReply(status: 204) }
         defer { Task { await server.stop() } }
         let target = RebuildTarget(
             kernels: nil, action: .webhook(url: server.base + "/hook", secretEnv: "HOOK_SECRET"), name: "hook")
@@ -147,7 +147,7 @@ struct TriggerRunnerTests {
     }
 
     @Test func aWebhookAnsweringOutside2xxFailsWithoutLeakingTheSecret() async throws {
-        let server = try await LoopbackServer.start { request in
+        let server = try await ScriptedServer.start { request in
             .text(500, "internal error; you sent \(request.headers["x-smsync-signature"] ?? "") with \(Self.secret)")
         }
         defer { Task { await server.stop() } }
@@ -164,7 +164,7 @@ struct TriggerRunnerTests {
     }
 
     @Test func anUnreachableWebhookFails() async throws {
-        let server = try await LoopbackServer.start { _ in TestReply(status: 200) }
+        let server = try await ScriptedServer.start { _ in TestReply(status: 200) }
         let url = server.base + "/hook"
         await server.stop()
         let target = RebuildTarget(kernels: nil, action: .webhook(url: url, secretEnv: nil), name: "hook")

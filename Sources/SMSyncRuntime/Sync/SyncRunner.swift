@@ -1,0 +1,517 @@
+import Foundation
+import Logging
+import SMSync
+
+/// The command line of one `smsync sync`.
+public struct SyncOptions: Sendable {
+    public var configPath: String
+    public var dryRun: Bool
+    public var noApply: Bool
+    public var noTrigger: Bool
+    public var noPR: Bool
+    public var metricsFile: String?
+    public var version: String
+
+    public init(
+        configPath: String, dryRun: Bool = false, noApply: Bool = false, noTrigger: Bool = false, noPR: Bool = false,
+        metricsFile: String? = nil, version: String
+    ) {
+        self.configPath = configPath
+        self.dryRun = dryRun
+        self.noApply = noApply
+        self.noTrigger = noTrigger
+        self.noPR = noPR
+        self.metricsFile = metricsFile
+        self.version = version
+    }
+}
+
+/// How a run ended: the exit code a scheduler sees, a message for stderr and a summary for stdout.
+public struct SyncOutcome: Sendable {
+    public var exitCode: Int32
+    public var message: String
+    public var summary: String
+}
+
+/// One scheduled run: lock → poll → diff → apply (in place, or a branch and a pull request) → trigger → record.
+public struct SyncRunner: Sendable {
+    public var logger: Logger
+    public var environment: [String: String]
+    public var now: @Sendable () -> Date
+
+    public init(
+        logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.logger = logger
+        self.environment = environment
+        self.now = now
+    }
+
+    public func run(_ options: SyncOptions) async -> SyncOutcome {
+        let workspace: Workspace
+        do {
+            workspace = try Workspace.load(configPath: options.configPath)
+        } catch {
+            return SyncOutcome(exitCode: 2, message: error.description, summary: "")
+        }
+        let configuration = workspace.configuration
+        let statePath = StateStore.defaultPath(configured: configuration.statePath, environment: environment)
+        let lock: RunLock
+        do {
+            lock = try RunLock.acquire(
+                statePath: statePath, now: now(), pid: ProcessInfo.processInfo.processIdentifier,
+                host: ProcessInfo.processInfo.hostName)
+        } catch {
+            return SyncOutcome(exitCode: 4, message: "\(error)", summary: "")
+        }
+        defer { lock.release() }
+        let store: StateStore
+        let secrets = Secrets(environment: environment)
+        let secretValues = Run.secretNames(configuration).compactMap { secrets.value($0) }
+        do {
+            store = try StateStore(path: statePath, secrets: secretValues)
+            _ = try store.closeUnfinishedRuns(endedAt: now())
+        } catch {
+            return SyncOutcome(exitCode: 2, message: "cannot open the state database: \(error)", summary: "")
+        }
+        var run = Run(runner: self, options: options, workspace: workspace, store: store, secrets: secrets)
+        return await run.execute()
+    }
+}
+
+/// The mutable part of one run.
+struct Run {
+    let runner: SyncRunner
+    let options: SyncOptions
+    let workspace: Workspace
+    let store: StateStore
+    let secrets: Secrets
+    var logger: Logger { runner.logger }
+    var runID: Int64 = 0
+    var counts = RunCounts()
+    var lines: [String] = []
+    /// Whether any source had new content in this run.
+    var anyChanged = false
+
+    init(runner: SyncRunner, options: SyncOptions, workspace: Workspace, store: StateStore, secrets: Secrets) {
+        self.runner = runner
+        self.options = options
+        self.workspace = workspace
+        self.store = store
+        self.secrets = secrets
+    }
+
+    var configuration: Configuration { workspace.configuration }
+
+    static func secretNames(_ configuration: Configuration) -> [String] {
+        var names = [configuration.githubTokenEnv]
+        if let github = configuration.pullRequest.github { names.append(github.tokenEnv) }
+        for target in configuration.rebuild {
+            if case .webhook(_, let secretEnv?) = target.action { names.append(secretEnv) }
+        }
+        return names
+    }
+
+    var secretNames: [String] { Self.secretNames(configuration) }
+
+    func redact(_ text: String) -> String {
+        store.redactor.redact(secrets.redact(text, names: secretNames))
+    }
+
+    mutating func execute() async -> SyncOutcome {
+        do {
+            runID = try store.beginRun(
+                startedAt: runner.now(), pid: ProcessInfo.processInfo.processIdentifier,
+                host: ProcessInfo.processInfo.hostName, dryRun: options.dryRun)
+        } catch {
+            return SyncOutcome(exitCode: 2, message: "cannot record the run: \(error)", summary: "")
+        }
+        let (releases, failures) = await poll()
+        if !failures.isEmpty {
+            return finish(
+                exitCode: 3, outcome: .upstreamFailed,
+                message: "\(failures.count) source(s) could not be read; nothing was written", updatesPending: 0)
+        }
+        let engine = DriftEngine(policy: configuration.policy, names: PackageNames(extra: configuration.aliases))
+        let report = engine.diff(local: workspace.kernels, releases: releases)
+        try? store.recordDrift(runID: runID, rows: DriftRow.rows(of: report.kernels))
+        counts.updates = report.summary.updates
+        counts.held = report.summary.held
+        counts.blocked = report.summary.blocked
+        let plan: ApplyPlan
+        do {
+            plan = try ApplyPlan(
+                report: report, local: workspace.kernels, branchPrefix: configuration.pullRequest.branchPrefix)
+        } catch {
+            return finish(exitCode: 2, outcome: .failed, message: error.description, updatesPending: counts.updates)
+        }
+        let pin = examplesPinChange(releases)
+        lines.append(
+            "drift: \(report.summary.updates) updates, \(report.summary.held) held, \(report.summary.blocked) blocked")
+        if plan.files.isEmpty && pin == nil {
+            lines.append("nothing to do")
+        }
+        if options.dryRun || options.noApply {
+            for file in plan.files {
+                for edit in file.edits {
+                    lines.append(
+                        "would update \(file.path):\(edit.line) \(edit.package) \(edit.oldText) → \(edit.newText)")
+                }
+            }
+            if let pin { lines.append("would move the examples pin to \(pin.commit)") }
+            return finish(exitCode: 0, outcome: .success, message: "", updatesPending: counts.updates)
+        }
+        var failedStep = false
+        var pullRequestURL: String?
+        if !plan.files.isEmpty || pin != nil {
+            if let github = configuration.pullRequest.github, !options.noPR {
+                let branch = plan.files.isEmpty ? configuration.pullRequest.branchPrefix + "examples" : plan.branch
+                if !anyChanged, let recorded = try? store.pullRequest(branch: branch, repo: github.repo) {
+                    // Nothing new upstream since the pull request was last published: leave it alone.
+                    pullRequestURL = recorded.url
+                    lines.append("pull request unchanged: \(recorded.url)")
+                } else {
+                    do {
+                        pullRequestURL = try await publish(plan, pin: pin, github: github)
+                    } catch {
+                        failedStep = true
+                        logger.error("pull request step failed", metadata: ["smsync.error": "\(redact("\(error)"))"])
+                        lines.append("pull request failed: \(redact("\(error)"))")
+                    }
+                }
+            } else {
+                do {
+                    try writeInPlace(plan, pin: pin)
+                } catch {
+                    return finish(
+                        exitCode: 2, outcome: .failed, message: "cannot write the env files: \(error)",
+                        updatesPending: counts.updates)
+                }
+            }
+        }
+        if !options.noTrigger, !failedStep {
+            if await fireTriggers(plan, pin: pin, pullRequestURL: pullRequestURL) == false { failedStep = true }
+        }
+        if failedStep {
+            return finish(
+                exitCode: 5, outcome: .triggerFailed, message: "a rebuild trigger or the pull-request step failed",
+                updatesPending: counts.updates)
+        }
+        return finish(
+            exitCode: 0, outcome: plan.files.isEmpty ? .success : .changes, message: "", updatesPending: counts.updates)
+    }
+
+    // MARK: - Poll
+
+    mutating func poll() async -> ([SourceRelease], [SourceFailure]) {
+        let client = httpClient()
+        let githubAPI = URL(string: runner.environment["GITHUB_API_URL"] ?? "https://api.github.com")
+        let limits = UpstreamLimits(
+            maxBytesPerFile: configuration.http.maxBytes, maxTreeBytes: configuration.http.maxArchiveBytes * 4)
+        let maxArchiveBytes = configuration.http.maxArchiveBytes
+        let poller = SourcePoller(
+            fetcher: HTTPClientFetcher(client: client), cache: StateSourceCache(store: store), limits: limits,
+            maxArchiveBytes: maxArchiveBytes, githubAPI: githubAPI ?? URL(fileURLWithPath: "/"),
+            githubToken: secrets.value(configuration.githubTokenEnv),
+            extract: { archive, directory in
+                _ = try ArchiveExtractor.extract(
+                    tarGz: archive, into: directory,
+                    limits: ArchiveLimits(maxTotalBytes: maxArchiveBytes * 4, maxFiles: 200_000, maxPathLength: 1024))
+            })
+        var releases: [SourceRelease] = []
+        var failures: [SourceFailure] = []
+        for source in configuration.sources {
+            var sourceLogger = logger
+            sourceLogger[metadataKey: "smsync.source"] = "\(source.name)"
+            do {
+                let polled = try await poller.poll(source, configuration: configuration)
+                for fetch in polled.fetches {
+                    try? store.recordFetch(
+                        runID: runID, url: fetch.url, status: fetch.status, etag: fetch.etag,
+                        lastModified: fetch.lastModified, digest: fetch.digest, at: runner.now())
+                }
+                if polled.changed, let payload = try? store.encode(polled.release) {
+                    _ = try? store.recordRelease(
+                        source: source.name, kind: source.kind, releaseID: polled.release.release,
+                        digest: "sha256:" + SHA256Digest.hex(Array(payload)), payload: payload, at: runner.now())
+                }
+                try? store.recordSourceResult(
+                    runID: runID, source: source.name, ok: true, message: nil, at: runner.now())
+                sourceLogger.info(
+                    "source read",
+                    metadata: [
+                        "smsync.changed": "\(polled.changed)", "smsync.requests": "\(polled.requests)",
+                        "smsync.release": "\(polled.release.release ?? "-")",
+                    ])
+                anyChanged = anyChanged || polled.changed
+                releases.append(SourceRelease(config: source, release: polled.release))
+            } catch {
+                let message = redact(error.description)
+                try? store.recordSourceResult(
+                    runID: runID, source: source.name, ok: false, message: message, at: runner.now())
+                sourceLogger.error("source failed", metadata: ["smsync.error": "\(message)"])
+                lines.append("source \(source.name) failed: \(message)")
+                failures.append(SourceFailure(source: source.name, error: error))
+            }
+        }
+        counts.sourcesFailed = failures.count
+        return (releases, failures)
+    }
+
+    // MARK: - Examples pin
+
+    struct PinChange {
+        var path: String
+        var commit: String
+        var original: String
+        var updated: String
+    }
+
+    func examplesPinChange(_ releases: [SourceRelease]) -> PinChange? {
+        for release in releases where release.release.kind == .examples {
+            guard let pinFile = release.config.pinFile,
+                let commit = release.release.examples?.commit ?? release.release.release
+            else { continue }
+            let path = Configuration.resolve(pinFile, against: configuration.baseDirectory)
+            guard let bytes = try? AtomicFile.read(path, limit: 1 << 16) else { continue }
+            let original = String(decoding: bytes, as: UTF8.self)
+            guard let pinFile = try? PinFile(text: original, path: path), pinFile.commit != commit,
+                let updated = try? pinFile.replacing(commit: commit), updated != original
+            else { continue }
+            return PinChange(path: path, commit: commit, original: original, updated: updated)
+        }
+        return nil
+    }
+
+    // MARK: - Apply
+
+    mutating func writeInPlace(_ plan: ApplyPlan, pin: PinChange?) throws {
+        var changes = plan.files.map {
+            TransactionalWriter.Change(path: $0.path, original: Array($0.original.utf8), updated: Array($0.edited.utf8))
+        }
+        if let pin {
+            changes.append(
+                TransactionalWriter.Change(
+                    path: pin.path, original: Array(pin.original.utf8), updated: Array(pin.updated.utf8)))
+        }
+        try TransactionalWriter.write(changes)
+        for file in plan.files {
+            for edit in file.edits {
+                lines.append("updated \(file.path):\(edit.line) \(edit.package) \(edit.oldText) → \(edit.newText)")
+            }
+        }
+        if let pin { lines.append("examples pin → \(pin.commit)") }
+    }
+
+    /// Commits the edits on the pull-request branch through the GitHub API and opens or updates the PR.
+    mutating func publish(
+        _ plan: ApplyPlan, pin: PinChange?, github: PullRequestConfig.GitHubPullRequest
+    ) async throws
+        -> String
+    {
+        guard let token = secrets.value(github.tokenEnv) else {
+            throw PublishError(message: "no GitHub token in \(github.tokenEnv) (or \(github.tokenEnv)_FILE)")
+        }
+        let root = repositoryRoot()
+        var files: [GitHubClient.BranchFile] = []
+        for file in plan.files {
+            files.append(GitHubClient.BranchFile(path: relative(file.path, to: root), content: Array(file.edited.utf8)))
+        }
+        if let pin {
+            files.append(GitHubClient.BranchFile(path: relative(pin.path, to: root), content: Array(pin.updated.utf8)))
+        }
+        var environment = runner.environment
+        environment[github.tokenEnv] = token
+        let client = try GitHubClient(
+            web: HTTPClientWebClient(client: httpClient()), environment: environment, tokenEnv: github.tokenEnv,
+            userAgent: "smsync/\(options.version)")
+        let branch = plan.files.isEmpty ? configuration.pullRequest.branchPrefix + "examples" : plan.branch
+        var message = plan.files.isEmpty ? "chore(examples): move the examples pin\n" : plan.commitMessage
+        if let pin { message += "examples: \(pin.commit)\n" }
+        let published = try await client.publishBranch(
+            repo: github.repo, base: github.base, branch: branch, files: files, message: message)
+        let title = message.split(separator: "\n").first.map(String.init) ?? "smsync update"
+        var body = plan.pullRequestBody
+        if let pin { body += "\nExamples repository pinned to `\(pin.commit)`.\n" }
+        let pullRequest = try await client.openOrUpdatePullRequest(
+            repo: github.repo, base: github.base, branch: branch, title: title, body: body)
+        try? store.recordPullRequest(
+            branch: branch, repo: github.repo, number: pullRequest.number, url: pullRequest.url,
+            kernels: plan.files.map(\.kernel), headCommit: published.commit, at: runner.now())
+        lines.append("pull request \(pullRequest.created ? "opened" : "updated"): \(pullRequest.url)")
+        return pullRequest.url
+    }
+
+    func httpClient() -> HTTPClient {
+        HTTPClient(policy: HTTPPolicy(from: configuration.http, userAgent: "smsync/\(options.version)"))
+    }
+
+    func repositoryRoot() -> String {
+        let start =
+            workspace.kernels.first.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path }
+            ?? configuration.baseDirectory
+        if let output = try? ProcessRunner.check(["git", "rev-parse", "--show-toplevel"], in: start) {
+            let root = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !root.isEmpty { return root }
+        }
+        return URL(fileURLWithPath: configuration.baseDirectory).standardizedFileURL.path
+    }
+
+    func relative(_ path: String, to root: String) -> String {
+        let full = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        let base = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
+        return full.hasPrefix(base + "/") ? String(full.dropFirst(base.count + 1)) : path
+    }
+
+    // MARK: - Triggers
+
+    /// Fires each rebuild target once per changed kernel and change; retries earlier failures. False when any
+    /// trigger failed.
+    mutating func fireTriggers(_ plan: ApplyPlan, pin: PinChange?, pullRequestURL: String?) async -> Bool {
+        guard !configuration.rebuild.isEmpty else { return true }
+        var events: [(kernel: String, digest: String, event: RebuildEvent)] = []
+        for file in plan.files {
+            let changes = file.edits.map {
+                TriggerChange(
+                    kernel: file.kernel, package: $0.package, manager: $0.manager.rawValue, from: $0.oldText,
+                    to: $0.newText)
+            }
+            let digest =
+                "sha256:"
+                + SHA256Digest.hex(
+                    Array(changes.map { "\($0.package) \($0.manager) \($0.to ?? "")" }.sorted().joined(separator: "\n").utf8))
+            events.append(
+                (
+                    file.kernel, digest,
+                    RebuildEvent(
+                        runID: String(runID), kernels: [file.kernel], changes: changes, changedFiles: [file.path],
+                        pullRequestURL: pullRequestURL)
+                ))
+        }
+        if let pin {
+            events.append(
+                (
+                    "examples", "commit:\(pin.commit)",
+                    RebuildEvent(
+                        runID: String(runID), kernels: ["examples"], changes: [], changedFiles: [pin.path],
+                        pullRequestURL: pullRequestURL)
+                ))
+        }
+        var triggers = TriggerRunner(
+            environment: secrets.resolving(secretNames), web: HTTPClientWebClient(client: httpClient()),
+            githubTokenEnv: configuration.pullRequest.github?.tokenEnv ?? configuration.githubTokenEnv,
+            workingDirectory: configuration.baseDirectory, userAgent: "smsync/\(options.version)", logger: logger)
+        triggers.secretNames = Set(secretNames)
+        var allGood = true
+        var attempted: Set<String> = []
+        for target in configuration.rebuild {
+            for (kernel, digest, event) in events where target.kernels?.contains(kernel) ?? (kernel != "examples") {
+                let key = "\(target.name)\u{0}\(kernel)\u{0}\(digest)"
+                attempted.insert(key)
+                if let record = try? store.trigger(target: target.name, kernel: kernel, manifestDigest: digest),
+                    record.isSettled
+                {
+                    continue
+                }
+                if await fire(target, event: event, kernel: kernel, digest: digest, triggers: triggers) == false {
+                    allGood = false
+                }
+            }
+            // Earlier failures whose change is no longer in this run's plan (applied in place last time).
+            for pending in (try? store.pendingTriggers(maxAttempts: 5)) ?? [] where pending.target == target.name {
+                let key = "\(target.name)\u{0}\(pending.kernel)\u{0}\(pending.manifestDigest)"
+                guard !attempted.contains(key), let payload = pending.payload,
+                    let event = RebuildEvent.decoded(from: payload)
+                else { continue }
+                attempted.insert(key)
+                if await fire(
+                    target, event: event, kernel: pending.kernel, digest: pending.manifestDigest, triggers: triggers)
+                    == false
+                {
+                    allGood = false
+                }
+            }
+        }
+        return allGood
+    }
+
+    mutating func fire(
+        _ target: RebuildTarget, event: RebuildEvent, kernel: String, digest: String, triggers: TriggerRunner
+    )
+        async -> Bool
+    {
+        var succeeded = true
+        var failure: String?
+        do {
+            _ = try await triggers.fire(target, event: event)
+        } catch {
+            succeeded = false
+            failure = redact("\(error)")
+        }
+        _ = try? store.recordTriggerAttempt(
+            runID: runID, target: target.name, kernel: kernel, manifestDigest: digest, succeeded: succeeded,
+            error: failure, at: runner.now(), payload: Data(event.webhookBody))
+        if succeeded {
+            counts.triggersFired += 1
+            lines.append("triggered \(target.name) for \(kernel)")
+        } else {
+            counts.triggersFailed += 1
+            lines.append("trigger \(target.name) for \(kernel) failed: \(failure ?? "")")
+            logger.error(
+                "trigger failed", metadata: ["smsync.target": "\(target.name)", "smsync.kernel": "\(kernel)"])
+        }
+        return succeeded
+    }
+
+    // MARK: - Finish
+
+    mutating func finish(exitCode: Int32, outcome: RunOutcome, message: String, updatesPending: Int) -> SyncOutcome {
+        try? store.finishRun(runID, endedAt: runner.now(), outcome: outcome, counts: counts, message: message)
+        if let path = options.metricsFile {
+            let lastSuccess = (try? store.runs(limit: 50))?.first { $0.outcome == .success || $0.outcome == .changes }?
+                .endedAt
+            let metrics = RunMetrics(
+                finishedAt: runner.now(), exitCode: exitCode, lastSuccessAt: lastSuccess,
+                updatesPending: updatesPending,
+                sourceFailures: counts.sourcesFailed, triggersFailed: counts.triggersFailed)
+            do {
+                try metrics.write(to: path)
+            } catch {
+                logger.warning("cannot write metrics", metadata: ["smsync.error": "\(error)"])
+            }
+        }
+        logger.info(
+            "run finished",
+            metadata: [
+                "smsync.run": "\(runID)", "smsync.exit_code": "\(exitCode)", "smsync.updates": "\(counts.updates)",
+            ])
+        let summary = lines.isEmpty ? "" : lines.map { redact($0) }.joined(separator: "\n") + "\n"
+        return SyncOutcome(exitCode: exitCode, message: redact(message), summary: summary)
+    }
+}
+
+struct PublishError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+extension RebuildEvent {
+    /// Reads back a stored webhook body (`webhookBody`), for retrying a trigger on a later run.
+    static func decoded(from data: Data) -> RebuildEvent? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let runID = object["run_id"] as? String, let kernels = object["kernels"] as? [String]
+        else { return nil }
+        let changes = (object["changes"] as? [[String: Any]] ?? []).compactMap { change -> TriggerChange? in
+            guard let kernel = change["kernel"] as? String, let package = change["package"] as? String,
+                let manager = change["manager"] as? String
+            else { return nil }
+            return TriggerChange(
+                kernel: kernel, package: package, manager: manager, from: change["from"] as? String,
+                to: change["to"] as? String)
+        }
+        return RebuildEvent(
+            runID: runID, kernels: kernels, changes: changes, changedFiles: [],
+            pullRequestURL: object["pull_request_url"] as? String)
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SMSync
+import SMSyncRuntime
+
+extension LogFormat: ExpressibleByArgument {}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "The scheduled job: poll upstream, diff, apply, open or update the PR, trigger rebuilds, record.",
+        discussion: """
+            One run polls every source over HTTP with conditional requests (a run where nothing changed costs one \
+            request per source), compares the kernels with the local env files, applies the updates the policy \
+            allows, and records everything in the state database (`state:` in the configuration, else \
+            $XDG_STATE_HOME/smsync/state.db). Without `pull_request.github` (or with --no-pr) the env files in the \
+            working tree are edited in place; with it, the edits are committed to the pull-request branch through \
+            the GitHub API and the pull request is opened or updated, and the working tree stays as it was. Each \
+            rebuild trigger fires once per change; a failed one is retried on the next run.
+
+            Secrets are read from the environment variables the configuration names (default GITHUB_TOKEN), or \
+            from the file named by NAME_FILE. They are never logged or stored.
+
+            Run it from cron, a systemd timer, a Kubernetes CronJob, EventBridge or GitHub Actions:
+              smsync sync --config /etc/smsync/smsync.yml --log-format json --metrics-file /var/lib/smsync/smsync.prom
+
+            EXIT CODES
+              0  success, with or without changes
+              2  bad configuration or command line
+              3  an upstream source failed or could not be read (nothing is written; the last good state is kept)
+              4  another run holds the lock on the state
+              5  a rebuild trigger or the pull-request step failed (retried on the next run)
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "Poll and report; write nothing, open nothing, trigger nothing.") var dryRun = false
+    @Flag(name: .long, help: "Do not edit env files or push a branch.") var noApply = false
+    @Flag(name: .long, help: "Do not fire rebuild triggers.") var noTrigger = false
+    @Flag(name: .long, help: "Do not open or update a pull request; edit the env files in place instead.")
+    var noPr = false
+    @Option(name: .long, help: "Log lines on standard error as text or json.") var logFormat: LogFormat = .text
+    @Option(name: .long, help: "Write Prometheus text-format metrics here (node_exporter textfile collector).")
+    var metricsFile: String?
+
+    func run() async throws {
+        let format = logFormat
+        var logger = Logger(label: "smsync") { label in StandardErrorLogHandler(label: label, format: format) }
+        logger[metadataKey: "smsync.command"] = "sync"
+        let runner = SyncRunner(logger: logger)
+        let outcome = await runner.run(
+            SyncOptions(
+                configPath: options.config, dryRun: dryRun, noApply: noApply, noTrigger: noTrigger, noPR: noPr,
+                metricsFile: metricsFile, version: SMSyncVersion.current))
+        if !outcome.summary.isEmpty { Output.write(outcome.summary) }
+        if outcome.exitCode != 0 { throw CommandFailure(outcome.exitCode, outcome.message) }
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the last runs, pending rebuild triggers and the health of each source.",
+        discussion: "Reads the state database named by the configuration (or the default location)."
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: "text or json.") var format: HistoryFormat = .text
+
+    func run() async throws {
+        let store = try openState(configPath: options.config)
+        do {
+            let report = try StatusReport(store: store)
+            Output.write(format == .json ? report.json().serialized() + "\n" : report.text())
+        } catch {
+            throw CommandFailure.badInput("\(error)")
+        }
+    }
+}
+
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List past runs with their outcome and counts, newest first."
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: "How many runs to show.") var limit = 20
+    @Option(name: .long, help: "text or json.") var format: HistoryFormat = .text
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() async throws {
+        let store = try openState(configPath: options.config)
+        do {
+            let report = try HistoryReport(store: store, limit: limit)
+            Output.write(format == .json ? report.json().serialized() + "\n" : report.text())
+        } catch {
+            throw CommandFailure.badInput("\(error)")
+        }
+    }
+}
+
+enum HistoryFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+func openState(configPath: String) throws -> StateStore {
+    let configuration: Configuration
+    do {
+        configuration = try Workspace.load(configPath: configPath).configuration
+    } catch {
+        throw CommandFailure.badInput(error.description)
+    }
+    let path = StateStore.defaultPath(
+        configured: configuration.statePath, environment: ProcessInfo.processInfo.environment)
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw CommandFailure.badInput("no state yet at \(path); run `smsync sync` first")
+    }
+    do {
+        return try StateStore(path: path)
+    } catch {
+        throw CommandFailure.badInput("\(error)")
+    }
+}

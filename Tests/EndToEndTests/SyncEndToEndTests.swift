@@ -1,0 +1,368 @@
+import Crypto
+import Foundation
+import Testing
+
+/// `smsync sync` end to end: the built binary against a real loopback server that plays the AWS docs page, an
+/// S3-style export folder, the GitHub API (commits, archive, git data, pulls) and a webhook receiver.
+@Suite("smsync sync (built binary, loopback upstream)", .serialized)
+struct SyncEndToEndTests {
+    static let token = "ghp_e2eSECRETtoken0123456789abcdef"
+    static let hookSecret = "hook-secret-5f1d2c"
+
+    /// What the fake upstream serves, changeable between runs.
+    actor Upstream {
+        var docsVersion = "2.14.1"
+        var docsETag = "\"docs-1\""
+        var docsFailures: [TestReply] = []
+        var docsDelay: Double = 0
+        var layoutBroken = false
+        var hookStatus = 200
+        var hooks: [RecordedRequest] = []
+
+        func setDocs(version: String, etag: String) {
+            docsVersion = version
+            docsETag = etag
+        }
+
+        func setDocsFailures(_ replies: [TestReply]) { docsFailures = replies }
+        func setDocsDelay(_ seconds: Double) { docsDelay = seconds }
+        func setLayoutBroken(_ broken: Bool) { layoutBroken = broken }
+        func setHookStatus(_ status: Int) { hookStatus = status }
+
+        func docs(_ request: RecordedRequest) async -> TestReply {
+            if !docsFailures.isEmpty { return docsFailures.removeFirst() }
+            if docsDelay > 0 { try? await Task.sleep(for: .seconds(docsDelay)) }
+            let etag = layoutBroken ? "\"broken\"" : docsETag
+            if request.headers["if-none-match"] == etag { return TestReply(status: 304, headers: ["ETag": etag]) }
+            let table =
+                layoutBroken
+                ? "<p>The kernels moved to a new page.</p>"
+                : """
+                <table><thead><tr><th>Kernel name</th><th>Description</th></tr></thead>
+                <tr><td><code>conda_python3</code></td><td>Popular packages. This kernel comes with Python 3.10.</td></tr>
+                <tr><td><code>conda_tensorflow2_p310</code></td><td>TensorFlow version \(docsVersion). This kernel \
+                comes with Python 3.10.</td></tr>
+                </table>
+                """
+            let page = "<html><body><h1>AL2023 notebook instances</h1>\(table)</body></html>"
+            return TestReply(
+                status: 200, headers: ["ETag": etag, "Content-Type": "text/html"], body: Array(page.utf8))
+        }
+
+        func hook(_ request: RecordedRequest) -> TestReply {
+            hooks.append(request)
+            return TestReply(status: hookStatus)
+        }
+    }
+
+    /// A workspace: a copy of the demo image in a git repository, and a configuration pointing at the server.
+    struct World {
+        let root: URL
+        let server: ScriptedServer
+        let upstream: Upstream
+        let image: FakeGitHub
+        let examples: FakeGitHub
+        var config: String { root.appendingPathComponent("smsync.yml").path }
+        var statePath: String { root.appendingPathComponent("state/state.db").path }
+        var environment: [String: String] {
+            [
+                "GITHUB_API_URL": server.base + "/api", "GITHUB_TOKEN": SyncEndToEndTests.token,
+                "HOOK_SECRET": SyncEndToEndTests.hookSecret, "NO_COLOR": "1",
+            ]
+        }
+
+        static func make(pullRequests: Bool, timeout: Double = 5, retries: Int = 2) async throws -> World {
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-sync-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(
+                at: Binary.fixture("demo/image"), to: root.appendingPathComponent("image"))
+            let upstream = Upstream()
+            let image = FakeGitHub(repo: "acme/image")
+            let examples = FakeGitHub(repo: "aws/amazon-sagemaker-examples")
+            let exports = Binary.fixture("demo/upstream/exports")
+            let server = try await ScriptedServer.start { request in
+                if request.path.hasPrefix("/api/") {
+                    var inner = request
+                    inner.path = String(request.path.dropFirst("/api".count))
+                    if inner.path.hasPrefix("/repos/aws/amazon-sagemaker-examples") {
+                        return await examples.respond(inner)
+                    }
+                    return await image.respond(inner)
+                }
+                if request.path == "/hook" { return await upstream.hook(request) }
+                if request.path == "/docs/nbi-al2023.html" { return await upstream.docs(request) }
+                if request.path.hasPrefix("/exports/") {
+                    let name = String(request.path.dropFirst("/exports/".count))
+                    guard !name.contains("/"),
+                        let data = try? Data(contentsOf: exports.appendingPathComponent(name))
+                    else { return .text(404, "no such key") }
+                    let etag = "\"" + String(data.count) + "-" + name + "\""
+                    if request.headers["if-none-match"] == etag {
+                        return TestReply(status: 304, headers: ["ETag": etag])
+                    }
+                    return TestReply(status: 200, headers: ["ETag": etag], body: Array(data))
+                }
+                return .text(404, "not found")
+            }
+            // The image repository on "GitHub" holds the same files as the local checkout.
+            var files: [String: String] = [:]
+            let envs = root.appendingPathComponent("image/base/utils/envs")
+            for name in try FileManager.default.contentsOfDirectory(atPath: envs.path) {
+                files["image/base/utils/envs/\(name)"] = try String(
+                    contentsOf: envs.appendingPathComponent(name), encoding: .utf8)
+            }
+            await image.seedBranch("main", files: files)
+            let head = await examples.seedBranch("default", files: ["README.md": "examples"])
+            await examples.addTarball(
+                head, try Self.examplesTarball(top: "aws-amazon-sagemaker-examples-\(head.prefix(7))"))
+            let pullRequest =
+                pullRequests ? "pull_request:\n  github: {repo: acme/image, base: main, token_env: GITHUB_TOKEN}\n" : ""
+            let config = """
+                envs:
+                  dir: image/base/utils/envs
+                state: state/state.db
+                sources:
+                  - kind: env-export
+                    url: \(server.base)/exports/
+                  - kind: aws-docs
+                    url: \(server.base)/docs/nbi-al2023.html
+                  - kind: examples
+                    url: https://github.com/aws/amazon-sagemaker-examples
+                    repo: aws/amazon-sagemaker-examples
+                    branch: default
+                    pin_file: image/base/utils/sample-notebooks/examples-commit.txt
+                http: {timeout_seconds: \(timeout), retries: \(retries)}
+                rebuild:
+                  - name: image-build
+                    webhook: {url: "\(server.base)/hook", secret_env: HOOK_SECRET}
+                \(pullRequest)
+                """
+            try config.write(to: root.appendingPathComponent("smsync.yml"), atomically: true, encoding: .utf8)
+            for arguments in [
+                ["init", "--quiet", "--initial-branch=main"], ["add", "-A"],
+                ["-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "image"],
+            ] {
+                try Self.git(arguments, in: root)
+            }
+            return World(root: root, server: server, upstream: upstream, image: image, examples: examples)
+        }
+
+        static func examplesTarball(top: String) throws -> [UInt8] {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "smsync-tar-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try FileManager.default.copyItem(
+                at: Binary.fixture("demo/upstream/examples"), to: folder.appendingPathComponent(top))
+            let archive = folder.appendingPathComponent("examples.tar.gz")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["tar", "-czf", archive.path, "-C", folder.path, top]
+            try process.run()
+            process.waitUntilExit()
+            return Array(try Data(contentsOf: archive))
+        }
+
+        @discardableResult
+        static func git(_ arguments: [String], in directory: URL) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git"] + arguments
+            process.currentDirectoryURL = directory
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        func sync(_ extra: [String] = []) async throws -> Binary.Result {
+            try await Binary.runAsync(["sync", "--config", config] + extra, environment: environment, timeout: 120)
+        }
+
+        func envs() throws -> [String: Data] {
+            let folder = root.appendingPathComponent("image/base/utils/envs")
+            var result: [String: Data] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+                result[name] = try Data(contentsOf: folder.appendingPathComponent(name))
+            }
+            return result
+        }
+
+        func close() async {
+            await server.stop()
+            try? FileManager.default.removeItem(at: root)
+        }
+
+        /// Every byte smsync could have left the token in: the state database and its WAL.
+        func stateBytes() throws -> Data {
+            var data = Data()
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: statePath + suffix) {
+                data.append(try Data(contentsOf: URL(fileURLWithPath: statePath + suffix)))
+            }
+            return data
+        }
+    }
+
+    static func validSignature(_ request: RecordedRequest) -> Bool {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: request.body, using: SymmetricKey(data: Array(hookSecret.utf8)))
+        let expected = "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return request.headers["x-smsync-signature"] == expected
+    }
+
+    @Test func pullRequestFlowOpensOnceTriggersOnceAndStaysQuietWhenNothingChanged() async throws {
+        let world = try await World.make(pullRequests: true)
+        let before = try world.envs()
+
+        // First run: updates committed on a branch through the API, one PR, one signed webhook per kernel.
+        let first = try await world.sync(["--log-format", "json"])
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        #expect(first.stdout.contains("pull request opened"))
+        #expect(try world.envs() == before, "the working tree stays as it was")
+        var requests = await world.server.requests
+        #expect(requests.filter { $0.method == "POST" && $0.path == "/api/repos/acme/image/pulls" }.count == 1)
+        var hooks = await world.upstream.hooks
+        let kernels = hooks.compactMap { request -> [String]? in
+            (try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])?["kernels"] as? [String]
+        }
+        #expect(kernels.map { $0.joined() }.sorted() == ["conda_python3", "conda_tensorflow2_p310"])
+        #expect(hooks.allSatisfy(Self.validSignature))
+        let branch = try #require(await world.image.refs.keys.first { $0.hasPrefix("smsync/") })
+        #expect(await world.image.ref(branch) != nil)
+
+        // Second run, nothing changed upstream: one conditional request per source, all 304; nothing else.
+        let count = requests.count
+        let second = try await world.sync()
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        requests = await world.server.requests
+        let secondRun = Array(requests[count...])
+        #expect(secondRun.count == 3, "\(secondRun.map { "\($0.method) \($0.path)" })")
+        #expect(secondRun.allSatisfy { $0.method == "GET" && $0.headers["if-none-match"] != nil })
+        hooks = await world.upstream.hooks
+        #expect(hooks.count == 2, "no trigger fires again for the same upstream content")
+
+        // Upstream moves: the same PR is updated, and only the changed kernel triggers, once.
+        await world.upstream.setDocs(version: "2.15.1", etag: "\"docs-2\"")
+        let third = try await world.sync()
+        #expect(third.status == 0, "\(third.stdout)\n\(third.stderr)")
+        #expect(third.stdout.contains("pull request updated"))
+        requests = await world.server.requests
+        #expect(requests.filter { $0.method == "POST" && $0.path == "/api/repos/acme/image/pulls" }.count == 1)
+        #expect(requests.contains { $0.method == "PATCH" && $0.path.hasPrefix("/api/repos/acme/image/pulls/") })
+        hooks = await world.upstream.hooks
+        #expect(hooks.count == 3)
+        let last = try #require(hooks.last)
+        #expect(last.bodyText.contains("conda_tensorflow2_p310"))
+        #expect(last.bodyText.contains("2.15.1"))
+
+        // The token appears nowhere: not in output, logs or the state database.
+        for output in [first.stdout, first.stderr, second.stdout, second.stderr, third.stdout, third.stderr] {
+            #expect(!output.contains(Self.token))
+        }
+        let state = try world.stateBytes()
+        #expect(state.range(of: Data(Self.token.utf8)) == nil)
+        #expect(state.range(of: Data(Self.hookSecret.utf8)) == nil)
+        let status = try await Binary.runAsync(["status", "--config", world.config], environment: world.environment)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(!status.stdout.contains(Self.token))
+        let history = try await Binary.runAsync(
+            ["history", "--config", world.config, "--limit", "2"], environment: world.environment)
+        #expect(history.status == 0)
+        await world.close()
+    }
+
+    @Test func inPlaceRunEditsFilesMovesThePinAndRetriesAFailedWebhookOnce() async throws {
+        let world = try await World.make(pullRequests: false)
+        let before = try world.envs()
+        await world.upstream.setHookStatus(500)
+        let first = try await world.sync()
+        #expect(first.status == 5, "\(first.stdout)\n\(first.stderr)")
+        #expect(try world.envs() != before, "in place: the env files change")
+        let pin = try String(
+            contentsOf: world.root.appendingPathComponent("image/base/utils/sample-notebooks/examples-commit.txt"),
+            encoding: .utf8)
+        #expect(pin.trimmingCharacters(in: .whitespacesAndNewlines) == (await world.examples.ref("default")))
+        let failed = await world.upstream.hooks
+        #expect(!failed.isEmpty)
+        let failedKernels = Set(failed.map(\.bodyText))
+
+        // The receiver recovers: each failed trigger fires again, exactly once.
+        await world.upstream.setHookStatus(200)
+        let second = try await world.sync()
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        let afterRetry = await world.upstream.hooks.count
+        #expect(afterRetry == failed.count + failedKernels.count)
+        let third = try await world.sync()
+        #expect(third.status == 0)
+        #expect(await world.upstream.hooks.count == afterRetry, "nothing fires once the retry succeeded")
+        await world.close()
+    }
+
+    @Test func retriesA500AndHonoursRetryAfter() async throws {
+        let world = try await World.make(pullRequests: false)
+        await world.upstream.setDocsFailures([
+            .text(500, "oops"), TestReply(status: 429, headers: ["Retry-After": "1"]),
+        ])
+        let started = Date()
+        let result = try await world.sync(["--no-trigger"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) >= 1, "Retry-After: 1 was honoured")
+        let docs = await world.server.requests.filter { $0.path == "/docs/nbi-al2023.html" }
+        #expect(docs.count == 3)
+        await world.close()
+    }
+
+    @Test func aHangingServerHitsTheDeadlineAndNothingIsWritten() async throws {
+        let world = try await World.make(pullRequests: false, timeout: 1, retries: 0)
+        await world.upstream.setDocsDelay(10)
+        let before = try world.envs()
+        let started = Date()
+        let result = try await world.sync()
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 9, "the overall deadline fired")
+        #expect(try world.envs() == before)
+        await world.close()
+    }
+
+    @Test func aChangedLayoutExitsThreeWritesNothingAndKeepsTheLastGoodState() async throws {
+        let world = try await World.make(pullRequests: false)
+        let first = try await world.sync(["--no-trigger"])
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        let good = try world.envs()
+        await world.upstream.setDocs(version: "2.16.0", etag: "\"docs-3\"")
+        await world.upstream.setLayoutBroken(true)
+        let broken = try await world.sync(["--no-trigger"])
+        #expect(broken.status == 3, "\(broken.stdout)\n\(broken.stderr)")
+        #expect(broken.stderr.contains("aws-docs"))
+        #expect(try world.envs() == good, "nothing written")
+        await world.upstream.setLayoutBroken(false)
+        let fixed = try await world.sync(["--no-trigger"])
+        #expect(fixed.status == 0, "\(fixed.stdout)\n\(fixed.stderr)")
+        #expect(try world.envs() != good, "the new upstream version is applied once the page reads again")
+        await world.close()
+    }
+
+    @Test func concurrentRunsAreRefusedAndAKilledRunLeavesNothingTorn() async throws {
+        let world = try await World.make(pullRequests: false)
+        await world.upstream.setDocsDelay(3)
+        let slow = try RunningBinary(["sync", "--config", world.config], environment: world.environment)
+        // Wait until the slow run is polling (it holds the lock by then).
+        for _ in 0..<300 where await world.server.requests.isEmpty {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let second = try await world.sync()
+        #expect(second.status == 4, "\(second.stdout)\n\(second.stderr)")
+        #expect(second.stderr.contains("lock"))
+        slow.kill(SIGKILL)
+        _ = try await slow.wait(timeout: 10)
+        await world.upstream.setDocsDelay(0)
+        let after = try await world.sync(["--no-trigger"])
+        #expect(after.status == 0, "\(after.stdout)\n\(after.stderr)")
+        let history = try await Binary.runAsync(["history", "--config", world.config], environment: world.environment)
+        #expect(history.status == 0)
+        await world.close()
+    }
+}
