@@ -278,8 +278,12 @@ struct SyncEndToEndTests {
         let world = try await World.make(pullRequests: false)
         let before = try world.envs()
         await world.upstream.setHookStatus(500)
-        let first = try await world.sync()
+        let metrics = world.root.appendingPathComponent("smsync.prom").path
+        let first = try await world.sync(["--metrics-file", metrics])
         #expect(first.status == 5, "\(first.stdout)\n\(first.stderr)")
+        let prom = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(prom.contains("smsync_last_run_exit_code 5"))
+        #expect(prom.contains("# TYPE smsync_updates_pending gauge"))
         #expect(try world.envs() != before, "in place: the env files change")
         let pin = try String(
             contentsOf: world.root.appendingPathComponent("image/base/utils/sample-notebooks/examples-commit.txt"),

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+
+@testable import SMSync
+@testable import SMSyncRuntime
+
+/// The poller with an injected fetcher (scripted answers per URL) and an in-memory cache.
+@Suite("Sync: source poller")
+struct SourcePollerTests {
+    final class ScriptedFetcher: Fetcher, @unchecked Sendable {
+        private let lock = NSLock()
+        private var answers: [String: FetchResult] = [:]
+        private(set) var log: [(url: String, etag: String?)] = []
+
+        func set(_ url: String, _ result: FetchResult) {
+            lock.withLock { answers[url] = result }
+        }
+
+        func get(
+            _ url: URL, headers: [String: String], etag: String?, lastModified: String?, maxBytes: Int?
+        )
+            async throws -> FetchResult
+        {
+            lock.withLock {
+                log.append((url.absoluteString, etag))
+                guard let answer = answers[url.absoluteString] else { return FetchResult(status: 404, body: []) }
+                if let etag, answer.etag == etag { return FetchResult(status: 304, body: [], etag: etag) }
+                return answer
+            }
+        }
+    }
+
+    final class MemoryCache: SourceCache, @unchecked Sendable {
+        var fetches: [String: CachedFetch] = [:]
+        var releases: [String: UpstreamRelease] = [:]
+
+        func cachedFetch(url: String) throws -> CachedFetch? { fetches[url] }
+        func cachedRelease(source: String) throws -> UpstreamRelease? { releases[source] }
+
+        func remember(_ polled: PolledSource, source: String) {
+            for fetch in polled.fetches {
+                fetches[fetch.url] = CachedFetch(
+                    etag: fetch.etag, lastModified: fetch.lastModified, digest: fetch.digest)
+            }
+            releases[source] = polled.release
+        }
+    }
+
+    func configuration(_ sources: String) throws -> Configuration {
+        try Configuration(text: "envs: {dir: envs}\nsources:\n\(sources)", file: "/tmp/smsync.yml")
+    }
+
+    func poller(_ fetcher: ScriptedFetcher, _ cache: MemoryCache) -> SourcePoller {
+        SourcePoller(
+            fetcher: fetcher, cache: cache, limits: UpstreamLimits(), maxArchiveBytes: 1 << 20,
+            githubAPI: URL(fileURLWithPath: "/").deletingLastPathComponent(), githubToken: nil,
+            extract: { _, _ in })
+    }
+
+    static let changelog = "# Changelog\n\n## v2.232.2 (2024-10-03)\n\n### Fixes\n\n * a fix\n"
+
+    @Test func aNotModifiedAnswerReusesTheStoredReleaseWithoutParsing() async throws {
+        let fetcher = ScriptedFetcher()
+        let cache = MemoryCache()
+        fetcher.set(
+            "https://example.test/CHANGELOG.md",
+            FetchResult(status: 200, body: Array(Self.changelog.utf8), etag: "\"a\""))
+        let config = try configuration("  - kind: sdk-changelog\n    url: https://example.test/CHANGELOG.md\n")
+        let source = try #require(config.sources.first)
+        let first = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(first.changed)
+        #expect(first.release.release == "2.232.2")
+        cache.remember(first, source: source.name)
+        let second = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(!second.changed)
+        #expect(second.requests == 1)
+        #expect(second.release == first.release)
+        #expect(fetcher.log.last?.etag == "\"a\"")
+    }
+
+    @Test func theSameContentWithoutValidatorsIsUnchangedByDigest() async throws {
+        let fetcher = ScriptedFetcher()
+        let cache = MemoryCache()
+        fetcher.set("https://example.test/CHANGELOG.md", FetchResult(status: 200, body: Array(Self.changelog.utf8)))
+        let config = try configuration("  - kind: sdk-changelog\n    url: https://example.test/CHANGELOG.md\n")
+        let source = try #require(config.sources.first)
+        let first = try await poller(fetcher, cache).poll(source, configuration: config)
+        cache.remember(first, source: source.name)
+        let second = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(!second.changed)
+    }
+
+    @Test func envExportsFollowTheIndex() async throws {
+        let fetcher = ScriptedFetcher()
+        let cache = MemoryCache()
+        let base = "https://bucket.example.test/exports/"
+        fetcher.set(
+            base + "environment_list.txt", FetchResult(status: 200, body: Array("python3\n".utf8), etag: "\"i\""))
+        fetcher.set(
+            base + "python3.yml",
+            FetchResult(
+                status: 200,
+                body: Array("name: python3\ndependencies:\n  - numpy=1.26.4=py_0\n  - pip:\n    - boto3==1.0.0\n".utf8))
+        )
+        fetcher.set(base + "python3_pip.txt", FetchResult(status: 200, body: Array("boto3==1.2.0\n".utf8)))
+        let config = try configuration("  - kind: env-export\n    url: \(base)\n")
+        let source = try #require(config.sources.first)
+        let polled = try await poller(fetcher, cache).poll(source, configuration: config)
+        let kernel = try #require(polled.release.kernels.first)
+        #expect(kernel.kernel == "conda_python3")
+        #expect(kernel.packages.first { $0.name == "boto3" }?.version == "1.2.0")
+        #expect(polled.requests == 3)
+        cache.remember(polled, source: source.name)
+        let again = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(!again.changed)
+        #expect(again.requests == 1, "only the index is asked again")
+    }
+
+    @Test func distributionFindsTheNewestReleaseFolderThroughTheAPI() async throws {
+        let fetcher = ScriptedFetcher()
+        let cache = MemoryCache()
+        let api = "https://api.example.test/repos/aws/sagemaker-distribution/contents/build_artifacts"
+        let folders: (String) -> [UInt8] = { names in
+            Array(
+                ("["
+                    + names.split(separator: ",").map { "{\"name\": \"\($0)\", \"type\": \"dir\"}" }
+                    .joined(separator: ",") + "]").utf8)
+        }
+        fetcher.set(
+            api + "/v4?ref=main", FetchResult(status: 200, body: folders("v4.2,v4.10,v4.9,notes"), etag: "\"l\""))
+        fetcher.set(api + "/v4/v4.10?ref=main", FetchResult(status: 200, body: folders("v4.10.0,v4.10.2,v4.10.1")))
+        fetcher.set(
+            api + "/v4/v4.10/v4.10.2/RELEASE.md?ref=main",
+            FetchResult(
+                status: 200,
+                body: Array("# Release notes: 4.10.2\n\nPackage | gpu| cpu\n---|---|---\nnumpy|2.1.0|2.1.0\n".utf8)
+            ))
+        let config = try configuration(
+            "  - kind: distribution\n    url: https://github.com/aws/sagemaker-distribution\n"
+                + "    repo: aws/sagemaker-distribution\n    branch: v4\n")
+        let source = try #require(config.sources.first)
+        var poller = poller(fetcher, cache)
+        poller.githubAPI = try #require(URL(string: "https://api.example.test"))
+        let polled = try await poller.poll(source, configuration: config)
+        #expect(polled.release.release == "4.10.2")
+        #expect(polled.release.kernels.first?.packages.first { $0.name == "numpy" }?.version == "2.1.0")
+        #expect(SourcePoller.newestVersionName(["v4.2", "v4.10", "v4.9", "latest"]) == "v4.10")
+    }
+
+    @Test func aFailedFetchNamesTheSourceAndURL() async throws {
+        let fetcher = ScriptedFetcher()
+        fetcher.set("https://example.test/page.html", FetchResult(status: 500, body: []))
+        let config = try configuration("  - kind: aws-docs\n    url: https://example.test/page.html\n")
+        let source = try #require(config.sources.first)
+        let error = await #expect(throws: UpstreamError.self) {
+            try await poller(fetcher, MemoryCache()).poll(source, configuration: config)
+        }
+        #expect(error?.source == .awsDocs)
+        #expect(error?.description.contains("https://example.test/page.html") == true)
+        #expect(error?.description.contains("500") == true)
+    }
+}
