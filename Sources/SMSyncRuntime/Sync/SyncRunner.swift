@@ -380,7 +380,9 @@ struct Run {
             let digest =
                 "sha256:"
                 + SHA256Digest.hex(
-                    Array(changes.map { "\($0.package) \($0.manager) \($0.to ?? "")" }.sorted().joined(separator: "\n").utf8))
+                    Array(
+                        changes.map { "\($0.package) \($0.manager) \($0.to ?? "")" }.sorted()
+                            .joined(separator: "\n").utf8))
             events.append(
                 (
                     file.kernel, digest,
