@@ -68,10 +68,19 @@ let package = Package(
             dependencies: ["SMSync", "SMSyncRuntime"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SMSyncTestSupport",
+            dependencies: [
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SMSyncRuntimeTests",
             dependencies: [
-                "SMSync", "SMSyncRuntime",
+                "SMSync", "SMSyncRuntime", "SMSyncTestSupport",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -81,7 +90,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "SMSync",
+                "SMSync", "SMSyncTestSupport",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

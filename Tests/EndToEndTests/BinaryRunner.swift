@@ -149,3 +149,25 @@ extension Binary {
             .wait(timeout: timeout)
     }
 }
+
+/// The real `git`, for setting up test repositories.
+enum Git {
+    /// Runs git with `arguments` in `directory`; throws when it exits non-zero. Returns stdout, trimmed.
+    @discardableResult
+    static func run(_ arguments: [String], in directory: URL) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        process.currentDirectoryURL = directory
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Binary.RunError(message: "git \(arguments) exited \(process.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import Testing
 
+@testable import SMSyncTestSupport
+
 /// `smsync sync` end to end: the built binary against a real loopback server that plays the AWS docs page, an
 /// S3-style export folder, the GitHub API (commits, archive, git data, pulls) and a webhook receiver.
 @Suite("smsync sync (built binary, loopback upstream)", .serialized)
@@ -142,7 +144,7 @@ struct SyncEndToEndTests {
                 ["init", "--quiet", "--initial-branch=main"], ["add", "-A"],
                 ["-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "image"],
             ] {
-                try Self.git(arguments, in: root)
+                try Git.run(arguments, in: root)
             }
             return World(root: root, server: server, upstream: upstream, image: image, examples: examples)
         }
@@ -161,21 +163,6 @@ struct SyncEndToEndTests {
             try process.run()
             process.waitUntilExit()
             return Array(try Data(contentsOf: archive))
-        }
-
-        @discardableResult
-        static func git(_ arguments: [String], in directory: URL) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git"] + arguments
-            process.currentDirectoryURL = directory
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
         }
 
         func sync(_ extra: [String] = []) async throws -> Binary.Result {

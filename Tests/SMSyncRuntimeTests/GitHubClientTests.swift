@@ -3,6 +3,7 @@ import SMSync
 import Testing
 
 @testable import SMSyncRuntime
+@testable import SMSyncTestSupport
 
 @Suite("GitHub API reads")
 struct GitHubClientTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SMSyncRuntime
+@testable import SMSyncTestSupport
 
 @Suite("GitHub branches and pull requests without git push")
 struct GitHubPullRequestTests {

@@ -4,6 +4,7 @@ import Testing
 
 @testable import SMSync
 @testable import SMSyncRuntime
+@testable import SMSyncTestSupport
 
 @Suite("Rebuild triggers")
 struct TriggerRunnerTests {

@@ -2,7 +2,6 @@ import Crypto
 import FlyingFox
 import FlyingSocks
 import Foundation
-import Testing
 
 /// One request as a loopback test server saw it. Header names are lowercased.
 struct RecordedRequest: Sendable {
@@ -18,7 +17,8 @@ struct RecordedRequest: Sendable {
     /// The body parsed as a JSON object.
     func json() throws -> [String: Any] {
         let value = try JSONSerialization.jsonObject(with: Data(body))
-        return try #require(value as? [String: Any])
+        guard let object = value as? [String: Any] else { throw ScriptedServer.TestServerError.notAnObject }
+        return object
     }
 }
 
@@ -88,7 +88,10 @@ final class ScriptedServer: Sendable {
         task.cancel()
     }
 
-    enum TestServerError: Error { case noPort }
+    enum TestServerError: Error {
+        case noPort
+        case notAnObject
+    }
 
     struct Handler: HTTPHandler {
         let log: RequestLog
