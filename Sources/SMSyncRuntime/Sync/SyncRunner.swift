@@ -89,6 +89,7 @@ struct Run {
     let secrets: Secrets
     var logger: Logger { runner.logger }
     var runID: Int64 = 0
+    let startedAt = Date()
     var counts = RunCounts()
     var lines: [String] = []
     /// Whether any source had new content in this run.
@@ -488,7 +489,9 @@ struct Run {
             metadata: [
                 "smsync.run": "\(runID)", "smsync.exit_code": "\(exitCode)", "smsync.updates": "\(counts.updates)",
             ])
-        let summary = lines.isEmpty ? "" : lines.map { redact($0) }.joined(separator: "\n") + "\n"
+        let elapsed = (Date().timeIntervalSince(startedAt) * 100).rounded() / 100
+        lines.append("run \(runID) finished in \(elapsed) s with exit code \(exitCode)")
+        let summary = lines.map { redact($0) }.joined(separator: "\n") + "\n"
         return SyncOutcome(exitCode: exitCode, message: redact(message), summary: summary)
     }
 }
