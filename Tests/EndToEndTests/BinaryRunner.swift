@@ -39,39 +39,6 @@ enum Binary {
         var description: String { message }
     }
 
-    /// Runs `smsync` with `arguments`, feeding `stdin`, and waits at most `timeout` seconds.
-    static func run(
-        _ arguments: [String], stdin: String = "", environment: [String: String] = [:],
-        currentDirectory: URL? = nil, timeout: TimeInterval = 60
-    ) throws -> Result {
-        let process = Process()
-        process.executableURL = try executable
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        let input = Pipe()
-        let output = Pipe()
-        let error = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let collector = OutputCollector(output: output.fileHandleForReading, error: error.fileHandleForReading)
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                throw RunError(message: "smsync \(arguments) did not finish within \(timeout) s")
-            }
-            usleep(2000)
-        }
-        let (stdout, stderr) = collector.finish()
-        return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
-    }
 }
 
 /// Drains both pipes on background threads so a chatty child never blocks on a full pipe.
@@ -104,7 +71,9 @@ final class RunningBinary: @unchecked Sendable {
     let process: Process
     private let collector: OutputCollector
 
-    init(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws {
+    init(
+        _ arguments: [String], stdin: String = "", environment: [String: String] = [:], currentDirectory: URL? = nil
+    ) throws {
         process = Process()
         process.executableURL = try Binary.executable
         process.arguments = arguments
@@ -112,13 +81,20 @@ final class RunningBinary: @unchecked Sendable {
         for (key, value) in environment { env[key] = value }
         process.environment = env
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let input = Pipe()
         let output = Pipe()
         let error = Pipe()
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input
         process.standardOutput = output
         process.standardError = error
         try process.run()
         collector = OutputCollector(output: output.fileHandleForReading, error: error.fileHandleForReading)
+        let writer = input.fileHandleForWriting
+        let bytes = Data(stdin.utf8)
+        DispatchQueue.global().async {
+            writer.write(bytes)
+            try? writer.close()
+        }
     }
 
     /// Waits for the process to end, at most `timeout` seconds (then kills it and fails).
@@ -143,9 +119,10 @@ final class RunningBinary: @unchecked Sendable {
 extension Binary {
     /// Runs `smsync` to the end from an async test.
     static func runAsync(
-        _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil, timeout: Double = 120
+        _ arguments: [String], stdin: String = "", environment: [String: String] = [:], currentDirectory: URL? = nil,
+        timeout: Double = 120
     ) async throws -> Result {
-        try await RunningBinary(arguments, environment: environment, currentDirectory: currentDirectory)
+        try await RunningBinary(arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
             .wait(timeout: timeout)
     }
 }

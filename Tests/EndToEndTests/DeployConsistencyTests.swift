@@ -116,10 +116,10 @@ struct DeployConsistencyTests {
     }
 
     @Test("every flag the deployment files pass is one `smsync sync --help` documents")
-    func flagsAreInSyncHelp() throws {
+    func flagsAreInSyncHelp() async throws {
         let flags = Set(try Self.commandLines().flatMap(\.words).filter { $0.hasPrefix("--") })
         #expect(flags == ["--config", "--log-format", "--metrics-file"])
-        let help = try Binary.run(["sync", "--help"])
+        let help = try await Binary.runAsync(["sync", "--help"])
         #expect(help.status == 0, "smsync sync --help failed: \(help.stderr)")
         // An unknown subcommand's `--help` prints the top-level help: require the sync command's own usage.
         #expect(help.stdout.contains("USAGE: smsync sync"), "`smsync sync --help` is not the sync command's help")
@@ -206,7 +206,7 @@ struct DeployConsistencyTests {
     }
 
     @Test("the notebook lifecycle script's export folder parses as an env-export source")
-    func lifecycleExportParses() throws {
+    func lifecycleExportParses() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-deploy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -219,7 +219,7 @@ struct DeployConsistencyTests {
                 "environment_list.txt", "python3.yml", "python3_pip.txt", "pytorch_p310.yml", "pytorch_p310_pip.txt",
             ])
 
-        let parsed = try Binary.run(["upstream", "parse", "--kind", "env-export", folder.path])
+        let parsed = try await Binary.runAsync(["upstream", "parse", "--kind", "env-export", folder.path])
         #expect(parsed.status == 0, "upstream parse failed: \(parsed.stderr)")
         let json = try #require(
             try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [String: Any])

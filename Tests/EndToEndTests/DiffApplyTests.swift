@@ -34,10 +34,10 @@ struct DiffApplyTests {
         func remove() { try? FileManager.default.removeItem(at: root) }
     }
 
-    @Test func diffReportsRealDriftInEveryFormat() throws {
+    @Test func diffReportsRealDriftInEveryFormat() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let json = try Binary.run(["diff", "--config", sandbox.config, "--format", "json"])
+        let json = try await Binary.runAsync(["diff", "--config", sandbox.config, "--format", "json"])
         #expect(json.status == 0, "\(json.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let summary = try #require(report["summary"] as? [String: Int])
@@ -64,27 +64,27 @@ struct DiffApplyTests {
             conflicts.contains { $0["kernel"] as? String == "conda_python3" && $0["package"] as? String == "sagemaker" }
         )
 
-        let table = try Binary.run(["diff", "--config", sandbox.config], environment: ["NO_COLOR": "1"])
+        let table = try await Binary.runAsync(["diff", "--config", sandbox.config], environment: ["NO_COLOR": "1"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("conda_python3"))
         #expect(table.stdout.contains("PACKAGE"))
         #expect(!table.stdout.contains("\u{1B}["), "no colour when not a terminal")
 
-        let markdown = try Binary.run(["diff", "--config", sandbox.config, "--format", "markdown"])
+        let markdown = try await Binary.runAsync(["diff", "--config", sandbox.config, "--format", "markdown"])
         #expect(markdown.status == 0)
         #expect(markdown.stdout.contains("| package | from | to | kind | source |"))
 
-        let pending = try Binary.run(["diff", "--config", sandbox.config, "--exit-code", "--format", "json"])
+        let pending = try await Binary.runAsync(["diff", "--config", sandbox.config, "--exit-code", "--format", "json"])
         #expect(pending.status == 1)
     }
 
-    @Test func applyWithPullRequestFilesAndGitCommitLeavesTheCheckoutAlone() throws {
+    @Test func applyWithPullRequestFilesAndGitCommitLeavesTheCheckoutAlone() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let before = try sandbox.snapshot()
         let headBefore = try sandbox.git(["rev-parse", "HEAD"])
         let prDir = sandbox.root.appendingPathComponent("out").path
-        let result = try Binary.run(["apply", "--config", sandbox.config, "--pr-dir", prDir, "--git-commit"])
+        let result = try await Binary.runAsync(["apply", "--config", sandbox.config, "--pr-dir", prDir, "--git-commit"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try sandbox.snapshot() == before, "the working tree is untouched")
         #expect(try sandbox.git(["rev-parse", "HEAD"]) == headBefore)
@@ -115,21 +115,21 @@ struct DiffApplyTests {
 
         // Same upstream again: the branch stays where it is.
         let tip = try sandbox.git(["rev-parse", branch])
-        let again = try Binary.run(["apply", "--config", sandbox.config, "--git-commit"])
+        let again = try await Binary.runAsync(["apply", "--config", sandbox.config, "--git-commit"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try sandbox.git(["rev-parse", branch]) == tip)
     }
 
-    @Test func inPlaceApplyThenNothingToDo() throws {
+    @Test func inPlaceApplyThenNothingToDo() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let before = try sandbox.snapshot()
-        let dry = try Binary.run(["apply", "--config", sandbox.config, "--dry-run"])
+        let dry = try await Binary.runAsync(["apply", "--config", sandbox.config, "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("@@"))
         #expect(try sandbox.snapshot() == before, "--dry-run writes nothing")
 
-        let applied = try Binary.run(["apply", "--config", sandbox.config])
+        let applied = try await Binary.runAsync(["apply", "--config", sandbox.config])
         #expect(applied.status == 0, "\(applied.stderr)")
         let after = try sandbox.snapshot()
         #expect(after != before)
@@ -148,24 +148,24 @@ struct DiffApplyTests {
                 #expect(shape(old) == shape(new), "\(name): \(old) → \(new)")
             }
         }
-        let again = try Binary.run(["apply", "--config", sandbox.config])
+        let again = try await Binary.runAsync(["apply", "--config", sandbox.config])
         #expect(again.status == 0)
         #expect(again.stdout.contains("nothing to do"))
         #expect(try sandbox.snapshot() == after)
-        let clean = try Binary.run(["diff", "--config", sandbox.config, "--exit-code"])
+        let clean = try await Binary.runAsync(["diff", "--config", sandbox.config, "--exit-code"])
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
     }
 
-    @Test func badConfigurationExitsTwo() throws {
+    @Test func badConfigurationExitsTwo() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appendingPathComponent("smsync.yml")
         try "envs:\n  dir: nowhere\n".write(to: config, atomically: true, encoding: .utf8)
-        let result = try Binary.run(["diff", "--config", config.path])
+        let result = try await Binary.runAsync(["diff", "--config", config.path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("envs.dir"))
-        let missing = try Binary.run(["diff", "--config", folder.appendingPathComponent("absent.yml").path])
+        let missing = try await Binary.runAsync(["diff", "--config", folder.appendingPathComponent("absent.yml").path])
         #expect(missing.status == 2)
     }
 }

@@ -47,30 +47,11 @@ struct UpstreamEndToEndTests {
         var stderr: String
     }
 
-    /// Runs the binary with `arguments`, capturing output through temporary files (no pipe deadlocks).
-    static func run(_ arguments: [String]) throws -> Result {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "smsync-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let out = directory.appending(path: "stdout")
-        let err = directory.appending(path: "stderr")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(filePath: try binary())
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-            stderr: try String(contentsOf: err, encoding: .utf8))
-    }
-
     @Test("aws-docs HTML fixture → JSON with the contract's keys")
-    func awsDocsJSON() throws {
-        let result = try Self.run(["upstream", "parse", "--kind", "aws-docs", Self.fixture("aws-docs/nbi-al2023.html")])
+    func awsDocsJSON() async throws {
+        let result = try await Binary.runAsync([
+            "upstream", "parse", "--kind", "aws-docs", Self.fixture("aws-docs/nbi-al2023.html"),
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["kind", "release", "published", "kernels", "notes"])
@@ -90,8 +71,8 @@ struct UpstreamEndToEndTests {
     }
 
     @Test("sdk-changelog fixture → release and published date")
-    func sdkChangelog() throws {
-        let result = try Self.run([
+    func sdkChangelog() async throws {
+        let result = try await Binary.runAsync([
             "upstream", "parse", "--kind", "sdk-changelog", Self.fixture("sdk-changelog/CHANGELOG.md"),
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -101,8 +82,8 @@ struct UpstreamEndToEndTests {
     }
 
     @Test("examples fixture tree → commit, notebooks and kernelspecs")
-    func examples() throws {
-        let result = try Self.run([
+    func examples() async throws {
+        let result = try await Binary.runAsync([
             "upstream", "parse", "--kind", "examples", Self.fixture("examples/tree"), "--commit", "2D519B52AA",
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -123,8 +104,10 @@ struct UpstreamEndToEndTests {
             ["--kind", "sdk-changelog", "sdk-changelog/CHANGELOG-no-version.md"],
             ["--kind", "examples", "examples/no-notebooks"],
         ])
-    func brokenFixture(arguments: [String]) throws {
-        let result = try Self.run(["upstream", "parse", arguments[0], arguments[1], Self.fixture(arguments[2])])
+    func brokenFixture(arguments: [String]) async throws {
+        let result = try await Binary.runAsync([
+            "upstream", "parse", arguments[0], arguments[1], Self.fixture(arguments[2]),
+        ])
         #expect(result.status == 3)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.hasPrefix("error: \(arguments[1]): "))
@@ -138,8 +121,8 @@ struct UpstreamEndToEndTests {
             ["upstream", "parse", "--kind", "aws-docs", "/nonexistent/page.html"],
             ["upstream", "parse", "--kind", "sdk-changelog", "--commit", "abc1234", "CHANGELOG.md"],
         ])
-    func badCommandLine(arguments: [String]) throws {
-        let result = try Self.run(arguments)
+    func badCommandLine(arguments: [String]) async throws {
+        let result = try await Binary.runAsync(arguments)
         #expect(result.status == 2, "\(result.stderr)")
     }
 }

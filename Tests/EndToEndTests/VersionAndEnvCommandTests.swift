@@ -10,40 +10,42 @@ struct VersionAndEnvCommandTests {
         ("pep440", "1.0.post1", "1.0", ">"),
         ("pep440", "v1.0", "1.0.0", "="),
     ])
-    func compare(scheme: String, a: String, b: String, expected: String) throws {
-        let result = try Binary.run(["version", "compare", "--scheme", scheme, a, b])
+    func compare(scheme: String, a: String, b: String, expected: String) async throws {
+        let result = try await Binary.runAsync(["version", "compare", "--scheme", scheme, a, b])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == expected + "\n")
     }
 
-    @Test func sortIsAscendingStableAndSkipsBlankLines() throws {
+    @Test func sortIsAscendingStableAndSkipsBlankLines() async throws {
         let input = "1.1\n\n1.1dev1\n  1.1a1  \n1.1.0\n1.1_\n1.1.dev1\n"
-        let result = try Binary.run(["version", "sort", "--scheme", "conda"], stdin: input)
+        let result = try await Binary.runAsync(["version", "sort", "--scheme", "conda"], stdin: input)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "1.1dev1\n1.1_\n1.1a1\n1.1.dev1\n1.1\n1.1.0\n")
-        let pep = try Binary.run(["version", "sort", "--scheme", "pep440"], stdin: "1.0\n1.0.0\n1.0rc1\nv1.0\n0.9\n")
+        let pep = try await Binary.runAsync(
+            ["version", "sort", "--scheme", "pep440"], stdin: "1.0\n1.0.0\n1.0rc1\nv1.0\n0.9\n")
         #expect(pep.stdout == "0.9\n1.0rc1\n1.0\n1.0.0\nv1.0\n")
     }
 
-    @Test func sortNamesTheLineOfAnInvalidVersion() throws {
-        let result = try Binary.run(["version", "sort", "--scheme", "pep440"], stdin: "1.0\n\nnot a version\n")
+    @Test func sortNamesTheLineOfAnInvalidVersion() async throws {
+        let result = try await Binary.runAsync(
+            ["version", "sort", "--scheme", "pep440"], stdin: "1.0\n\nnot a version\n")
         #expect(result.status == 2)
         #expect(result.stderr.contains("line 3"))
         #expect(result.stdout.isEmpty)
     }
 
-    @Test func satisfiesPrintsTrueOrFalse() throws {
-        let yes = try Binary.run(["version", "satisfies", "--scheme", "conda", ">=1.2,<2|3.*", "3.1"])
+    @Test func satisfiesPrintsTrueOrFalse() async throws {
+        let yes = try await Binary.runAsync(["version", "satisfies", "--scheme", "conda", ">=1.2,<2|3.*", "3.1"])
         #expect(yes.status == 0)
         #expect(yes.stdout == "true\n")
-        let no = try Binary.run(["version", "satisfies", "--scheme", "pep440", ">1.0", "1.0.post1"])
+        let no = try await Binary.runAsync(["version", "satisfies", "--scheme", "pep440", ">1.0", "1.0.post1"])
         #expect(no.status == 0)
         #expect(no.stdout == "false\n")
-        let bad = try Binary.run(["version", "satisfies", "--scheme", "pep440", ">=>1", "1.0"])
+        let bad = try await Binary.runAsync(["version", "satisfies", "--scheme", "pep440", ">=>1", "1.0"])
         #expect(bad.status == 2)
     }
 
-    @Test func satisfiesReadsJSONLines() throws {
+    @Test func satisfiesReadsJSONLines() async throws {
         let input = """
             {"spec": ">=1.0", "version": "2.0b1", "prereleases": false}
             {"spec": ">=1.0", "version": "2.0b1"}
@@ -52,7 +54,7 @@ struct VersionAndEnvCommandTests {
             not json
 
             """
-        let result = try Binary.run(["version", "satisfies", "--scheme", "pep440", "--jsonl"], stdin: input)
+        let result = try await Binary.runAsync(["version", "satisfies", "--scheme", "pep440", "--jsonl"], stdin: input)
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.count == 6)
@@ -61,25 +63,25 @@ struct VersionAndEnvCommandTests {
         #expect(lines[4].hasPrefix("error: "))
     }
 
-    @Test func normalizePrintsCanonicalForms() throws {
-        let result = try Binary.run(
+    @Test func normalizePrintsCanonicalForms() async throws {
+        let result = try await Binary.runAsync(
             ["version", "normalize", "--scheme", "pep440"], stdin: "1.0-5\nv1.0\n1.0c1\n1.0.0\n")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "1.0.post5\n1.0\n1.0rc1\n1.0.0\n")
     }
 
-    @Test func badCommandLinesExitTwo() throws {
-        #expect(try Binary.run(["version", "compare", "--scheme", "nope", "1", "2"]).status == 2)
-        #expect(try Binary.run(["version", "compare", "--scheme", "conda", "1"]).status == 2)
-        #expect(try Binary.run(["no-such-command"]).status == 2)
-        let help = try Binary.run(["--help"])
+    @Test func badCommandLinesExitTwo() async throws {
+        #expect(try await Binary.runAsync(["version", "compare", "--scheme", "nope", "1", "2"]).status == 2)
+        #expect(try await Binary.runAsync(["version", "compare", "--scheme", "conda", "1"]).status == 2)
+        #expect(try await Binary.runAsync(["no-such-command"]).status == 2)
+        let help = try await Binary.runAsync(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("EXIT CODES"))
     }
 
-    @Test func envParsePrintsTheContractJSON() throws {
+    @Test func envParsePrintsTheContractJSON() async throws {
         let file = Binary.fixture("env/crlf.yml")
-        let result = try Binary.run(["env", "parse", file.path])
+        let result = try await Binary.runAsync(["env", "parse", file.path])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(
             try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -102,17 +104,19 @@ struct VersionAndEnvCommandTests {
         #expect(sagemaker["line"] as? Int == 8)
     }
 
-    @Test func envParseRejectsWithFileAndLine() throws {
+    @Test func envParseRejectsWithFileAndLine() async throws {
         let file = Binary.fixture("env/bad-duplicate-key.yml")
-        let result = try Binary.run(["env", "parse", file.path])
+        let result = try await Binary.runAsync(["env", "parse", file.path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("bad-duplicate-key.yml:4"))
     }
 
-    @Test func envSetPrintsOrWritesAtomically() throws {
+    @Test func envSetPrintsOrWritesAtomically() async throws {
         let source = Binary.fixture("env/crlf.yml")
         let original = try Data(contentsOf: source)
-        let printed = try Binary.run(["env", "set", source.path, "--package", "numpy", "--version", "1.20.0"])
+        let printed = try await Binary.runAsync([
+            "env", "set", source.path, "--package", "numpy", "--version", "1.20.0",
+        ])
         #expect(printed.status == 0, "\(printed.stderr)")
         let expected = String(decoding: original, as: UTF8.self)
             .replacingOccurrences(of: "numpy=1.19.5=py36h2aa4a07_1", with: "numpy=1.20.0")
@@ -124,7 +128,7 @@ struct VersionAndEnvCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("env.yml")
         try original.write(to: copy)
-        let written = try Binary.run(
+        let written = try await Binary.runAsync(
             ["env", "set", copy.path, "--package", "sagemaker", "--manager", "pip", "--version", "2.59.2", "--write"])
         #expect(written.status == 0, "\(written.stderr)")
         #expect(written.stdout.isEmpty)
@@ -142,9 +146,9 @@ struct VersionAndEnvCommandTests {
         ["--package", "numpy", "--version", "1.0\n- x"],
         ["--package", "numpy", "--version", "not valid!"],
     ])
-    func envSetRefusesBadRequests(_ arguments: [String]) throws {
+    func envSetRefusesBadRequests(_ arguments: [String]) async throws {
         let source = Binary.fixture("env/crlf.yml")
-        let result = try Binary.run(["env", "set", source.path] + arguments)
+        let result = try await Binary.runAsync(["env", "set", source.path] + arguments)
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains("error"))
