@@ -64,6 +64,7 @@ struct SyncEndToEndTests {
         let upstream: Upstream
         let image: FakeGitHub
         let examples: FakeGitHub
+        let distribution: FakeGitHub
         var config: String { root.appendingPathComponent("smsync.yml").path }
         var statePath: String { root.appendingPathComponent("state/state.db").path }
         var environment: [String: String] {
@@ -81,6 +82,7 @@ struct SyncEndToEndTests {
             let upstream = Upstream()
             let image = FakeGitHub(repo: "acme/image")
             let examples = FakeGitHub(repo: "aws/amazon-sagemaker-examples")
+            let distribution = FakeGitHub(repo: "aws/sagemaker-distribution")
             let exports = Binary.fixture("demo/upstream/exports")
             let server = try await ScriptedServer.start { request in
                 if request.path.hasPrefix("/api/") {
@@ -88,6 +90,9 @@ struct SyncEndToEndTests {
                     inner.path = String(request.path.dropFirst("/api".count))
                     if inner.path.hasPrefix("/repos/aws/amazon-sagemaker-examples") {
                         return await examples.respond(inner)
+                    }
+                    if inner.path.hasPrefix("/repos/aws/sagemaker-distribution") {
+                        return await distribution.respond(inner)
                     }
                     return await image.respond(inner)
                 }
@@ -114,6 +119,13 @@ struct SyncEndToEndTests {
                     contentsOf: envs.appendingPathComponent(name), encoding: .utf8)
             }
             await image.seedBranch("main", files: files)
+            await distribution.addFolder(
+                "build_artifacts/v4", [("v4.9", "dir"), ("v4.10", "dir"), ("README.md", "file")])
+            await distribution.addFolder("build_artifacts/v4/v4.10", [("v4.10.0", "dir"), ("v4.10.1", "dir")])
+            await distribution.addFile(
+                "build_artifacts/v4/v4.10/v4.10.1/RELEASE.md",
+                "# Release notes: 4.10.1\n\nPackage | gpu| cpu\n---|---|---\nseaborn|0.13.2|0.13.2\nscipy|1.14.1|1.14.1\n"
+            )
             let head = await examples.seedBranch("default", files: ["README.md": "examples"])
             await examples.addTarball(
                 head, try Self.examplesTarball(top: "aws-amazon-sagemaker-examples-\(head.prefix(7))"))
@@ -128,6 +140,11 @@ struct SyncEndToEndTests {
                     url: \(server.base)/exports/
                   - kind: aws-docs
                     url: \(server.base)/docs/nbi-al2023.html
+                  - kind: distribution
+                    url: https://github.com/aws/sagemaker-distribution
+                    repo: aws/sagemaker-distribution
+                    branch: v4
+                    kernels: [conda_python3]
                   - kind: examples
                     url: https://github.com/aws/amazon-sagemaker-examples
                     repo: aws/amazon-sagemaker-examples
@@ -137,6 +154,9 @@ struct SyncEndToEndTests {
                 rebuild:
                   - name: image-build
                     webhook: {url: "\(server.base)/hook", secret_env: HOOK_SECRET}
+                  - name: examples-tab
+                    kernels: [examples]
+                    github_dispatch: {repo: acme/image, event_type: rebuild-examples}
                 \(pullRequest)
                 """
             try config.write(to: root.appendingPathComponent("smsync.yml"), atomically: true, encoding: .utf8)
@@ -146,7 +166,9 @@ struct SyncEndToEndTests {
             ] {
                 try Git.run(arguments, in: root)
             }
-            return World(root: root, server: server, upstream: upstream, image: image, examples: examples)
+            return World(
+                root: root, server: server, upstream: upstream, image: image, examples: examples,
+                distribution: distribution)
         }
 
         static func examplesTarball(top: String) throws -> [UInt8] {
@@ -217,6 +239,8 @@ struct SyncEndToEndTests {
         }
         #expect(kernels.map { $0.joined() }.sorted() == ["conda_python3", "conda_tensorflow2_p310"])
         #expect(hooks.allSatisfy(Self.validSignature))
+        #expect(requests.filter { $0.method == "POST" && $0.path == "/api/repos/acme/image/dispatches" }.count == 1)
+        #expect(requests.contains { $0.path.hasSuffix("/v4.10.1/RELEASE.md") }, "the newest release folder is read")
         let branch = try #require(await world.image.refs.keys.first { $0.hasPrefix("smsync/") })
         #expect(await world.image.ref(branch) != nil)
 
@@ -226,7 +250,7 @@ struct SyncEndToEndTests {
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
         requests = await world.server.requests
         let secondRun = Array(requests[count...])
-        #expect(secondRun.count == 3, "\(secondRun.map { "\($0.method) \($0.path)" })")
+        #expect(secondRun.count == 4, "\(secondRun.map { "\($0.method) \($0.path)" })")
         #expect(secondRun.allSatisfy { $0.method == "GET" && $0.headers["if-none-match"] != nil })
         hooks = await world.upstream.hooks
         #expect(hooks.count == 2, "no trigger fires again for the same upstream content")
@@ -314,6 +338,21 @@ struct SyncEndToEndTests {
         let result = try await world.sync()
         #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
         #expect(Date().timeIntervalSince(started) < 9, "the overall deadline fired")
+        #expect(try world.envs() == before)
+        await world.close()
+    }
+
+    @Test func aTruncatedBodyIsAFailedSourceAndNothingIsWritten() async throws {
+        let world = try await World.make(pullRequests: false, timeout: 3, retries: 1)
+        // The server announces 5000 bytes, sends 100 and closes the connection: every attempt.
+        let cut = TestReply(
+            status: 200, headers: ["Content-Length": "5000", "Connection": "close", "Content-Type": "text/html"],
+            body: Array(String(repeating: "<p>x</p>", count: 12).utf8).prefix(100).map { $0 })
+        await world.upstream.setDocsFailures([cut, cut])
+        let before = try world.envs()
+        let result = try await world.sync(["--no-trigger"])
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("nbi-al2023.html"))
         #expect(try world.envs() == before)
         await world.close()
     }

@@ -225,9 +225,15 @@ actor FakeGitHub {
                     return TestReply(status: 200, headers: ["Content-Type": "application/vnd.github.raw"], body: bytes)
                 }
                 if let entries = folders[item] {
+                    let etag =
+                        "\"list-" + hash(item, entries.map { "\($0.name):\($0.type)" }.joined(separator: ",")) + "\""
+                    if request.headers["if-none-match"] == etag {
+                        return TestReply(status: 304, headers: ["ETag": etag])
+                    }
                     return .json(
                         200,
-                        entries.map { ["name": $0.name, "type": $0.type, "path": item + "/" + $0.name, "sha": "0"] })
+                        entries.map { ["name": $0.name, "type": $0.type, "path": item + "/" + $0.name, "sha": "0"] },
+                        headers: ["ETag": etag])
                 }
                 if files[item] != nil { return .json(200, ["name": item, "type": "file", "path": item]) }
                 return .json(404, ["message": "Not Found"])
