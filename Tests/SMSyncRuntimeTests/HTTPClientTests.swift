@@ -19,6 +19,7 @@ let fixedNow = Date(timeIntervalSince1970: 1_700_000_000)
 
 func testPolicy(
     timeout: Double = 10,
+    connectTimeout: Double = 5,
     retries: Int = 2,
     maxBytes: Int = 1 << 20,
     perHost: Int = 4,
@@ -26,7 +27,7 @@ func testPolicy(
 ) -> HTTPPolicy {
     HTTPPolicy(
         timeout: timeout,
-        connectTimeout: 5,
+        connectTimeout: connectTimeout,
         retries: retries,
         maxBytes: maxBytes,
         perHost: perHost,
@@ -53,11 +54,15 @@ final class ScriptedTransport: HTTPTransport {
 
     private let state: Mutex<State>
     private let hold: Double
+    private let gate: Gate?
 
-    /// - Parameter hold: seconds each send takes (really sleeping), to overlap concurrent sends.
-    init(_ steps: [Step], hold: Double = 0) {
+    /// - Parameters:
+    ///   - hold: seconds each send takes (really sleeping), to overlap concurrent sends.
+    ///   - gate: when given, each send waits for it to open.
+    init(_ steps: [Step], hold: Double = 0, gate: Gate? = nil) {
         state = Mutex(State(steps: steps))
         self.hold = hold
+        self.gate = gate
     }
 
     var sent: [HTTPRequest] { state.withLock { $0.sent } }
@@ -78,6 +83,7 @@ final class ScriptedTransport: HTTPTransport {
         if hold > 0 {
             try? await Task.sleep(for: .seconds(hold))
         }
+        await gate?.wait()
         state.withLock { $0.inFlight -= 1 }
         switch step {
         case .respond(let status, let headers, let body):
@@ -243,41 +249,86 @@ struct HTTPClientTests {
     }
 
     @Test func atMostPerHostSendsAreInFlightPerHost() async throws {
-        let transport = ScriptedTransport([.respond(200, [:], "")], hold: 0.05)
+        let gate = Gate()
+        let transport = ScriptedTransport([.respond(200, [:], "")], gate: gate)
         let http = client(transport, SleepRecorder(), policy: testPolicy(perHost: 3))
         let other = try #require(URL(string: "https://other.example.test/x"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<12 {
-                group.addTask { _ = try await http.fetch(HTTPRequest(url: self.url)) }
+        let url = self.url
+        let fetches = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<14 {
+                    // 12 to one host, 2 to another, which has a cap of its own.
+                    let target = index < 12 ? url : other
+                    group.addTask { _ = try await http.fetch(HTTPRequest(url: target)) }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
-        #expect(transport.maxInFlight <= 3)
-        #expect(await http.requestCount == 12)
-        // A second host has a cap of its own.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<8 {
-                let target = index.isMultiple(of: 2) ? url : other
-                group.addTask { _ = try await http.fetch(HTTPRequest(url: target)) }
-            }
-            try await group.waitForAll()
-        }
-        #expect(transport.maxInFlight <= 6)
+        try await eventually { await http.queuedCount == 9 && transport.sent.count == 5 }
+        #expect(transport.sent.filter { $0.url == url }.count == 3)
+        #expect(transport.sent.filter { $0.url == other }.count == 2)
+        gate.open()
+        try await fetches.value
+        #expect(await http.requestCount == 14)
+        #expect(await http.queuedCount == 0)
+        #expect(transport.maxInFlight == 5)
     }
 
     @Test func cancellingAWaitingFetchFreesItsPlace() async throws {
-        let transport = ScriptedTransport([.respond(200, [:], "")], hold: 0.3)
+        let gate = Gate()
+        let transport = ScriptedTransport([.respond(200, [:], "")], gate: gate)
         let http = client(transport, SleepRecorder(), policy: testPolicy(perHost: 1))
         let first = Task { try await http.fetch(HTTPRequest(url: url)) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually { transport.sent.count == 1 }
         let second = Task { try await http.fetch(HTTPRequest(url: url)) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually { await http.queuedCount == 1 }
         second.cancel()
         let secondError = await #expect(throws: HTTPError.self) { try await second.value }
         #expect(secondError?.kind == .cancelled)
+        #expect(await http.queuedCount == 0)
+        gate.open()
         _ = try await first.value
+        // The slot is free again: a third fetch goes straight through.
         _ = try await http.fetch(HTTPRequest(url: url))
         #expect(transport.sent.count == 2)
+    }
+}
+
+/// Waits (up to 10 s) until `condition` holds.
+func eventually(_ condition: @Sendable () async -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(10)
+    while !(await condition()) {
+        guard clock.now < deadline else {
+            Issue.record("condition not met within 10 s")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Holds sends until opened.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let proceed = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }
 

@@ -241,6 +241,9 @@ public actor HTTPClient {
         }
     }
 
+    /// Fetches waiting for a per-host slot.
+    var queuedCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
+
     private func cancelWaiter(_ id: Int, host: String) {
         guard let index = waiting[host]?.firstIndex(where: { $0.id == id }),
             let waiter = waiting[host]?.remove(at: index)
