@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SMSync
 import Synchronization
 import Testing
@@ -237,6 +238,33 @@ struct HTTPClientTests {
         #expect(recorder.waits == [1, 1])
     }
 
+    @Test func logsAttemptsAndRetriesWithoutSecrets() async throws {
+        let token = "ghp_LOGTOKEN0123456789"
+        let secretURL = try #require(URL(string: "https://api.example.test/x?access_token=\(token)&page=2"))
+        let transport = ScriptedTransport([
+            .respond(503, [:], ""), .respond(401, ["Content-Type": "text/plain"], "bad token \(token)"),
+        ])
+        let logs = CapturedLogs()
+        let http = HTTPClient(
+            policy: testPolicy(),
+            transport: transport,
+            sleep: SleepRecorder().sleep,
+            random: { $0.upperBound },
+            logger: logs.logger
+        )
+        let request = HTTPRequest(url: secretURL, headers: ["Authorization": "token \(token)"])
+        let error = await #expect(throws: HTTPError.self) { try await http.fetch(request) }
+        #expect(error?.kind == .status(401))
+        #expect(!(error?.description.contains(token) ?? true))
+        let lines = logs.lines
+        #expect(lines.count == 3)
+        #expect(lines.contains { $0.hasPrefix("notice retrying") && $0.contains("smsync.status=503") })
+        #expect(lines.contains { $0.contains("smsync.url=https://api.example.test/x?access_token=REDACTED&page=2") })
+        for line in lines {
+            #expect(!line.contains(token), "token in log line: \(line)")
+        }
+    }
+
     @Test func invalidURLsAreRefusedBeforeAnyRequest() async throws {
         let transport = ScriptedTransport([.respond(200, [:], "")])
         let http = client(transport, SleepRecorder())
@@ -294,13 +322,13 @@ struct HTTPClientTests {
     }
 }
 
-/// Waits (up to 10 s) until `condition` holds.
+/// Waits (up to 60 s: other suites may load the machine) until `condition` holds.
 func eventually(_ condition: @Sendable () async -> Bool) async throws {
     let clock = ContinuousClock()
-    let deadline = clock.now + .seconds(10)
+    let deadline = clock.now + .seconds(60)
     while !(await condition()) {
         guard clock.now < deadline else {
-            Issue.record("condition not met within 10 s")
+            Issue.record("condition not met within 60 s")
             return
         }
         try await Task.sleep(for: .milliseconds(10))
@@ -329,6 +357,38 @@ final class Gate: Sendable {
             return state.waiters
         }
         for waiter in waiters { waiter.resume() }
+    }
+}
+
+/// Collects log lines (message and metadata) for assertions.
+final class CapturedLogs: Sendable {
+    private let store = Mutex<[String]>([])
+    var lines: [String] { store.withLock { $0 } }
+
+    var logger: Logger {
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(logs: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    fileprivate func append(_ line: String) { store.withLock { $0.append(line) } }
+}
+
+private struct CapturingLogHandler: LogHandler {
+    let logs: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        logs.append("\(event.level) \(event.message) \(rendered)")
     }
 }
 
