@@ -78,6 +78,21 @@ struct HTTPLoopbackTests {
         }
     }
 
+    @Test func handlersCanAnswerConditionally() async throws {
+        try await withServer { server in
+            await server.route("GET", "/repos/o/r/commits/main") { request in
+                .conditional(request, body: Array(#"{"sha":"abc"}"#.utf8), etag: "W/\"c1\"")
+            }
+            let http = client()
+            let first = try await http.fetch(HTTPRequest(url: server.url("/repos/o/r/commits/main")))
+            #expect(first.text == #"{"sha":"abc"}"#)
+            let second = try await http.fetch(
+                HTTPRequest(url: server.url("/repos/o/r/commits/main"), validators: first.validators)
+            )
+            #expect(second.notModified)
+        }
+    }
+
     @Test func serverErrorThenSuccessIsRetried() async throws {
         try await withServer { server in
             await server.script("GET", "/flaky", [.text("oops", status: 500), .text("fine")])

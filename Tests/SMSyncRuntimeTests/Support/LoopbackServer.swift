@@ -87,6 +87,20 @@ final class LoopbackServer: Sendable {
             return response
         }
 
+        /// `body` with validators, or a `304` when `request` already holds them (for handlers whose
+        /// content changes, such as a scripted GitHub API).
+        static func conditional(
+            _ request: Request,
+            body: [UInt8],
+            contentType: String = "application/json",
+            etag: String? = nil,
+            lastModified: String? = nil,
+            headers: [String: String] = [:]
+        ) -> Response {
+            Resource(body: body, contentType: contentType, etag: etag, lastModified: lastModified, headers: headers)
+                .answer(request)
+        }
+
         func delayed(by seconds: Double) -> Response {
             var copy = self
             copy.delay = seconds
@@ -228,7 +242,7 @@ enum LoopbackServerError: Error {
     case notListening
 }
 
-private struct Resource: Sendable {
+fileprivate struct Resource: Sendable {
     var body: [UInt8]
     var contentType: String
     var etag: String?
