@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SMSync
 import Synchronization
 import Testing
@@ -19,6 +20,7 @@ let fixedNow = Date(timeIntervalSince1970: 1_700_000_000)
 
 func testPolicy(
     timeout: Double = 10,
+    connectTimeout: Double = 5,
     retries: Int = 2,
     maxBytes: Int = 1 << 20,
     perHost: Int = 4,
@@ -26,7 +28,7 @@ func testPolicy(
 ) -> HTTPPolicy {
     HTTPPolicy(
         timeout: timeout,
-        connectTimeout: 5,
+        connectTimeout: connectTimeout,
         retries: retries,
         maxBytes: maxBytes,
         perHost: perHost,
@@ -53,11 +55,15 @@ final class ScriptedTransport: HTTPTransport {
 
     private let state: Mutex<State>
     private let hold: Double
+    private let gate: Gate?
 
-    /// - Parameter hold: seconds each send takes (really sleeping), to overlap concurrent sends.
-    init(_ steps: [Step], hold: Double = 0) {
+    /// - Parameters:
+    ///   - hold: seconds each send takes (really sleeping), to overlap concurrent sends.
+    ///   - gate: when given, each send waits for it to open.
+    init(_ steps: [Step], hold: Double = 0, gate: Gate? = nil) {
         state = Mutex(State(steps: steps))
         self.hold = hold
+        self.gate = gate
     }
 
     var sent: [HTTPRequest] { state.withLock { $0.sent } }
@@ -78,6 +84,7 @@ final class ScriptedTransport: HTTPTransport {
         if hold > 0 {
             try? await Task.sleep(for: .seconds(hold))
         }
+        await gate?.wait()
         state.withLock { $0.inFlight -= 1 }
         switch step {
         case .respond(let status, let headers, let body):
@@ -231,6 +238,33 @@ struct HTTPClientTests {
         #expect(recorder.waits == [1, 1])
     }
 
+    @Test func logsAttemptsAndRetriesWithoutSecrets() async throws {
+        let token = "ghp_LOGTOKEN0123456789"
+        let secretURL = try #require(URL(string: "https://api.example.test/x?access_token=\(token)&page=2"))
+        let transport = ScriptedTransport([
+            .respond(503, [:], ""), .respond(401, ["Content-Type": "text/plain"], "bad token \(token)"),
+        ])
+        let logs = CapturedLogs()
+        let http = HTTPClient(
+            policy: testPolicy(),
+            transport: transport,
+            sleep: SleepRecorder().sleep,
+            random: { $0.upperBound },
+            logger: logs.logger
+        )
+        let request = HTTPRequest(url: secretURL, headers: ["Authorization": "token \(token)"])
+        let error = await #expect(throws: HTTPError.self) { try await http.fetch(request) }
+        #expect(error?.kind == .status(401))
+        #expect(!(error?.description.contains(token) ?? true))
+        let lines = logs.lines
+        #expect(lines.count == 3)
+        #expect(lines.contains { $0.hasPrefix("notice retrying") && $0.contains("smsync.status=503") })
+        #expect(lines.contains { $0.contains("smsync.url=https://api.example.test/x?access_token=REDACTED&page=2") })
+        for line in lines {
+            #expect(!line.contains(token), "token in log line: \(line)")
+        }
+    }
+
     @Test func invalidURLsAreRefusedBeforeAnyRequest() async throws {
         let transport = ScriptedTransport([.respond(200, [:], "")])
         let http = client(transport, SleepRecorder())
@@ -243,41 +277,118 @@ struct HTTPClientTests {
     }
 
     @Test func atMostPerHostSendsAreInFlightPerHost() async throws {
-        let transport = ScriptedTransport([.respond(200, [:], "")], hold: 0.05)
+        let gate = Gate()
+        let transport = ScriptedTransport([.respond(200, [:], "")], gate: gate)
         let http = client(transport, SleepRecorder(), policy: testPolicy(perHost: 3))
         let other = try #require(URL(string: "https://other.example.test/x"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<12 {
-                group.addTask { _ = try await http.fetch(HTTPRequest(url: self.url)) }
+        let url = self.url
+        let fetches = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<14 {
+                    // 12 to one host, 2 to another, which has a cap of its own.
+                    let target = index < 12 ? url : other
+                    group.addTask { _ = try await http.fetch(HTTPRequest(url: target)) }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
-        #expect(transport.maxInFlight <= 3)
-        #expect(await http.requestCount == 12)
-        // A second host has a cap of its own.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<8 {
-                let target = index.isMultiple(of: 2) ? url : other
-                group.addTask { _ = try await http.fetch(HTTPRequest(url: target)) }
-            }
-            try await group.waitForAll()
-        }
-        #expect(transport.maxInFlight <= 6)
+        try await eventually { await http.queuedCount == 9 && transport.sent.count == 5 }
+        #expect(transport.sent.filter { $0.url == url }.count == 3)
+        #expect(transport.sent.filter { $0.url == other }.count == 2)
+        gate.open()
+        try await fetches.value
+        #expect(await http.requestCount == 14)
+        #expect(await http.queuedCount == 0)
+        #expect(transport.maxInFlight == 5)
     }
 
     @Test func cancellingAWaitingFetchFreesItsPlace() async throws {
-        let transport = ScriptedTransport([.respond(200, [:], "")], hold: 0.3)
+        let gate = Gate()
+        let transport = ScriptedTransport([.respond(200, [:], "")], gate: gate)
         let http = client(transport, SleepRecorder(), policy: testPolicy(perHost: 1))
         let first = Task { try await http.fetch(HTTPRequest(url: url)) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually { transport.sent.count == 1 }
         let second = Task { try await http.fetch(HTTPRequest(url: url)) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually { await http.queuedCount == 1 }
         second.cancel()
         let secondError = await #expect(throws: HTTPError.self) { try await second.value }
         #expect(secondError?.kind == .cancelled)
+        #expect(await http.queuedCount == 0)
+        gate.open()
         _ = try await first.value
+        // The slot is free again: a third fetch goes straight through.
         _ = try await http.fetch(HTTPRequest(url: url))
         #expect(transport.sent.count == 2)
+    }
+}
+
+/// Waits (up to 60 s: other suites may load the machine) until `condition` holds.
+func eventually(_ condition: @Sendable () async -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(60)
+    while !(await condition()) {
+        guard clock.now < deadline else {
+            Issue.record("condition not met within 60 s")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Holds sends until opened.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let proceed = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+/// Collects log lines (message and metadata) for assertions.
+final class CapturedLogs: Sendable {
+    private let store = Mutex<[String]>([])
+    var lines: [String] { store.withLock { $0 } }
+
+    var logger: Logger {
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(logs: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    fileprivate func append(_ line: String) { store.withLock { $0.append(line) } }
+}
+
+private struct CapturingLogHandler: LogHandler {
+    let logs: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        logs.append("\(event.level) \(event.message) \(rendered)")
     }
 }
 

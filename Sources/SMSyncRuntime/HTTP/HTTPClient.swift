@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Fetches over HTTP with the policy's bounds: conditional requests, retries with exponential backoff
 /// and full jitter, `Retry-After` and GitHub rate-limit headers, and at most `perHost` requests in
@@ -15,6 +16,7 @@ public actor HTTPClient {
     private let sleep: @Sendable (Double) async -> Void
     private let random: @Sendable (ClosedRange<Double>) -> Double
     private let now: @Sendable () -> Date
+    private let logger: Logger
 
     /// Attempts sent to the transport, retries included.
     public private(set) var requestCount = 0
@@ -29,6 +31,7 @@ public actor HTTPClient {
     ///   - sleep: waits the given number of seconds (a test passes one that records and returns).
     ///   - random: a number in the range, for the jitter of backoffs.
     ///   - now: the current time, for rate-limit resets and `Retry-After` dates.
+    ///   - logger: attempts at `debug`, retries at `notice`; URLs redacted, headers never logged. Silent by default.
     public init(
         policy: HTTPPolicy,
         transport: any HTTPTransport = URLSessionTransport(),
@@ -36,13 +39,15 @@ public actor HTTPClient {
             try? await Task.sleep(for: .seconds(seconds))
         },
         random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) },
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "smsync.http", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.policy = policy
         self.transport = transport
         self.sleep = sleep
         self.random = random
         self.now = now
+        self.logger = logger
     }
 
     /// Fetches `request`, retrying as the policy allows. A `2xx` or `304` is returned; any other
@@ -80,21 +85,37 @@ public actor HTTPClient {
                 result = .failure(error)
             }
             release(hostKey)
+            var metadata: Logger.Metadata = [
+                "smsync.method": "\(prepared.method)",
+                "smsync.url": "\(HTTPRedaction.redact(prepared.url))",
+                "smsync.attempt": "\(attempt)",
+            ]
             let wait: Double
+            let reason: String
             switch result {
             case .success(let response):
+                metadata["smsync.status"] = "\(response.status)"
+                metadata["smsync.bytes"] = "\(response.body.count)"
+                logger.debug("fetched", metadata: metadata)
                 switch try decide(response, prepared, attempt) {
                 case .done: return response
                 case .retry(let after): wait = after
                 }
+                reason = "HTTP \(response.status)"
             case .failure(var error):
                 error.attempts = attempt
                 error.scrub(prepared.secrets)
+                metadata["smsync.error"] = "\(error.message)"
+                logger.debug("fetch failed", metadata: metadata)
                 guard error.kind == .timeout || error.kind == .connection, attempt <= policy.retries else {
                     throw error
                 }
                 wait = backoff(attempt)
+                reason = error.message
             }
+            metadata["smsync.wait"] = "\(wait)"
+            metadata["smsync.reason"] = "\(reason)"
+            logger.notice("retrying", metadata: metadata)
             waits.append(wait)
             await sleep(wait)
         }
@@ -240,6 +261,9 @@ public actor HTTPClient {
             inFlight[host, default: 1] -= 1
         }
     }
+
+    /// Fetches waiting for a per-host slot.
+    var queuedCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
     private func cancelWaiter(_ id: Int, host: String) {
         guard let index = waiting[host]?.firstIndex(where: { $0.id == id }),

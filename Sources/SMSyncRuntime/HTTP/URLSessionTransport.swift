@@ -16,6 +16,10 @@ import FoundationNetworking
 ///   short file);
 /// - redirects only to `http`/`https`, at most 10, and without sensitive headers when the host changes.
 ///
+/// The connect timeout becomes the request's `timeoutInterval`, which libcurl's Foundation applies as an
+/// idle timeout in whole seconds (at least 1): it fires when the connection cannot be made or the
+/// server sends nothing for that long; the overall deadline bounds the rest.
+///
 /// The session is ephemeral: no cookies, no URL cache (conditional requests are made by ``HTTPClient``).
 /// Proxies come from `http_proxy`, `https_proxy` and `no_proxy`, which libcurl reads for each transfer.
 public struct URLSessionTransport: HTTPTransport {
@@ -36,11 +40,11 @@ public struct URLSessionTransport: HTTPTransport {
         else {
             throw HTTPError(.invalidURL, url: request.url, method: request.method, message: "not an http(s) URL")
         }
-        var urlRequest = URLRequest(
-            url: request.url,
-            cachePolicy: .reloadIgnoringLocalAndRemoteCacheData,
-            timeoutInterval: max(connectTimeout, 1)
-        )
+        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData)
+        // libcurl's Foundation uses this as an idle timeout (no bytes for that long, connecting
+        // included), truncated to whole seconds (0.3 would become 0 and fail at once), and only when
+        // set as a property: the initializer's `timeoutInterval:` argument is ignored (60 s applies).
+        urlRequest.timeoutInterval = max(connectTimeout.rounded(.up), 1)
         urlRequest.httpMethod = request.method
         urlRequest.httpShouldHandleCookies = false
         for (name, value) in request.headers {
@@ -344,7 +348,7 @@ private final class Transfer: Sendable {
         }
         switch urlError.code {
         case .timedOut:
-            return error(.timeout, "the connection timed out (libcurl)")
+            return error(.timeout, "nothing arrived for longer than `http.connect_timeout_seconds`")
         case .cancelled:
             return error(.cancelled, "cancelled")
         case .cannotConnectToHost:

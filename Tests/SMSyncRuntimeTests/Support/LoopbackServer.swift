@@ -87,6 +87,20 @@ final class LoopbackServer: Sendable {
             return response
         }
 
+        /// `body` with validators, or a `304` when `request` already holds them (for handlers whose
+        /// content changes, such as a scripted GitHub API).
+        static func conditional(
+            _ request: Request,
+            body: [UInt8],
+            contentType: String = "application/json",
+            etag: String? = nil,
+            lastModified: String? = nil,
+            headers: [String: String] = [:]
+        ) -> Response {
+            Resource(body: body, contentType: contentType, etag: etag, lastModified: lastModified, headers: headers)
+                .answer(request)
+        }
+
         func delayed(by seconds: Double) -> Response {
             var copy = self
             copy.delay = seconds
@@ -228,7 +242,7 @@ enum LoopbackServerError: Error {
     case notListening
 }
 
-private struct Resource: Sendable {
+fileprivate struct Resource: Sendable {
     var body: [UInt8]
     var contentType: String
     var etag: String?
@@ -343,7 +357,7 @@ private actor Router {
                 failAfter: response.cutAfter,
                 chunk: chunk,
                 pause: pause,
-                byte: { bytes[$0] },
+                source: .bytes(bytes),
                 counted: { _ in }
             )
             return HTTPResponse(
@@ -357,7 +371,7 @@ private actor Router {
                 failAfter: response.cutAfter,
                 chunk: chunk,
                 pause: pause,
-                byte: { _ in byte },
+                source: .repeating(byte),
                 counted: { produced in counters.value.withLock { $0[path, default: 0] += produced } }
             )
             let body =
@@ -399,22 +413,27 @@ private struct ScriptedBytes: AsyncBufferedSequence, Sendable {
     let failAfter: Int?
     let chunk: Int
     let pause: Double
-    let byte: @Sendable (Int) -> UInt8
+    let source: Source
     let counted: @Sendable (Int) -> Void
+
+    enum Source: Sendable {
+        case bytes([UInt8])
+        case repeating(UInt8)
+    }
 
     init(
         count: Int,
         failAfter: Int?,
         chunk: Int,
         pause: Double,
-        byte: @escaping @Sendable (Int) -> UInt8,
+        source: Source,
         counted: @escaping @Sendable (Int) -> Void
     ) {
         self.count = count
         self.failAfter = failAfter
         self.chunk = Swift.max(chunk, 1)
         self.pause = pause
-        self.byte = byte
+        self.source = source
         self.counted = counted
     }
 
@@ -442,7 +461,13 @@ private struct ScriptedBytes: AsyncBufferedSequence, Sendable {
                 try await Task.sleep(for: .seconds(sequence.pause))
             }
             let length = Swift.min(Swift.max(count, 1), sequence.chunk, end - offset)
-            let chunk = (offset..<offset + length).map(sequence.byte)
+            let chunk: [UInt8]
+            switch sequence.source {
+            case .bytes(let bytes): chunk = Array(bytes[offset..<offset + length])
+            case .repeating(let byte): chunk = [UInt8](repeating: byte, count: length)
+            }
+            // Generating is CPU work on the shared pool: leave room for the client under test.
+            await Task.yield()
             offset += length
             sequence.counted(length)
             return chunk
