@@ -244,7 +244,12 @@ public actor HTTPClient {
         let id = nextWaiter
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                waiting[host, default: []].append((id, continuation))
+                // Cancelled before queueing: the cancellation handler has already run and found nothing.
+                if Task.isCancelled {
+                    continuation.resume(returning: false)
+                } else {
+                    waiting[host, default: []].append((id, continuation))
+                }
             }
         } onCancel: {
             Task { await self.cancelWaiter(id, host: host) }
