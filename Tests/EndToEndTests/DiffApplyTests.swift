@@ -156,6 +156,19 @@ struct DiffApplyTests {
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
     }
 
+    @Test func theQuickstartDryRunSyncRecordsStateAndChangesNoFile() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let before = try sandbox.snapshot()
+        let result = try await Binary.runAsync(["sync", "--config", sandbox.config, "--dry-run"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("would update"))
+        #expect(try sandbox.snapshot() == before)
+        #expect(FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent(".smsync/state.db").path))
+        let history = try await Binary.runAsync(["history", "--config", sandbox.config])
+        #expect(history.status == 0, "\(history.stderr)")
+    }
+
     @Test func badConfigurationExitsTwo() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
