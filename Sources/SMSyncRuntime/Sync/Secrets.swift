@@ -27,14 +27,4 @@ public struct Secrets: Sendable {
         }
         return result
     }
-
-    /// Replaces every secret value that occurs in `text` with `***`.
-    public func redact(_ text: String, names: [String]) -> String {
-        var result = text
-        for name in names {
-            guard let secret = value(name), secret.count >= 4 else { continue }
-            result = result.replacingOccurrences(of: secret, with: "***")
-        }
-        return result
-    }
 }

@@ -95,7 +95,12 @@ struct Run {
     /// Whether any source had new content in this run.
     var anyChanged = false
 
+    /// One client for the whole run, so the per-host cap and the retry budget hold across steps.
+    let http: HTTPClient
+
     init(runner: SyncRunner, options: SyncOptions, workspace: Workspace, store: StateStore, secrets: Secrets) {
+        self.http = HTTPClient(
+            policy: HTTPPolicy(from: workspace.configuration.http, userAgent: "smsync/\(options.version)"))
         self.runner = runner
         self.options = options
         self.workspace = workspace
@@ -116,8 +121,9 @@ struct Run {
 
     var secretNames: [String] { Self.secretNames(configuration) }
 
+    /// The store's redactor knows this run's secret values (read once, when the store was opened).
     func redact(_ text: String) -> String {
-        store.redactor.redact(secrets.redact(text, names: secretNames))
+        store.redactor.redact(text)
     }
 
     mutating func execute() async -> SyncOutcome {
@@ -206,7 +212,7 @@ struct Run {
     // MARK: - Poll
 
     mutating func poll() async -> ([SourceRelease], [SourceFailure]) {
-        let client = httpClient()
+        let client = http
         let githubAPI = URL(string: runner.environment["GITHUB_API_URL"] ?? "https://api.github.com")
         let limits = UpstreamLimits(
             maxBytesPerFile: configuration.http.maxBytes, maxTreeBytes: configuration.http.maxArchiveBytes * 4)
@@ -325,7 +331,7 @@ struct Run {
         var environment = runner.environment
         environment[github.tokenEnv] = token
         let client = try GitHubClient(
-            web: HTTPClientWebClient(client: httpClient()), environment: environment, tokenEnv: github.tokenEnv,
+            web: HTTPClientWebClient(client: http), environment: environment, tokenEnv: github.tokenEnv,
             userAgent: "smsync/\(options.version)")
         let branch = plan.files.isEmpty ? configuration.pullRequest.branchPrefix + "examples" : plan.branch
         var message = plan.files.isEmpty ? "chore(examples): move the examples pin\n" : plan.commitMessage
@@ -342,10 +348,6 @@ struct Run {
             kernels: plan.files.map(\.kernel), headCommit: published.commit, at: runner.now())
         lines.append("pull request \(pullRequest.created ? "opened" : "updated"): \(pullRequest.url)")
         return pullRequest.url
-    }
-
-    func httpClient() -> HTTPClient {
-        HTTPClient(policy: HTTPPolicy(from: configuration.http, userAgent: "smsync/\(options.version)"))
     }
 
     func repositoryRoot() -> String {
@@ -402,7 +404,7 @@ struct Run {
                 ))
         }
         var triggers = TriggerRunner(
-            environment: secrets.resolving(secretNames), web: HTTPClientWebClient(client: httpClient()),
+            environment: secrets.resolving(secretNames), web: HTTPClientWebClient(client: http),
             githubTokenEnv: configuration.pullRequest.github?.tokenEnv ?? configuration.githubTokenEnv,
             workingDirectory: configuration.baseDirectory, userAgent: "smsync/\(options.version)", logger: logger)
         triggers.secretNames = Set(secretNames)
