@@ -164,7 +164,7 @@ public enum LocalSources {
         if UpstreamFiles.isDirectory(path) {
             folder = path.hasSuffix("/") ? String(path.dropLast()) : path
             if let kernels {
-                environments = kernels.map { $0.hasPrefix("conda_") ? String($0.dropFirst(6)) : $0 }
+                environments = kernels.map(EnvExportReader.environmentName(ofKernel:))
             } else if let index = try? UpstreamFiles.read(
                 "\(folder)/environment_list.txt", source: .envExport, maxBytes: limits.maxBytesPerFile)
             {
@@ -181,38 +181,32 @@ public enum LocalSources {
         guard !environments.isEmpty else {
             throw UpstreamError(.missingContent, source: .envExport, location: path, message: "no exports found")
         }
-        var kernelsRead: [UpstreamKernel] = []
-        var notes: [String] = []
-        var digests: [String] = []
+        var releases: [UpstreamRelease] = []
         for environment in environments {
-            guard EnvironmentFile.isSafePackageName(environment) else {
-                throw UpstreamError(
-                    .malformed, source: .envExport, location: path,
-                    message: "\(environment.debugDescription) is not an environment name")
-            }
+            try EnvExportReader.checkEnvironmentName(environment, location: path)
             let exportPath = "\(folder)/\(environment).yml"
             let export = try UpstreamFiles.read(exportPath, source: .envExport, maxBytes: limits.maxBytesPerFile)
             let freezePath = "\(folder)/\(environment)_pip.txt"
             let freeze =
                 FileManager.default.fileExists(atPath: freezePath)
                 ? try UpstreamFiles.read(freezePath, source: .envExport, maxBytes: limits.maxBytesPerFile) : nil
-            let release = try EnvExportReader.read(
-                export: Array(export), exportLocation: exportPath, freeze: freeze.map(Array.init),
-                freezeLocation: freezePath, limits: limits)
-            kernelsRead += release.kernels
-            notes += release.notes
-            digests.append(release.release ?? "")
+            releases.append(
+                try EnvExportReader.read(
+                    export: Array(export), exportLocation: exportPath, freeze: freeze.map(Array.init),
+                    freezeLocation: freezePath, limits: limits))
         }
-        let digest = "sha256:" + SHA256Digest.hex(Array(digests.joined(separator: "\n").utf8))
-        return UpstreamRelease(kind: .envExport, release: digest, kernels: kernelsRead, notes: notes)
+        let digests = releases.map { $0.release ?? "" }.joined(separator: "\n")
+        return EnvExportReader.combine(releases, releaseID: "sha256:" + SHA256Digest.hex(Array(digests.utf8)))
     }
 }
 
 /// The index file a notebook instance's exporter writes beside the exports: one environment name per line.
 public enum EnvExportIndex {
+    /// The environment names, in order: the first word of each line (a digest may follow it); blank lines and
+    /// `#` comments are skipped.
     public static func environments(in text: String) -> [String] {
         text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            .compactMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) }
+            .filter { !$0.hasPrefix("#") }
     }
 }

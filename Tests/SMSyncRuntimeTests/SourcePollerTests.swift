@@ -95,7 +95,9 @@ struct SourcePollerTests {
         let cache = MemoryCache()
         let base = "https://bucket.example.test/exports/"
         fetcher.set(
-            base + "environment_list.txt", FetchResult(status: 200, body: Array("python3\n".utf8), etag: "\"i\""))
+            base + "environment_list.txt",
+            FetchResult(
+                status: 200, body: Array("# exported by on-start.sh\npython3 sha256:0a1b\n".utf8), etag: "\"i\""))
         fetcher.set(
             base + "python3.yml",
             FetchResult(
@@ -144,7 +146,7 @@ struct SourcePollerTests {
         let polled = try await poller.poll(source, configuration: config)
         #expect(polled.release.release == "4.10.2")
         #expect(polled.release.kernels.first?.packages.first { $0.name == "numpy" }?.version == "2.1.0")
-        #expect(SourcePoller.newestVersionName(["v4.2", "v4.10", "v4.9", "latest"]) == "v4.10")
+        #expect(GitHubClient.newestReleaseFolder(names: ["v4.2", "v4.10", "v4.9", "latest"]) == "v4.10")
     }
 
     @Test func aFailedFetchNamesTheSourceAndURL() async throws {

@@ -93,6 +93,27 @@ public enum EnvExportReader {
             kernels: [UpstreamKernel(kernel: kernel, python: python, packages: packages)], notes: notes)
     }
 
+    /// The environment a kernel's export is named after: `conda_python3` → `python3`.
+    public static func environmentName(ofKernel kernel: String) -> String {
+        kernel.hasPrefix("conda_") ? String(kernel.dropFirst("conda_".count)) : kernel
+    }
+
+    /// Refuses an environment name (from an index file or the configuration) that could not be a file name.
+    public static func checkEnvironmentName(_ name: String, location: String) throws(UpstreamError) {
+        guard EnvironmentFile.isSafePackageName(name) else {
+            throw UpstreamError(
+                .malformed, source: .envExport, location: location,
+                message: "\(name.debugDescription) is not an environment name")
+        }
+    }
+
+    /// One release of several kernels' exports, in the order given.
+    public static func combine(_ releases: [UpstreamRelease], releaseID: String) -> UpstreamRelease {
+        UpstreamRelease(
+            kind: .envExport, release: releaseID, kernels: releases.flatMap(\.kernels),
+            notes: releases.flatMap(\.notes))
+    }
+
     /// Reads `pip freeze` output: `name==version` lines pin; `name @ url`, `-e …` and comments do not.
     public static func readFreeze(_ text: String, location: String) -> ([FrozenPackage], [String]) {
         var packages: [FrozenPackage] = []

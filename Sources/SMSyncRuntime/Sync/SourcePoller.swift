@@ -92,24 +92,15 @@ public struct SourcePoller: Sendable {
     /// Polls `source`; every failure is an `UpstreamError` naming the source and URL.
     public func poll(_ source: SourceConfig, configuration: Configuration) async throws(UpstreamError) -> PolledSource {
         let kind = UpstreamSourceKind(rawValue: source.kind) ?? .awsDocs
-        if let path = configuration.localPath(of: source), source.repo == nil {
+        if configuration.localPath(of: source) != nil, source.repo == nil {
             let release = try LocalSources.read(source, configuration: configuration, limits: limits)
             let previous = try? cache.cachedRelease(source: source.name)
             let changed = previous.map { $0 != release } ?? true
-            _ = path
             return PolledSource(release: release, changed: changed, fetches: [], requests: 0)
         }
         var session = Session(poller: self, source: source, kind: kind)
         do {
-            let release: UpstreamRelease?
-            switch kind {
-            case .awsDocs: release = try await session.awsDocs()
-            case .sdkChangelog: release = try await session.sdkChangelog()
-            case .envExport: release = try await session.envExports()
-            case .distribution: release = try await session.distribution()
-            case .examples: release = try await session.examples()
-            }
-            if let release {
+            if let release = try await session.read() {
                 return PolledSource(
                     release: release, changed: true, fetches: session.fetches, requests: session.requests)
             }
@@ -117,15 +108,7 @@ public struct SourcePoller: Sendable {
                 // Validators without a stored release (the state was reset): fetch again unconditionally.
                 var fresh = Session(poller: self, source: source, kind: kind)
                 fresh.ignoreCache = true
-                let release: UpstreamRelease?
-                switch kind {
-                case .awsDocs: release = try await fresh.awsDocs()
-                case .sdkChangelog: release = try await fresh.sdkChangelog()
-                case .envExport: release = try await fresh.envExports()
-                case .distribution: release = try await fresh.distribution()
-                case .examples: release = try await fresh.examples()
-                }
-                guard let release else {
+                guard let release = try await fresh.read() else {
                     throw UpstreamError(
                         .unreadable, source: kind, location: source.url, message: "the server sent no content")
                 }
@@ -154,6 +137,17 @@ public struct SourcePoller: Sendable {
             self.poller = poller
             self.source = source
             self.kind = kind
+        }
+
+        /// Reads the source by its kind; nil when everything came back unchanged.
+        mutating func read() async throws -> UpstreamRelease? {
+            switch kind {
+            case .awsDocs: try await awsDocs()
+            case .sdkChangelog: try await sdkChangelog()
+            case .envExport: try await envExports()
+            case .distribution: try await distribution()
+            case .examples: try await examples()
+            }
         }
 
         func url(_ text: String) throws(UpstreamError) -> URL {
@@ -241,9 +235,8 @@ public struct SourcePoller: Sendable {
             let index = try url(base + "environment_list.txt")
             guard let body = try await conditional(index) else { return nil }
             var environments = EnvExportIndex.environments(in: String(decoding: body, as: UTF8.self))
-                .compactMap { $0.split(separator: " ").first.map(String.init) }
             if let kernels = source.kernels {
-                let wanted = Set(kernels.map { $0.hasPrefix("conda_") ? String($0.dropFirst(6)) : $0 })
+                let wanted = Set(kernels.map(EnvExportReader.environmentName(ofKernel:)))
                 environments = environments.filter { wanted.contains($0) }
             }
             guard !environments.isEmpty else {
@@ -251,26 +244,19 @@ public struct SourcePoller: Sendable {
                     .missingContent, source: .envExport, location: index.absoluteString,
                     message: "the index names no environments")
             }
-            var kernels: [UpstreamKernel] = []
-            var notes: [String] = []
+            var releases: [UpstreamRelease] = []
             for environment in environments {
-                guard EnvironmentFile.isSafePackageName(environment) else {
-                    throw UpstreamError(
-                        .malformed, source: .envExport, location: index.absoluteString,
-                        message: "\(environment.debugDescription) is not an environment name")
-                }
+                try EnvExportReader.checkEnvironmentName(environment, location: index.absoluteString)
                 let exportURL = try url(base + "\(environment).yml")
                 let freezeURL = try url(base + "\(environment)_pip.txt")
                 guard let export = try await plain(exportURL, maxBytes: poller.limits.maxBytesPerFile) else { continue }
                 let freeze = try await plain(freezeURL, maxBytes: poller.limits.maxBytesPerFile, optional: true)
-                let release = try EnvExportReader.read(
-                    export: export, exportLocation: exportURL.absoluteString, freeze: freeze,
-                    freezeLocation: freezeURL.absoluteString, limits: poller.limits)
-                kernels += release.kernels
-                notes += release.notes
+                releases.append(
+                    try EnvExportReader.read(
+                        export: export, exportLocation: exportURL.absoluteString, freeze: freeze,
+                        freezeLocation: freezeURL.absoluteString, limits: poller.limits))
             }
-            return UpstreamRelease(
-                kind: .envExport, release: "sha256:" + SHA256Digest.hex(body), kernels: kernels, notes: notes)
+            return EnvExportReader.combine(releases, releaseID: "sha256:" + SHA256Digest.hex(body))
         }
 
         /// With `repo:`, the newest release folder under `build_artifacts/<branch or v4>` through the GitHub API
@@ -379,17 +365,7 @@ public struct SourcePoller: Sendable {
                 guard entry["type"] as? String == "dir", let name = entry["name"] as? String else { return nil }
                 return name
             }
-            return newestVersionName(names)
+            return GitHubClient.newestReleaseFolder(names: names)
         }
-    }
-
-    /// The name among `names` (like `v4.4`, `v4.10`) with the highest version; names that are not versions are
-    /// ignored.
-    public static func newestVersionName(_ names: [String]) -> String? {
-        names.compactMap { name -> (String, PEP440Version)? in
-            guard name.hasPrefix("v"), let version = try? PEP440Version(String(name.dropFirst())) else { return nil }
-            return (name, version)
-        }
-        .max { $0.1 < $1.1 }?.0
     }
 }
