@@ -386,11 +386,13 @@ public struct Configuration: Sendable {
         return name
     }
 
-    static func isRepoName(_ text: String) -> Bool {
+    /// A GitHub `owner/name`: two parts of letters, digits, `-`, `_`, `.` (at most 100 each, not `.` or `..`).
+    /// The one rule for repository names, here and in the GitHub client.
+    public static func isRepoName(_ text: String) -> Bool {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         return parts.count == 2
             && parts.allSatisfy { part in
-                !part.isEmpty && part != "." && part != ".."
+                !part.isEmpty && part != "." && part != ".." && part.utf8.count <= 100
                     && part.utf8.allSatisfy {
                         (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0)
                             || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E

@@ -1,9 +1,10 @@
+import SMSync
+
 /// Checks on the names that end up in GitHub API paths, so that no untrusted text changes the request.
 public enum GitHubNames {
     /// `owner/name` with GitHub's characters (letters, digits, `-`, `_`, `.`), neither part `.` or `..`.
     public static func isRepository(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { isNamePart(Substring($0)) }
+        Configuration.isRepoName(text)
     }
 
     /// A branch or tag name git accepts, restricted to URL-safe characters (letters, digits, `-_./`):

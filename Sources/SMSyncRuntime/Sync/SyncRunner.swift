@@ -281,11 +281,10 @@ struct Run {
                 let commit = release.release.examples?.commit ?? release.release.release
             else { continue }
             let path = Configuration.resolve(pinFile, against: configuration.baseDirectory)
-            guard let bytes = try? AtomicFile.read(path, limit: 1 << 16) else { continue }
-            let original = String(decoding: bytes, as: UTF8.self)
-            guard let pinFile = try? PinFile(text: original, path: path), pinFile.commit != commit,
-                let updated = try? pinFile.replacing(commit: commit), updated != original
+            guard let pinFile = try? PinFile.read(path: path), pinFile.commit != commit,
+                let updated = try? pinFile.replacing(commit: commit), updated != pinFile.text
             else { continue }
+            let original = pinFile.text
             return PinChange(path: path, commit: commit, original: original, updated: updated)
         }
         return nil
