@@ -33,18 +33,20 @@ public struct Workspace: Sendable {
     static func loadKernels(_ configuration: Configuration) throws(ConfigError) -> [LocalKernel] {
         var kernels: [LocalKernel] = []
         var byName: [String: String] = [:]
-        func add(_ kernel: String, _ path: String, keyPath: String) throws(ConfigError) {
+        func add(_ kernel: String, _ path: String, _ file: EnvironmentFile, keyPath: String) throws(ConfigError) {
             if let existing = byName[kernel] {
                 throw ConfigError(
                     path: configuration.file, keyPath: keyPath, line: nil,
                     "kernel \(kernel) comes from both \(existing) and \(path); map one explicitly in envs.kernels")
             }
-            let file = try readEnvironment(path, configuration: configuration, keyPath: keyPath)
             byName[kernel] = path
             kernels.append(LocalKernel(kernel: kernel, path: path, file: file))
         }
         for (kernel, path) in configuration.explicitKernels {
-            try add(kernel, path, keyPath: "envs.kernels.\(kernel)")
+            let keyPath = "envs.kernels.\(kernel)"
+            try add(
+                kernel, path, try readEnvironment(path, configuration: configuration, keyPath: keyPath),
+                keyPath: keyPath)
         }
         let mapped = Set(configuration.explicitKernels.map { standardized($0.file) })
         if let directory = configuration.envsDirectory {
@@ -59,15 +61,7 @@ public struct Workspace: Sendable {
                 let path = "\(directory)/\(name)"
                 if mapped.contains(standardized(path)) { continue }
                 let file = try readEnvironment(path, configuration: configuration, keyPath: "envs.dir")
-                let stem = name.hasSuffix(".yml") ? String(name.dropLast(4)) : String(name.dropLast(5))
-                let kernel = "conda_" + (file.name ?? stem)
-                if let existing = byName[kernel] {
-                    throw ConfigError(
-                        path: configuration.file, keyPath: "envs.dir", line: nil,
-                        "kernel \(kernel) comes from both \(existing) and \(path); map one explicitly in envs.kernels")
-                }
-                byName[kernel] = path
-                kernels.append(LocalKernel(kernel: kernel, path: path, file: file))
+                try add("conda_" + (file.name ?? EnvExportReader.stem(of: name)), path, file, keyPath: "envs.dir")
             }
         }
         guard !kernels.isEmpty else {

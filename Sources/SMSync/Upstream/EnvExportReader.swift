@@ -178,7 +178,8 @@ public enum EnvExportReader {
         version.split(separator: ".").prefix(2).joined(separator: ".")
     }
 
-    static func stem(of path: String) -> String {
+    /// A file's name without its folder and its `.yml`/`.yaml` extension: the env name when `name:` is absent.
+    public static func stem(of path: String) -> String {
         var name = path.split(separator: "/").last.map(String.init) ?? path
         for suffix in [".yml", ".yaml"] where name.hasSuffix(suffix) {
             name = String(name.dropLast(suffix.count))

@@ -1,3 +1,4 @@
+import Foundation
 import SMSync
 
 /// One package change that led to a rebuild.
@@ -57,5 +58,25 @@ public struct RebuildEvent: Sendable, Hashable {
             ("changes", .array(changes.map(\.json))), ("pull_request_url", .string(pullRequestURL)),
         ])
         return Array(value.serialized(pretty: false).utf8)
+    }
+}
+
+extension RebuildEvent {
+    /// Reads back a stored webhook body (`webhookBody`), for retrying a trigger on a later run.
+    public static func decoded(from data: Data) -> RebuildEvent? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let runID = object["run_id"] as? String, let kernels = object["kernels"] as? [String]
+        else { return nil }
+        let changes = (object["changes"] as? [[String: Any]] ?? []).compactMap { change -> TriggerChange? in
+            guard let kernel = change["kernel"] as? String, let package = change["package"] as? String,
+                let manager = change["manager"] as? String
+            else { return nil }
+            return TriggerChange(
+                kernel: kernel, package: package, manager: manager, from: change["from"] as? String,
+                to: change["to"] as? String)
+        }
+        return RebuildEvent(
+            runID: runID, kernels: kernels, changes: changes, changedFiles: [],
+            pullRequestURL: object["pull_request_url"] as? String)
     }
 }
