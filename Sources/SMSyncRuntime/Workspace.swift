@@ -114,17 +114,13 @@ public enum LocalSources {
         return (releases, failures)
     }
 
-    static func kind(of source: SourceConfig) -> UpstreamSourceKind {
-        UpstreamSourceKind(rawValue: source.kind) ?? .awsDocs
-    }
-
     /// One source read from disk.
     public static func read(
         _ source: SourceConfig, configuration: Configuration, limits: UpstreamLimits
     )
         throws(UpstreamError) -> UpstreamRelease
     {
-        let kind = kind(of: source)
+        let kind = source.upstreamKind
         guard let path = configuration.localPath(of: source) else {
             throw UpstreamError(
                 .unreadable, source: kind, location: source.url,

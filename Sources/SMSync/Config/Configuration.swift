@@ -28,7 +28,8 @@ public struct Policy: Sendable, Hashable {
 
 /// One upstream source in `sources:`; precedence follows their order.
 public struct SourceConfig: Sendable, Hashable {
-    public static let kinds = ["aws-docs", "env-export", "distribution", "sdk-changelog", "examples"]
+    /// The kinds a configuration may name: the upstream readers'.
+    public static let kinds = UpstreamSourceKind.allCases.map(\.rawValue)
 
     /// `aws-docs`, `env-export`, `distribution`, `sdk-changelog` or `examples`.
     public var kind: String
@@ -46,6 +47,9 @@ public struct SourceConfig: Sendable, Hashable {
     public var repo: String?
     /// distribution: which column of `RELEASE.md` to read (`cpu` or `gpu`).
     public var variant: String?
+
+    /// The reader for `kind` (the configuration accepts only the readers' kinds).
+    public var upstreamKind: UpstreamSourceKind { UpstreamSourceKind(rawValue: kind) ?? .awsDocs }
 
     public init(
         kind: String, url: String, kernels: [String]? = nil, name: String, pinFile: String? = nil,

@@ -91,7 +91,7 @@ public struct SourcePoller: Sendable {
 
     /// Polls `source`; every failure is an `UpstreamError` naming the source and URL.
     public func poll(_ source: SourceConfig, configuration: Configuration) async throws(UpstreamError) -> PolledSource {
-        let kind = UpstreamSourceKind(rawValue: source.kind) ?? .awsDocs
+        let kind = source.upstreamKind
         if configuration.localPath(of: source) != nil, source.repo == nil {
             let release = try LocalSources.read(source, configuration: configuration, limits: limits)
             let previous = try? cache.cachedRelease(source: source.name)
