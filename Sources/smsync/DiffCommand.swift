@@ -30,7 +30,7 @@ struct DriftRun {
         let configuration = workspace.configuration
         let limits = UpstreamLimits(maxBytesPerFile: configuration.http.maxBytes)
         let (releases, failures) = LocalSources.read(configuration, limits: limits)
-        let engine = DriftEngine(policy: configuration.policy, names: PackageNames(extra: configuration.aliases))
+        let engine = DriftEngine(configuration: configuration)
         let report = engine.diff(local: workspace.kernels, releases: releases)
         return DriftRun(workspace: workspace, report: report, failures: failures)
     }

@@ -33,6 +33,11 @@ public struct DriftEngine: Sendable {
         self.names = names
     }
 
+    /// The engine a configuration asks for: its policy and its aliases on top of the default ones.
+    public init(configuration: Configuration) {
+        self.init(policy: configuration.policy, names: PackageNames(extra: configuration.aliases))
+    }
+
     private struct Candidate {
         var origin: DriftOrigin
     }

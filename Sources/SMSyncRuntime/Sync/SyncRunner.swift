@@ -140,7 +140,7 @@ struct Run {
                 exitCode: 3, outcome: .upstreamFailed,
                 message: "\(failures.count) source(s) could not be read; nothing was written", updatesPending: 0)
         }
-        let engine = DriftEngine(policy: configuration.policy, names: PackageNames(extra: configuration.aliases))
+        let engine = DriftEngine(configuration: configuration)
         let report = engine.diff(local: workspace.kernels, releases: releases)
         try? store.recordDrift(runID: runID, rows: DriftRow.rows(of: report.kernels))
         counts.updates = report.summary.updates
