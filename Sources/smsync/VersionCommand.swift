@@ -112,8 +112,9 @@ struct VersionCommand: AsyncParsableCommand {
                 takes "prereleases": true|false, packaging's prereleases= argument; absent or null means the \
                 default rules) and prints one line per input: true, false or `error: <message>`.
 
-                For pep440, a VERSION that is not a valid version satisfies nothing (false), as in packaging; \
-                an invalid SPEC is an error.
+                For pep440, `===` compares VERSION as written, case-insensitively and without normalising it \
+                (`===1.0` rejects 1.0.0 and 01.0); a VERSION that is not a valid version satisfies only the \
+                empty SPEC or `===` with the same text, as in packaging; an invalid SPEC is an error.
 
                 Examples:
                   smsync version satisfies --scheme conda '1.2.*' 1.2.3          # true
@@ -205,8 +206,9 @@ struct VersionCommand: AsyncParsableCommand {
                 } catch {
                     return .failure(error)
                 }
-                guard let parsedVersion = try? PEP440Version(version) else { return .success(false) }
-                return .success(parsedSpec.contains(parsedVersion, prereleases: prereleases))
+                // The text as given, not a parsed version: `===` compares the version as written
+                // (`===1.0` does not admit `01.0`; `===lolwat` admits `LOLWAT`).
+                return .success(parsedSpec.contains(version, prereleases: prereleases))
             }
         }
     }

@@ -154,3 +154,33 @@ struct VersionAndEnvCommandTests {
         #expect(result.stderr.contains("error"))
     }
 }
+
+/// `version satisfies --jsonl` answers packaging 26.2's own test cases (made by
+/// `scripts/pep440_satisfies_vectors.py`) as packaging does, `===` on the version text as written included.
+@Suite("smsync version satisfies against packaging 26.2 (built binary)")
+struct VersionSatisfiesVectorTests {
+    @Test func everyVectorAgrees() async throws {
+        let text = try String(
+            contentsOf: Binary.fixture("versions/pep440-satisfies-packaging-26.2.jsonl"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        let expected = try lines.map { line -> String in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return (object?["expected"] as? Bool) == true ? "true" : "false"
+        }
+        let result = try await Binary.runAsync(
+            ["version", "satisfies", "--scheme", "pep440", "--jsonl"], stdin: lines.joined(separator: "\n") + "\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        let answers = result.stdout.split(separator: "\n").map(String.init)
+        #expect(answers.count == lines.count)
+        let wrong = zip(lines, zip(answers, expected)).filter { $0.1.0 != $0.1.1 }.map(\.0)
+        #expect(wrong.isEmpty, "\(wrong.count) disagree: \(wrong.prefix(10))")
+        #expect(lines.filter { $0.contains("===") }.count >= 25)
+    }
+
+    @Test(arguments: [("===1.0", "01.0", "false"), ("===1.0", "1.0.0", "false"), ("===lolwat", "LOLWAT", "true")])
+    func arbitraryEqualityComparesTheTextAsWritten(spec: String, version: String, expected: String) async throws {
+        let result = try await Binary.runAsync(["version", "satisfies", "--scheme", "pep440", spec, version])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == expected + "\n")
+    }
+}

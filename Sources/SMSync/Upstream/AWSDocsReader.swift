@@ -82,7 +82,7 @@ public enum AWSDocsReader {
             let name = normalizedKernelName(row[nameColumn])
             let description = row.enumerated().filter { $0.offset != nameColumn }.map(\.element).joined(separator: " ")
                 .collapsingWhitespace
-            let python = pythonVersion(in: description)
+            var python = pythonVersion(in: description)
             guard isCondaKernel(name) else {
                 if !name.isEmpty {
                     notes.append(
@@ -96,14 +96,17 @@ public enum AWSDocsReader {
                     .malformed, source: .awsDocs, location: location, line: line,
                     message: "kernel \(name) is listed twice in the kernel table")
             }
+            if python == nil, let fromName = pythonVersion(fromKernelName: name) {
+                python = fromName
+                notes.append("\(name): the description states no Python version; took \(fromName) from the kernel name")
+            } else if python == nil, table.header.count > 1 {
+                notes.append("\(name): the description states no Python version")
+            }
             var packages: [UpstreamPackage] = []
             if let python { packages.append(UpstreamPackage(name: "python", version: python, manager: .conda)) }
             for (framework, version) in frameworkVersions(in: description)
             where !packages.contains(where: { $0.name == framework }) {
                 packages.append(UpstreamPackage(name: framework, version: version, manager: .conda))
-            }
-            if python == nil, table.header.count > 1 {
-                notes.append("\(name): the description states no Python version")
             }
             kernels.append(UpstreamKernel(kernel: name, python: python, packages: packages))
         }
@@ -151,6 +154,13 @@ public enum AWSDocsReader {
             }
         }
         return nil
+    }
+
+    /// The Python version a kernel name encodes: `conda_pytorch_p310` → `3.10`, `conda_mxnet_p27` → `2.7`
+    /// (the `_p<major><minor>` suffix AWS gives versioned kernels); nil for names without one (`conda_python3`).
+    public static func pythonVersion(fromKernelName name: String) -> String? {
+        guard let match = name.wholeMatch(of: /.+_p([23])(\d{1,2})/) else { return nil }
+        return "\(match.output.1).\(match.output.2)"
     }
 
     /// Every "<Framework> version X.Y.Z" in the text, as (package, version), in text order. The framework is the

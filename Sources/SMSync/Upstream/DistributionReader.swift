@@ -98,6 +98,7 @@ public enum DistributionReader {
                 let notesFile = try readReleaseNotes(file, variant: variant)
                 try agree(notesFile.release, file.location)
                 read = notesFile.packages
+                notes += notesFile.notes
                 rank = 2
             case .changelog:
                 let changelog = try readChangelog(file, variant: variant)
@@ -141,9 +142,13 @@ public enum DistributionReader {
             }
         }
         guard !packages.isEmpty else {
+            let onlyChangelogs = classified.allSatisfy { $0.1 == .changelog }
             throw UpstreamError(
                 .missingContent, source: .distribution, location: firstFile.location,
-                message: "no packages found for the \(variant.rawValue) variant")
+                message: "no packages found for the \(variant.rawValue) variant"
+                    + (onlyChangelogs
+                        ? " (a change log lists only what changed; give RELEASE.md or \(variant.rawValue).env.out too)"
+                        : ""))
         }
         if classified.count > 1 {
             notes.insert(
@@ -162,9 +167,13 @@ public enum DistributionReader {
     }
 
     /// `RELEASE.md`: the release number from the title and the variant column of the package table.
+    ///
+    /// A row is skipped silently when its variant cell is empty (a package of the other variant only), and
+    /// with a note when its name is not a conda package name or its version is `None`: real releases
+    /// (v2.7.2, v3.1.2, v3.2.2, v3.3.1) carry a row `@explicit|None|None` that names no package.
     public static func readReleaseNotes(
         _ file: DistributionFile, variant: DistributionVariant
-    ) throws(UpstreamError) -> (release: String, packages: [UpstreamPackage]) {
+    ) throws(UpstreamError) -> (release: String, packages: [UpstreamPackage], notes: [String]) {
         let release = try title(in: file, prefix: "release notes:", display: "Release notes:").release
         let document = try MarkdownDocument.extract(file.text, source: .distribution, location: file.location)
         guard
@@ -178,11 +187,17 @@ public enum DistributionReader {
                 message: "no \"Package | gpu | cpu\" table with a \(variant.rawValue) column")
         }
         var packages: [UpstreamPackage] = []
+        var notes: [String] = []
         for (index, row) in table.rows.enumerated() {
             let name = row[0]
             let version = row[column]
+            let line = table.rowLines[index]
+            if let reason = junkRowReason(name: name, version: version) {
+                notes.append("\(fileName(file.location))\(line.map { " line \($0)" } ?? ""): row skipped, \(reason)")
+                continue
+            }
             guard !name.isEmpty, !version.isEmpty else { continue }
-            try checkVersion(version, file: file, line: table.rowLines[index])
+            try checkVersion(version, file: file, line: line)
             packages.append(UpstreamPackage(name: name, version: version, manager: .conda))
         }
         guard !packages.isEmpty else {
@@ -190,10 +205,33 @@ public enum DistributionReader {
                 .missingContent, source: .distribution, location: file.location, line: table.line,
                 message: "the package table has no \(variant.rawValue) versions")
         }
-        return (release, packages)
+        return (release, packages, notes)
+    }
+
+    /// Why a package-table row names no package (nil for a real row, or one left empty for this variant).
+    static func junkRowReason(name: String, version: String) -> String? {
+        if name.isEmpty { return version.isEmpty ? nil : "no package name (version \(version.debugDescription))" }
+        if !isCondaPackageName(name) { return "\(name.prefix(80).debugDescription) is not a conda package name" }
+        if ["none", "null"].contains(version.lowercased()) {
+            return "\(name) has no version (\(version.debugDescription))"
+        }
+        return nil
+    }
+
+    /// A conda package name: ASCII letters, digits, `.`, `_`, `-`, starting with a letter, digit or `_`
+    /// (`_libgcc_mutex`, `r-base`, `ca-certificates`).
+    static func isCondaPackageName(_ name: String) -> Bool {
+        func allowed(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+        }
+        guard let first = name.unicodeScalars.first, allowed(first), first != ".", first != "-" else { return false }
+        return name.unicodeScalars.allSatisfy(allowed)
     }
 
     /// `CHANGELOG-cpu.md`: the current version of every changed and new package.
+    ///
+    /// A release without package changes publishes the title line alone (`# Change log: 3.6.1(cpu)`; 12 of
+    /// the first 275 release folders): that reads as no packages and a note, not as a changed layout.
     public static func readChangelog(
         _ file: DistributionFile, variant: DistributionVariant
     ) throws(UpstreamError) -> (release: String, packages: [UpstreamPackage], notes: [String]) {
@@ -228,6 +266,9 @@ public enum DistributionReader {
                 packages.append(UpstreamPackage(name: row[0], version: row[column], manager: .conda))
             }
         }
+        if tablesRead == 0, isTitleOnly(file.text, titleLine: title.line) {
+            return (title.release, [], ["\(fileName(file.location)): title only, no package changes in this release"])
+        }
         guard tablesRead > 0 else {
             throw UpstreamError(
                 .missingContent, source: .distribution, location: file.location,
@@ -236,6 +277,13 @@ public enum DistributionReader {
         var notes: [String] = []
         if !removed.isEmpty { notes.append("removed since the previous release: \(removed.joined(separator: ", "))") }
         return (title.release, packages, notes)
+    }
+
+    /// Whether every line but the title is blank.
+    static func isTitleOnly(_ text: String, titleLine: Int) -> Bool {
+        text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().allSatisfy { index, line in
+            index + 1 == titleLine || line.trimmingSpaces.isEmpty
+        }
     }
 
     /// `cpu.env.out`: every `@EXPLICIT` URL as name, version, build, channel and subdir.

@@ -39,10 +39,12 @@ public struct RequirementsFileScan: Sendable, Hashable {
 /// The per-file parsing of an aws/amazon-sagemaker-examples tree, and the release it adds up to.
 ///
 /// Notebook cells count as installing a package when a line runs pip: `!pip install …`, `%pip install …`,
-/// `!{sys.executable} -m pip install …`, `!python -m pip install …` (also `pip3`, `sudo`, `uv pip`), and
-/// every line of a `%%bash`/`%%sh` cell. Continuation lines (`\` at the end) are joined; quotes are
-/// honoured; options (`-U`, `--upgrade`, `-q`, `--quiet`, `--no-cache-dir`, `-r FILE`, `-i URL` …) are
-/// skipped; paths, URLs and `-e` targets are not requirements. Each requirement is parsed as PEP 508.
+/// a bare `pip install …` (IPython's automagic), `!{sys.executable} -m pip install …`, `!python -m pip install …`
+/// (also `pip3`, `sudo`, `uv pip`), and every command of a `%%bash`/`%%sh` cell. Continuation lines (`\` at the
+/// end) are joined; quotes are honoured, as are redirections and heredocs (text written into a file is not an
+/// install); options (`-U`, `--upgrade`, `-q`, `--quiet`, `--no-cache-dir`, `-r FILE`, `-i URL` …) are skipped;
+/// `-e` targets are skipped; paths and URLs are not requirements (a note names each). Each requirement is
+/// parsed as PEP 508.
 public enum ExamplesReader {
     /// Adds up the scanned files of a tree. Throws when the tree holds no notebooks, or none could be read.
     public static func release(
@@ -132,45 +134,59 @@ public enum ExamplesReader {
     /// skipped, continuation lines joined, per-requirement options (`--hash=…`) dropped.
     public static func scanRequirementsFile(_ text: String, path: String) -> RequirementsFileScan {
         var scan = RequirementsFileScan(path: path, requirements: [])
-        for line in joinedContinuations(text) {
+        for (number, line) in numberedJoinedLines(text) {
             var content = Substring(line)
             if let hash = commentStart(content) { content = content[..<hash] }
             if let option = content.firstRange(of: " --") { content = content[..<option.lowerBound] }
             let trimmed = content.trimmingSpaces
             guard !trimmed.isEmpty, !trimmed.hasPrefix("-") else { continue }
-            let (requirements, notes) = requirement(String(trimmed), file: path)
+            let (requirements, notes) = requirement(String(trimmed), file: path, place: "\(path) line \(number)")
             scan.requirements += requirements
             scan.notes += notes
         }
         return scan
     }
 
-    /// One pip install found in a cell: the arguments after `install`, and whether an unquoted `>`/`<`
-    /// sat inside an argument (the shell reads it as a redirection).
+    /// One pip install found in a cell: the arguments after `install`, and the arguments an unquoted `>`/`<`
+    /// cut short (the shell reads `sagemaker>=2.215.0` as the word `sagemaker` and a redirection to a file
+    /// named `=2.215.0`, so pip gets no version constraint).
     public struct PipInstallCommand: Sendable, Hashable {
-        /// The words after `install`, quotes removed, redirections dropped.
+        /// The words after `install` as the shell passes them to pip: quotes removed, redirections dropped.
         public var arguments: [String]
-        /// Indices into ``arguments`` of words with an unquoted `>` or `<` inside (`sagemaker>=2`).
-        public var redirectedArguments: Set<Int>
+        /// Index into ``arguments`` → the word as written, redirection included (`sagemaker>=2.215.0`).
+        public var redirections: [Int: String]
+
+        /// Indices into ``arguments`` of words cut short by an unquoted `>` or `<`.
+        public var redirectedArguments: Set<Int> { Set(redirections.keys) }
+
+        public init(arguments: [String], redirections: [Int: String] = [:]) {
+            self.arguments = arguments
+            self.redirections = redirections
+        }
     }
 
     /// The pip installs a code cell runs, in order.
+    ///
+    /// A `%%bash`/`%%sh` cell is read as one shell script: a quoted string may span lines and a heredoc body
+    /// is data, so `printf "RUN pip install boto3==1.20.25 \n" > Dockerfile` or `cat <<EOF > requirements.txt`
+    /// install nothing. In other cells a line runs pip when it starts with `!`, with `%pip`, or with a bare
+    /// `pip` (IPython's automagic runs it as `%pip`). Only pip in command position counts: `echo pip install x
+    /// >> requirements.txt` writes a file.
     public static func pipInstallCommands(inCell source: String) -> [PipInstallCommand] {
-        var lines = joinedContinuations(source)
+        let text = source.replacing("\r\n", with: "\n")
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard let first = lines.firstIndex(where: { !$0.trimmingSpaces.isEmpty }) else { return [] }
-        var wholeCellIsShell = false
         let magic = lines[first].trimmingSpaces
         if magic.hasPrefix("%%") {
-            let name = magic.dropFirst(2).split(separator: " ").first ?? ""
-            switch name {
+            let words = magic.dropFirst(2).split(separator: " ")
+            let script = lines[(first + 1)...].joined(separator: "\n")
+            switch words.first ?? "" {
             case "bash", "sh", "system":
-                wholeCellIsShell = true
-                lines.removeFirst(first + 1)
+                return shellCommands(script).flatMap(pipInstalls)
             case "script":
-                let interpreter = magic.split(separator: " ").dropFirst().first ?? ""
+                let interpreter = words.dropFirst().first ?? ""
                 guard ["bash", "sh", "/bin/bash", "/bin/sh"].contains(interpreter) else { return [] }
-                wholeCellIsShell = true
-                lines.removeFirst(first + 1)
+                return shellCommands(script).flatMap(pipInstalls)
             case "capture", "time", "timeit":
                 lines.removeFirst(first + 1)
             default:
@@ -178,15 +194,15 @@ public enum ExamplesReader {
             }
         }
         var commands: [PipInstallCommand] = []
-        for line in lines {
+        for line in joinedContinuations(lines.joined(separator: "\n")) {
             let trimmed = line.trimmingSpaces
             let shell: Substring
-            if wholeCellIsShell {
-                shell = trimmed
-            } else if trimmed.hasPrefix("!") {
-                shell = trimmed.dropFirst()
+            if trimmed.hasPrefix("!") {
+                shell = trimmed.dropFirst(trimmed.hasPrefix("!!") ? 2 : 1)
             } else if trimmed.hasPrefix("%pip ") || trimmed.hasPrefix("%pip\t") {
                 shell = "pip " + trimmed.dropFirst(5)
+            } else if trimmed.hasPrefix("pip ") || trimmed.hasPrefix("pip\t") {
+                shell = trimmed
             } else {
                 continue
             }
@@ -213,39 +229,39 @@ public enum ExamplesReader {
                 notes.append("\(file): requirement with an unresolved variable skipped: \(argument)")
                 continue
             }
-            if argument.hasPrefix(".") || argument.hasPrefix("/") || argument.hasPrefix("~") || argument.contains("://")
-                || argument.hasSuffix(".whl") || argument.hasSuffix(".tar.gz") || argument.hasSuffix(".zip")
-            {
-                continue
-            }
             let (found, moreNotes) = requirement(argument, file: file)
             requirements += found
             notes += moreNotes
-            if command.redirectedArguments.contains(index), let spec = found.first?.spec, !spec.isEmpty {
+            if let written = command.redirections[index] {
                 notes.append(
-                    "\(file): unquoted \"\(argument)\": the shell reads > or < as a redirection, so pip gets no version constraint"
+                    "\(file): unquoted \"\(written)\": the shell reads > or < as a redirection, so pip gets no version constraint"
                 )
             }
         }
         return (requirements, notes)
     }
 
-    static func requirement(_ text: String, file: String) -> ([ExampleRequirement], [String]) {
+    /// One requirement; `place` names where it was found in notes (the file, or the file and line).
+    ///
+    /// The spec is normalised the way pip reads it: each specifier without spaces, in the order written
+    /// (`transformers == 4.38.0` → `==4.38.0`). Lines that name a file or URL instead of a package index
+    /// requirement (wheels, archives, paths, `git+https://…`) are skipped with a note.
+    static func requirement(_ text: String, file: String, place: String? = nil) -> ([ExampleRequirement], [String]) {
         do {
             switch try PipLine.parse(text) {
             case .requirement(let requirement):
+                let spec = requirement.specifier?.specifiers.map(\.description).joined(separator: ",") ?? ""
                 return (
                     [
                         ExampleRequirement(
-                            package: normalizedPythonPackageName(requirement.name),
-                            spec: requirement.specifierText ?? "", file: file)
+                            package: normalizedPythonPackageName(requirement.name), spec: spec, file: file)
                     ], []
                 )
-            case .other:
-                return ([], [])
+            case .other(let reason):
+                return ([], ["\(place ?? file): \(reason), not a package index requirement; skipped: \(text)"])
             }
         } catch {
-            return ([], ["\(file): not a valid requirement, skipped: \(text) (\(error.reason))"])
+            return ([], ["\(place ?? file): not a valid requirement, skipped: \(text) (\(error.reason))"])
         }
     }
 
@@ -258,90 +274,162 @@ public enum ExamplesReader {
         "--use-feature", "--use-deprecated", "--root-user-action", "--keyring-provider", "--group",
     ]
 
-    /// Finds `pip install` (`pip`, `pip3`, `/path/pip`, or `-m pip`) in one simple command.
+    /// Words that may come before the command itself: shell keywords and commands that run another command.
+    static let shellKeywords: Set<String> = ["if", "elif", "then", "else", "do", "while", "until", "!", "{", "time"]
+    static let wrapperCommands: Set<String> = ["sudo", "env", "nohup", "exec", "command", "nice", "uv"]
+
+    /// Finds `pip install` in one simple command when pip is the command: `pip`, `pip3`, `pip3.11`,
+    /// `/opt/conda/bin/pip`, `python -m pip`, `{sys.executable} -m pip`, after variable assignments and
+    /// wrappers (`sudo`, `env`, `uv`). A `pip` elsewhere (`echo pip install x`) is an argument, not a command.
     static func pipInstalls(in words: [ShellWord]) -> [PipInstallCommand] {
         var index = 0
         while index < words.count {
             let text = words[index].text
-            let base = text.split(separator: "/").last.map(String.init) ?? text
-            let isPip =
-                base == "pip" || base == "pip3"
-                || (base.hasPrefix("pip3.") && base.count > 5 && base.dropFirst(5).allSatisfy(\.isASCIIDigit))
-                || (text == "pip" && index > 0 && words[index - 1].text == "-m")
-            if isPip {
-                var next = index + 1
-                while next < words.count, words[next].text.hasPrefix("-") { next += 1 }
-                if next < words.count, words[next].text == "install" {
-                    let arguments = Array(words[(next + 1)...])
-                    return [
-                        PipInstallCommand(
-                            arguments: arguments.map(\.text),
-                            redirectedArguments: Set(arguments.indices.filter { arguments[$0].hasUnquotedRedirect }))
-                    ]
-                }
-                return []
+            if shellKeywords.contains(text) || isAssignment(text) {
+                index += 1
+            } else if wrapperCommands.contains(baseName(text)) {
+                index += 1
+                while index < words.count, words[index].text.hasPrefix("-") { index += 1 }
+            } else {
+                break
             }
-            index += 1
         }
-        return []
+        guard index < words.count else { return [] }
+        var pip: Int?
+        if isPipName(baseName(words[index].text)) {
+            pip = index
+        } else {
+            var next = index + 1
+            while next < words.count, words[next].text.hasPrefix("-"), words[next].text != "-m" { next += 1 }
+            if next + 1 < words.count, words[next].text == "-m", words[next + 1].text == "pip" { pip = next + 1 }
+        }
+        guard let pip else { return [] }
+        var next = pip + 1
+        while next < words.count, words[next].text.hasPrefix("-") { next += 1 }
+        guard next < words.count, words[next].text == "install" else { return [] }
+        let arguments = Array(words[(next + 1)...])
+        var redirections: [Int: String] = [:]
+        for (offset, word) in arguments.enumerated() {
+            if let written = word.writtenWithRedirection { redirections[offset] = written }
+        }
+        return [PipInstallCommand(arguments: arguments.map(\.text), redirections: redirections)]
+    }
+
+    static func baseName(_ word: String) -> String {
+        word.split(separator: "/").last.map(String.init) ?? word
+    }
+
+    static func isPipName(_ name: String) -> Bool {
+        name == "pip" || name == "pip3"
+            || (name.hasPrefix("pip3.") && name.count > 5 && name.dropFirst(5).allSatisfy(\.isASCIIDigit))
+    }
+
+    /// `NAME=value`, a shell variable assignment before a command.
+    static func isAssignment(_ word: String) -> Bool {
+        guard let equals = word.firstIndex(of: "="), equals != word.startIndex else { return false }
+        let name = word[..<equals]
+        return name.first.map { !$0.isASCIIDigit } == true
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
     /// A shell word with its quotes removed.
     struct ShellWord: Hashable {
         var text: String
-        var hasUnquotedRedirect: Bool
+        /// When an unquoted `>` or `<` cut the word short: the word as written, redirection included.
+        var writtenWithRedirection: String?
     }
 
-    /// Splits a shell line into simple commands (at `;`, `&&`, `||`, `|`, `&`) of words, dropping comments
-    /// and redirections (`> file`, `2>&1`, `>/dev/null`).
-    static func shellCommands(_ line: Substring) -> [[ShellWord]] {
+    /// Splits a shell script into simple commands (at newlines, `;`, `&&`, `||`, `|`, `&`, `(`, `)`) of words,
+    /// as a POSIX shell tokenises it: quotes may span lines, `\` newline continues a line, comments, redirections
+    /// (`> file`, `2>&1`, `>/dev/null`) and heredoc bodies (`<<EOF` … `EOF`, `<<-`, quoted delimiters) are
+    /// dropped, and an unquoted `>`/`<` inside a word ends the word there (`sagemaker>=2` → `sagemaker`).
+    static func shellCommands(_ script: some StringProtocol) -> [[ShellWord]] {
+        let characters = Array(script)
         var commands: [[ShellWord]] = []
         var words: [ShellWord] = []
         var current = ""
         var inWord = false
-        var redirectInside = false
-        var redirectStart = false
         var quotedSoFar = false
-        var skipNextWord = false
         var quote: Character?
-        var iterator = line.makeIterator()
-        var pending: Character? = nil
+        /// The word being read is a redirection (operator, and its target when attached).
+        var redirect = false
+        /// The last word was a redirection operator alone: this word is its target.
+        var skipNextWord = false
+        /// The last word was `<<`/`<<-` alone: this word is the heredoc delimiter (`true`: strip leading tabs).
+        var heredocNextWord: Bool?
+        var heredocs: [(delimiter: String, stripTabs: Bool)] = []
+        /// The index in `words` of the word the current redirection cut short.
+        var cutWord: Int?
+        var index = 0
 
         func endWord() {
             guard inWord else { return }
             defer {
                 current = ""
                 inWord = false
-                redirectInside = false
-                redirectStart = false
                 quotedSoFar = false
+                redirect = false
+            }
+            if let stripTabs = heredocNextWord {
+                heredocs.append((current, stripTabs))
+                heredocNextWord = nil
+                return
             }
             if skipNextWord {
                 skipNextWord = false
                 return
             }
-            if redirectStart {
-                // `>`, `>>`, `2>`, `&>`, `<` alone take the next word as their target; `>file`, `2>&1` are complete.
-                let operatorOnly = current.drop { $0.isASCIIDigit || $0 == "&" }.drop { $0 == ">" || $0 == "<" }.isEmpty
-                if operatorOnly { skipNextWord = true }
+            guard redirect else {
+                words.append(ShellWord(text: current))
                 return
             }
-            words.append(ShellWord(text: current, hasUnquotedRedirect: redirectInside))
+            if let cut = cutWord {
+                words[cut].writtenWithRedirection = words[cut].text + current
+                cutWord = nil
+            }
+            let afterDescriptor = current.drop { $0.isASCIIDigit || $0 == "&" }
+            let operators = afterDescriptor.prefix { $0 == ">" || $0 == "<" }
+            var target = afterDescriptor.dropFirst(operators.count)
+            if operators == "<<" {
+                let stripTabs = target.first == "-"
+                if stripTabs { target = target.dropFirst() }
+                if target.isEmpty { heredocNextWord = stripTabs } else { heredocs.append((String(target), stripTabs)) }
+            } else if target.isEmpty || target == "&" {
+                skipNextWord = true
+            }
         }
         func endCommand() {
             endWord()
             skipNextWord = false
+            heredocNextWord = nil
             if !words.isEmpty { commands.append(words) }
             words = []
         }
+        func skipHeredocBodies() {
+            for heredoc in heredocs {
+                while index < characters.count {
+                    var end = index
+                    while end < characters.count, characters[end] != "\n" { end += 1 }
+                    var line = Substring(String(characters[index..<end]))
+                    index = min(end + 1, characters.count)
+                    if heredoc.stripTabs { line = line.drop { $0 == "\t" } }
+                    if line == heredoc.delimiter { break }
+                }
+            }
+            heredocs = []
+        }
 
-        while let character = pending ?? iterator.next() {
-            pending = nil
+        while index < characters.count {
+            let character = characters[index]
+            index += 1
             if let open = quote {
                 if character == open {
                     quote = nil
-                } else if character == "\\", open == "\"", let next = iterator.next() {
-                    if next != "\"" && next != "\\" && next != "$" && next != "`" { current.append("\\") }
+                } else if character == "\\", open == "\"", index < characters.count {
+                    let next = characters[index]
+                    index += 1
+                    if next == "\n" { continue }
+                    if !"\"\\$`".contains(next) { current.append("\\") }
                     current.append(next)
                 } else {
                     current.append(character)
@@ -354,43 +442,52 @@ public enum ExamplesReader {
                 inWord = true
                 quotedSoFar = true
             case "\\":
-                if let next = iterator.next() { current.append(next) }
-                inWord = true
-            case " ", "\t":
+                guard index < characters.count else { break }
+                let next = characters[index]
+                index += 1
+                if next != "\n" {
+                    current.append(next)
+                    inWord = true
+                }
+            case " ", "\t", "\r":
                 endWord()
-            case ";":
+            case "\n":
                 endCommand()
-            case "&" where current.hasSuffix(">") || current.hasSuffix("<"):
+                skipHeredocBodies()
+            case ";", "(", ")":
+                endCommand()
+            case "&" where redirect && (current.hasSuffix(">") || current.hasSuffix("<")):
                 current.append(character)
             case "&", "|":
-                if let next = iterator.next() {
-                    if next == character {
-                        endCommand()
-                    } else if character == "&", next == ">" {
-                        endWord()
-                        current = "&>"
-                        inWord = true
-                        redirectStart = true
-                    } else {
-                        endCommand()
-                        pending = next
-                    }
+                if index < characters.count, characters[index] == character {
+                    index += 1
+                    endCommand()
+                } else if character == "&", index < characters.count, characters[index] == ">" {
+                    endWord()
+                    current = "&"
+                    inWord = true
+                    redirect = true
                 } else {
                     endCommand()
                 }
             case "#" where !inWord:
-                endCommand()
-                return commands
+                while index < characters.count, characters[index] != "\n" { index += 1 }
             case ">", "<":
-                let atWordStart =
-                    current.isEmpty || (current.count == 1 && (current.first?.isASCIIDigit == true || current == "&"))
-                if atWordStart, !quotedSoFar {
-                    redirectStart = true
-                } else if !redirectStart {
-                    redirectInside = true
+                if redirect {
+                    current.append(character)
+                } else if !quotedSoFar, current.allSatisfy(\.isASCIIDigit) {
+                    redirect = true
+                    current.append(character)
+                    inWord = true
+                } else {
+                    // The shell ends the word here: `sagemaker>=2` is the word `sagemaker` and `>=2`.
+                    let before = words.count
+                    endWord()
+                    cutWord = words.count > before ? words.count - 1 : nil
+                    current = String(character)
+                    inWord = true
+                    redirect = true
                 }
-                current.append(character)
-                inWord = true
             default:
                 current.append(character)
                 inWord = true
@@ -402,19 +499,27 @@ public enum ExamplesReader {
 
     /// Lines with backslash-newline continuations joined.
     static func joinedContinuations(_ text: String) -> [String] {
-        var lines: [String] = []
+        numberedJoinedLines(text).map(\.text)
+    }
+
+    /// Lines with backslash-newline continuations joined, each with the 1-based number of its first line.
+    static func numberedJoinedLines(_ text: String) -> [(number: Int, text: String)] {
+        var lines: [(number: Int, text: String)] = []
         var current = ""
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var start: Int?
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = rawLine.last == "\r" ? rawLine.dropLast() : rawLine
             if line.last == "\\" {
                 line = line.dropLast()
                 current += line + " "
+                start = start ?? index + 1
                 continue
             }
-            lines.append(current + line)
+            lines.append((start ?? index + 1, current + line))
             current = ""
+            start = nil
         }
-        if !current.isEmpty { lines.append(current) }
+        if let start, !current.isEmpty { lines.append((start, current)) }
         return lines
     }
 

@@ -65,7 +65,11 @@ struct UpstreamAWSDocsTests {
         let release = try AWSDocsReader.readMarkdown(
             UpstreamPaths.fixtureText("aws-docs/several-platforms.md"), location: "several-platforms.md")
         #expect(release.kernels.map(\.kernel) == ["conda_python3", "conda_pytorch_p310"])
-        #expect(release.kernels.allSatisfy { $0.packages.isEmpty && $0.python == nil })
+        #expect(release.kernel(named: "conda_python3")?.packages.isEmpty == true)
+        #expect(release.kernel(named: "conda_python3")?.python == nil)
+        // No descriptions: the Python version comes from the `_p310` suffix.
+        #expect(release.kernel(named: "conda_pytorch_p310")?.python == "3.10")
+        #expect(release.version(of: "python", in: "conda_pytorch_p310") == "3.10")
         #expect(release.defaultPlatform == "notebook-al2-v3")
         #expect(release.notes.contains { $0.contains("skipped: line 7 (notebook-al2-v2)") })
     }

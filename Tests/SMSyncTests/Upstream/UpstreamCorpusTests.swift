@@ -110,11 +110,85 @@ struct UpstreamCorpusTests {
         #expect(DistributionReader.classify(text) == nil)
     }
 
-    @Test("the corpus folder mixes two releases and is refused as a whole")
-    func mixedFolder() {
-        expectUpstreamError(.inconsistent, source: .distribution, messageContains: ["3.9.10", "4.4.1"]) {
-            _ = try UpstreamReaders.distribution(paths: [UpstreamPaths.corpus("sagemaker-distribution")])
+    /// The folder grows as cases are added, so the test names no release: the refusal must name two
+    /// different releases, both of which the folder's `vX.Y.Z_` file names really hold.
+    @Test("the corpus folder mixes several releases and is refused as a whole")
+    func mixedFolder() throws {
+        let folder = UpstreamPaths.corpus("sagemaker-distribution")
+        let releases = Set(
+            try FileManager.default.contentsOfDirectory(atPath: folder).compactMap(DistributionReader.releaseHint))
+        try #require(releases.count >= 2, "the folder holds \(releases.sorted())")
+        let error = expectUpstreamError(.inconsistent, source: .distribution, messageContains: ["belongs to release"]) {
+            _ = try UpstreamReaders.distribution(paths: [folder])
         }
+        let named = releases.filter { release in error?.description.contains("release \(release)") == true }
+        #expect(named.count == 2, "\(String(describing: error)) should name two of \(releases.sorted())")
+    }
+
+    @Test("v3.6.1: a title-only CHANGELOG-cpu.md is no changes; RELEASE.md and cpu.env.out are read")
+    func distributionWithoutChanges() throws {
+        let release = try UpstreamReaders.distribution(paths: [
+            UpstreamPaths.corpus("sagemaker-distribution/v3.6.1_RELEASE.md"),
+            UpstreamPaths.corpus("sagemaker-distribution/v3.6.1_CHANGELOG-cpu.md"),
+            UpstreamPaths.corpus("sagemaker-distribution/v3.6.1_cpu.env.out.first40lines"),
+        ])
+        #expect(release.release == "3.6.1")
+        #expect(release.kernels.first?.python == "3.12.9")
+        #expect(release.version(of: "pytorch", in: "*") == "2.6.0")
+        #expect(release.version(of: "llvm-openmp", in: "*") == "21.1.5")
+        #expect(release.notes.contains("v3.6.1_CHANGELOG-cpu.md: title only, no package changes in this release"))
+    }
+
+    @Test("v2.7.2 RELEASE.md: the `@explicit|None|None` row is dropped with a note")
+    func distributionJunkRow() throws {
+        let release = try UpstreamReaders.distribution(paths: [
+            UpstreamPaths.corpus("sagemaker-distribution/v2.7.2_RELEASE.md")
+        ])
+        #expect(release.release == "2.7.2")
+        let names = release.kernels.first?.packages.map(\.name) ?? []
+        #expect(names.count > 700)
+        #expect(!names.contains { $0.lowercased() == "@explicit" })
+        #expect(!(release.kernels.first?.packages.contains { $0.version == "None" } ?? true))
+        #expect(release.notes.contains("v2.7.2_RELEASE.md line 5: row skipped, \"@explicit\" is not a conda package name"))
+    }
+
+    @Test("AL2 archived page: kernels named without a description get Python from the name, with a note")
+    func al2ArchivedPython() throws {
+        let release = try UpstreamReaders.awsDocs(path: UpstreamPaths.corpus("aws-docs/nbi-al2.md"))
+        #expect(release.kernel(named: "conda_pytorch_p39")?.python == "3.9")
+        #expect(release.kernel(named: "conda_tensorflow2_p310")?.python == "3.10")
+        #expect(release.version(of: "python", in: "conda_mxnet_p38") == "3.8")
+        #expect(release.kernel(named: "conda_python3")?.python == nil)
+        #expect(
+            release.notes.contains(
+                "conda_pytorch_p39: the description states no Python version; took 3.9 from the kernel name"))
+    }
+
+    @Test("archived examples: a bare pip line, a shell cell writing a Dockerfile, wheel and git+https lines")
+    func examplesArchived() throws {
+        let mnist = ExamplesReader.scanNotebook(
+            try Data(
+                contentsOf: URL(
+                    filePath: UpstreamPaths.corpus("examples-repo/archived__mnist__tensorflow2_smdataparallel_mnist_demo.ipynb"))),
+            path: "mnist.ipynb")
+        #expect(mnist.requirements.map { "\($0.package) \($0.spec)" } == ["sagemaker "])
+        let forecast = ExamplesReader.scanNotebook(
+            try Data(
+                contentsOf: URL(
+                    filePath: UpstreamPaths.corpus(
+                        "examples-repo/archived__time_series_forecasting__amazon_forecast_pipeline__sm_pipeline_with_amazon_forecast.ipynb"
+                    ))),
+            path: "forecast.ipynb")
+        #expect(forecast.requirements.map { "\($0.package) \($0.spec)" } == ["sagemaker ==2.93.0"])
+        let lstnet = ExamplesReader.scanRequirementsFile(
+            try UpstreamPaths.corpusText("examples-repo/archived__deep_demand_forecasting__lstnet__requirements_train.txt"),
+            path: "requirements_train.txt")
+        #expect(lstnet.requirements.isEmpty)
+        let lines = try UpstreamPaths.corpusText(
+            "examples-repo/archived__deep_demand_forecasting__lstnet__requirements_train.txt"
+        ).split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        #expect(lstnet.notes.count == lines.count)
+        #expect(lstnet.notes.allSatisfy { $0.contains("not a package index requirement; skipped: ") })
     }
 
     @Test(
