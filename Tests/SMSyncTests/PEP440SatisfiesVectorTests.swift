@@ -12,12 +12,16 @@ struct SatisfiesVector: Decodable, Sendable, CustomStringConvertible {
     var prereleases: Bool?
     var expected: Bool
 
-    var description: String { "\(spec) contains \(version.debugDescription) (prereleases: \(String(describing: prereleases)))" }
+    var description: String {
+        "\(spec) contains \(version.debugDescription) (prereleases: \(String(describing: prereleases)))"
+    }
 
     static func load() throws -> [SatisfiesVector] {
         let url = UpstreamPaths.packageRoot.appending(path: "Fixtures/versions/pep440-satisfies-packaging-26.2.jsonl")
         let text = try String(contentsOf: url, encoding: .utf8)
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(SatisfiesVector.self, from: Data($0.utf8)) }
+        return try text.split(separator: "\n").map {
+            try JSONDecoder().decode(SatisfiesVector.self, from: Data($0.utf8))
+        }
     }
 }
 
@@ -45,7 +49,8 @@ struct PEP440SatisfiesVectorTests {
         ])
     func arbitraryEqualityOnText(spec: String, version: String, expected: Bool) throws {
         #expect(try PEP440SpecifierSet(spec).contains(version) == expected)
-        #expect(try PEP440Specifier(spec.split(separator: ",").last.map(String.init) ?? spec).contains(version) == expected)
+        #expect(
+            try PEP440Specifier(spec.split(separator: ",").last.map(String.init) ?? spec).contains(version) == expected)
     }
 
     @Test func theVectorsCoverArbitraryEquality() throws {

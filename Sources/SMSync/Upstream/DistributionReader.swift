@@ -222,7 +222,9 @@ public enum DistributionReader {
     /// (`_libgcc_mutex`, `r-base`, `ca-certificates`).
     static func isCondaPackageName(_ name: String) -> Bool {
         func allowed(_ scalar: Unicode.Scalar) -> Bool {
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+            scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "._-".unicodeScalars.contains(scalar))
         }
         guard let first = name.unicodeScalars.first, allowed(first), first != ".", first != "-" else { return false }
         return name.unicodeScalars.allSatisfy(allowed)

@@ -149,7 +149,8 @@ struct UpstreamCorpusTests {
         #expect(names.count > 700)
         #expect(!names.contains { $0.lowercased() == "@explicit" })
         #expect(!(release.kernels.first?.packages.contains { $0.version == "None" } ?? true))
-        #expect(release.notes.contains("v2.7.2_RELEASE.md line 5: row skipped, \"@explicit\" is not a conda package name"))
+        #expect(
+            release.notes.contains("v2.7.2_RELEASE.md line 5: row skipped, \"@explicit\" is not a conda package name"))
     }
 
     @Test("AL2 archived page: kernels named without a description get Python from the name, with a note")
@@ -169,7 +170,8 @@ struct UpstreamCorpusTests {
         let mnist = ExamplesReader.scanNotebook(
             try Data(
                 contentsOf: URL(
-                    filePath: UpstreamPaths.corpus("examples-repo/archived__mnist__tensorflow2_smdataparallel_mnist_demo.ipynb"))),
+                    filePath: UpstreamPaths.corpus(
+                        "examples-repo/archived__mnist__tensorflow2_smdataparallel_mnist_demo.ipynb"))),
             path: "mnist.ipynb")
         #expect(mnist.requirements.map { "\($0.package) \($0.spec)" } == ["sagemaker "])
         let forecast = ExamplesReader.scanNotebook(
@@ -181,7 +183,8 @@ struct UpstreamCorpusTests {
             path: "forecast.ipynb")
         #expect(forecast.requirements.map { "\($0.package) \($0.spec)" } == ["sagemaker ==2.93.0"])
         let lstnet = ExamplesReader.scanRequirementsFile(
-            try UpstreamPaths.corpusText("examples-repo/archived__deep_demand_forecasting__lstnet__requirements_train.txt"),
+            try UpstreamPaths.corpusText(
+                "examples-repo/archived__deep_demand_forecasting__lstnet__requirements_train.txt"),
             path: "requirements_train.txt")
         #expect(lstnet.requirements.isEmpty)
         let lines = try UpstreamPaths.corpusText(

@@ -64,7 +64,8 @@ struct UpstreamReaderEdgeCaseTests {
             ("nümpy", "1.0", true),
         ])
     func junkRowRule(name: String, version: String, junk: Bool) throws {
-        let text = "# Release notes: 1.0.0\n\nPackage | gpu| cpu\n---|---|---\npython|3.12.9|3.12.9\n\(name)|x|\(version)\n"
+        let text =
+            "# Release notes: 1.0.0\n\nPackage | gpu| cpu\n---|---|---\npython|3.12.9|3.12.9\n\(name)|x|\(version)\n"
         let notesFile = try DistributionReader.readReleaseNotes(
             DistributionFile(location: "v1.0.0/RELEASE.md", text: text), variant: .cpu)
         #expect(notesFile.notes.count == (junk ? 1 : 0), "\(notesFile.notes)")
@@ -140,7 +141,10 @@ struct UpstreamReaderEdgeCaseTests {
             from: ExamplesReader.PipInstallCommand(arguments: ["./dist/x-1.0-py3-none-any.whl", "a >= 1 , < 2"]),
             file: "n.ipynb")
         #expect(cell.requirements.map(\.spec) == [">=1,<2"])
-        #expect(cell.notes == ["n.ipynb: local path, not a package index requirement; skipped: ./dist/x-1.0-py3-none-any.whl"])
+        #expect(
+            cell.notes == [
+                "n.ipynb: local path, not a package index requirement; skipped: ./dist/x-1.0-py3-none-any.whl"
+            ])
     }
 
     @Test("the edge-case tree as a whole")
@@ -160,7 +164,10 @@ struct UpstreamReaderEdgeCaseTests {
     @Test("a kernel table without descriptions: Python comes from the kernel name, and a note says so")
     func pythonFromKernelName() throws {
         let release = try UpstreamReaders.awsDocs(path: UpstreamPaths.fixture("aws-docs/kernel-names-only.md"))
-        #expect(release.kernels.map(\.kernel) == ["conda_mxnet_p38", "conda_python3", "conda_pytorch_p39", "conda_tensorflow2_p310"])
+        #expect(
+            release.kernels.map(\.kernel) == [
+                "conda_mxnet_p38", "conda_python3", "conda_pytorch_p39", "conda_tensorflow2_p310",
+            ])
         #expect(release.kernel(named: "conda_pytorch_p39")?.python == "3.9")
         #expect(release.version(of: "python", in: "conda_tensorflow2_p310") == "3.10")
         #expect(release.kernel(named: "conda_python3")?.python == nil)
@@ -182,7 +189,8 @@ struct UpstreamReaderEdgeCaseTests {
 
     @Test("a stated Python version wins over the kernel name, without a note")
     func statedPythonWins() throws {
-        let text = "| Kernel name | Description |\n| --- | --- |\n| conda\\_pytorch\\_p310 | Comes with Python 3.11. |\n"
+        let text =
+            "| Kernel name | Description |\n| --- | --- |\n| conda\\_pytorch\\_p310 | Comes with Python 3.11. |\n"
         let release = try AWSDocsReader.readMarkdown(text, location: "page.md")
         #expect(release.kernel(named: "conda_pytorch_p310")?.python == "3.11")
         #expect(!release.notes.contains { $0.contains("kernel name") })
