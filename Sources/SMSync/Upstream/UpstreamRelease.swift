@@ -114,7 +114,9 @@ public struct UpstreamDate: Sendable, Hashable, Comparable, CustomStringConverti
 public struct ExampleRequirement: Sendable, Hashable {
     /// The PEP 503-normalised package name (`sagemaker`).
     public var package: String
-    /// The specifier text as written (`>=2.156.0,<3`); empty when the requirement names no version.
+    /// The specifiers in the order written, each without spaces (`>=2.156.0,<3`; `transformers == 4.38.0` gives
+    /// `==4.38.0`); empty when the requirement names no version, or when pip gets none (`!pip install
+    /// sagemaker>=2` unquoted: the shell redirects at `>`).
     public var spec: String
     /// The file it was found in, relative to the root of the examples tree.
     public var file: String
