@@ -118,9 +118,8 @@ struct PullRequestBaseBranchTests {
 
     /// Lines a diff adds or removes, without the file headers and without line-ending noise.
     static func changedLines(_ diff: String) -> (removed: [String], added: [String]) {
-        let lines = diff.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
+        // "\r\n" is one Character in Swift: normalise before splitting.
+        let lines = diff.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
         let removed = lines.filter { $0.hasPrefix("-") && !$0.hasPrefix("---") }.map { String($0.dropFirst()) }
         let added = lines.filter { $0.hasPrefix("+") && !$0.hasPrefix("+++") }.map { String($0.dropFirst()) }
         return (removed, added)
@@ -230,9 +229,10 @@ struct PullRequestBaseBranchTests {
         #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         #expect(first.stdout.contains("pull request opened"), "\(first.stdout)")
         let branch = try #require(await world.github.refs.keys.first { $0.hasPrefix("smsync/") })
-        let (removed, added) = Self.changedLines(try await world.github.diff("main..\(branch)"))
+        let diff = try await world.github.diff("main..\(branch)")
+        let (removed, added) = Self.changedLines(diff)
         #expect(removed.map(Self.skeleton) == added.map(Self.skeleton))
-        #expect(added.contains("- tensorflow==2.14.1"))
+        #expect(added.contains("- tensorflow==2.14.1"), "\(diff)\n\(first.stdout)\n\(first.stderr)")
         #expect(!FileManager.default.fileExists(atPath: world.deployment.appendingPathComponent("image").path))
 
         // Nothing changed upstream: the next run stays quiet.
