@@ -91,7 +91,8 @@ struct StateLockTests {
         defer { folder.cleanup() }
         try Data("a file".utf8).write(to: URL(fileURLWithPath: folder.path("blocker")))
         let error = #expect(throws: LockError.self) {
-            try RunLock.acquire(statePath: folder.path("blocker") + "/state/state.db", now: instant(), pid: 1, host: "h")
+            try RunLock.acquire(
+                statePath: folder.path("blocker") + "/state/state.db", now: instant(), pid: 1, host: "h")
         }
         #expect(error?.description.contains(folder.path("blocker")) == true)
         #expect(error?.description.contains("errno \(ENOTDIR)") == true, "\(String(describing: error))")

@@ -205,7 +205,9 @@ actor FakeGitHub {
     /// A file (raw) or a folder listing from the tree of a commit.
     func contents(_ item: String, in tree: [String: String], raw: Bool) -> TestReply {
         if let blob = tree[item], let bytes = blobs[blob] {
-            if raw { return TestReply(status: 200, headers: ["Content-Type": "application/vnd.github.raw"], body: bytes) }
+            if raw {
+                return TestReply(status: 200, headers: ["Content-Type": "application/vnd.github.raw"], body: bytes)
+            }
             return .json(200, ["name": item, "type": "file", "path": item])
         }
         var entries: [String: String] = [:]

@@ -104,7 +104,8 @@ public struct BaseBranchFiles: Sendable {
         var pin: (path: String, text: String)?
         if let pinFile {
             let path = repositoryPath(pinFile, root: root)
-            if let bytes = try? await client.fileContent(repo: repo, path: path, ref: commit, maxBytes: PinFile.maxBytes),
+            if let bytes = try? await client.fileContent(
+                repo: repo, path: path, ref: commit, maxBytes: PinFile.maxBytes),
                 let text = String(validating: bytes, as: UTF8.self)
             {
                 pin = (path, text)
@@ -129,7 +130,8 @@ public struct BaseBranchFiles: Sendable {
                 notes.append("`\(kernel.kernel)`: no env file for it on `\(base)` any more; not re-added")
                 continue
             }
-            for change in changes where baseKernel.file.dependencies(named: change.package, manager: change.manager)
+            for change in changes
+            where baseKernel.file.dependencies(named: change.package, manager: change.manager)
                 .isEmpty
             {
                 notes.append(

@@ -68,7 +68,9 @@ extension Run {
     /// The configured examples pin file (resolved), if any.
     var examplesPinPath: String? {
         for source in configuration.sources where source.upstreamKind == .examples {
-            if let pinFile = source.pinFile { return Configuration.resolve(pinFile, against: configuration.baseDirectory) }
+            if let pinFile = source.pinFile {
+                return Configuration.resolve(pinFile, against: configuration.baseDirectory)
+            }
         }
         return nil
     }

@@ -352,7 +352,8 @@ struct Run {
         var message = plan.files.isEmpty ? "chore(examples): move the examples pin\n" : plan.commitMessage
         if let pin { message += "examples: \(pin.commit)\n" }
         let published = try await client.publishBranch(
-            repo: github.repo, base: github.base, branch: branch, files: files, message: message, baseCommit: baseCommit)
+            repo: github.repo, base: github.base, branch: branch, files: files, message: message, baseCommit: baseCommit
+        )
         let title = message.split(separator: "\n").first.map(String.init) ?? "smsync update"
         var body = plan.pullRequestBody
         if let pin { body += "\nExamples repository pinned to `\(pin.commit)`.\n" }
