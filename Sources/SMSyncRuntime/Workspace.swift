@@ -16,6 +16,12 @@ public struct Workspace: Sendable {
     /// Reads `smsync.yml` and every environment file it names. Bad configuration or a file conda would reject is
     /// a `ConfigError` (exit 2).
     public static func load(configPath: String) throws(ConfigError) -> Workspace {
+        let configuration = try loadConfiguration(configPath: configPath)
+        return Workspace(configuration: configuration, kernels: try loadKernels(configuration))
+    }
+
+    /// Reads and checks `smsync.yml` only.
+    public static func loadConfiguration(configPath: String) throws(ConfigError) -> Configuration {
         let bytes: [UInt8]
         do {
             bytes = try AtomicFile.read(configPath, limit: 1 << 20)
@@ -26,8 +32,7 @@ public struct Workspace: Sendable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(path: configPath, keyPath: "", line: nil, "the configuration is not UTF-8 text")
         }
-        let configuration = try Configuration(text: text, file: configPath)
-        return Workspace(configuration: configuration, kernels: try loadKernels(configuration))
+        return try Configuration(text: text, file: configPath)
     }
 
     static func loadKernels(_ configuration: Configuration) throws(ConfigError) -> [LocalKernel] {

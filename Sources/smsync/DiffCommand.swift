@@ -164,7 +164,7 @@ struct ApplyCommand: AsyncParsableCommand {
         do {
             try TransactionalWriter.write(changes)
         } catch {
-            throw CommandFailure.badInput("\(error.description); no file was changed")
+            throw CommandFailure(ExitStatus.localStorage, "\(error.description); no file was changed")
         }
         for file in plan.files {
             for edit in file.edits {

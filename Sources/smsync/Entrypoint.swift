@@ -9,6 +9,7 @@ enum ExitStatus {
     static let upstreamFailed: Int32 = 3
     static let locked: Int32 = 4
     static let triggerFailed: Int32 = 5
+    static let localStorage: Int32 = 6
 
     static let help = """
         EXIT CODES

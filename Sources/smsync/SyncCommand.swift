@@ -15,8 +15,9 @@ struct SyncCommand: AsyncParsableCommand {
             request per source), compares the kernels with the local env files, applies the updates the policy \
             allows, and records everything in the state database (`state:` in the configuration, else \
             $XDG_STATE_HOME/smsync/state.db). Without `pull_request.github` (or with --no-pr) the env files in the \
-            working tree are edited in place; with it, the edits are committed to the pull-request branch through \
-            the GitHub API and the pull request is opened or updated, and the working tree stays as it was. Each \
+            working tree are edited in place; with it, the env files are read from the base branch on GitHub at \
+            its head commit, the edits are committed on top of that commit to the pull-request branch through the \
+            GitHub API and the pull request is opened or updated: no local checkout is needed or changed. Each \
             rebuild trigger fires once per change; a failed one is retried on the next run.
 
             Secrets are read from the environment variables the configuration names (default GITHUB_TOKEN), or \
@@ -27,10 +28,11 @@ struct SyncCommand: AsyncParsableCommand {
 
             EXIT CODES
               0  success, with or without changes
-              2  bad configuration or command line
+              2  bad configuration or command line; a state database written by a newer smsync
               3  an upstream source failed or could not be read (nothing is written; the last good state is kept)
               4  another run holds the lock on the state
               5  a rebuild trigger or the pull-request step failed (retried on the next run)
+              6  local storage failed: the state folder, lock or database, or an env file, cannot be written
             """
     )
 
@@ -124,6 +126,6 @@ func openState(configPath: String) throws -> StateStore {
     do {
         return try StateStore(path: path)
     } catch {
-        throw CommandFailure.badInput("\(error)")
+        throw CommandFailure(SyncExitCode.stateFailure(error), "\(error)")
     }
 }

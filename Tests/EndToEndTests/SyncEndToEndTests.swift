@@ -118,6 +118,9 @@ struct SyncEndToEndTests {
                 files["image/base/utils/envs/\(name)"] = try String(
                     contentsOf: envs.appendingPathComponent(name), encoding: .utf8)
             }
+            files["image/base/utils/sample-notebooks/examples-commit.txt"] = try String(
+                contentsOf: root.appendingPathComponent("image/base/utils/sample-notebooks/examples-commit.txt"),
+                encoding: .utf8)
             await image.seedBranch("main", files: files)
             await distribution.addFolder(
                 "build_artifacts/v4", [("v4.9", "dir"), ("v4.10", "dir"), ("README.md", "file")])

@@ -81,6 +81,22 @@ struct StateLockTests {
             return
         }
         #expect(path == "/proc/smsync-no/state.db.lock")
+        #expect(error?.description.contains("/proc/smsync-no") == true)
+        #expect(error?.description.contains("(errno ") == true, "\(String(describing: error))")
+        #expect(error.map(SyncExitCode.lockFailure) == 6, "a storage failure, not lock contention (4)")
+    }
+
+    @Test func aFileWhereTheStateFolderShouldBeIsAStorageFailure() throws {
+        let folder = try StateFolder()
+        defer { folder.cleanup() }
+        try Data("a file".utf8).write(to: URL(fileURLWithPath: folder.path("blocker")))
+        let error = #expect(throws: LockError.self) {
+            try RunLock.acquire(
+                statePath: folder.path("blocker") + "/state/state.db", now: instant(), pid: 1, host: "h")
+        }
+        #expect(error?.description.contains(folder.path("blocker")) == true)
+        #expect(error?.description.contains("errno \(ENOTDIR)") == true, "\(String(describing: error))")
+        #expect(error.map(SyncExitCode.lockFailure) == 6)
     }
 
     @Test(.enabled(if: python3 != nil, "needs python3 to play the other process"))

@@ -43,6 +43,11 @@ struct StateStoreTests {
         let error = #expect(throws: StateError.self) { try StateStore(path: folder.databasePath) }
         #expect(error?.description.contains("newer version of smsync") == true)
         #expect(error?.description.contains(folder.databasePath) == true)
+        #expect(error?.kind == .newerSchema(unknown: ["v99: from the future"]))
+        #expect(error.map(SyncExitCode.stateFailure) == 2)
+        // Still refused, and still not migrated: the file keeps the unknown migration and no other change.
+        let applied = try queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(applied.last == "v99: from the future")
     }
 
     @Test func refusesAFileThatIsNotADatabase() throws {

@@ -158,6 +158,7 @@ actor FakeGitHub {
     /// Makes a root commit with `files` and points `branch` at it; returns its id.
     @discardableResult
     func seedBranch(_ branch: String, files: [String: String]) -> String {
+        for content in files.values { blobs[hash("blob", content)] = Array(content.utf8) }
         let tree = makeTree(base: nil, entries: files.mapValues { hash("blob", $0) })
         let commit = makeCommit(tree: tree, parents: [], message: "seed \(branch)")
         refs[branch] = commit
@@ -201,6 +202,25 @@ actor FakeGitHub {
         return sha
     }
 
+    /// A file (raw) or a folder listing from the tree of a commit.
+    func contents(_ item: String, in tree: [String: String], raw: Bool) -> TestReply {
+        if let blob = tree[item], let bytes = blobs[blob] {
+            if raw {
+                return TestReply(status: 200, headers: ["Content-Type": "application/vnd.github.raw"], body: bytes)
+            }
+            return .json(200, ["name": item, "type": "file", "path": item])
+        }
+        var entries: [String: String] = [:]
+        for path in tree.keys where path.hasPrefix(item + "/") {
+            let rest = path.dropFirst(item.count + 1)
+            let name = String(rest.prefix { $0 != "/" })
+            entries[name] = rest.contains("/") ? "dir" : "file"
+        }
+        guard !entries.isEmpty else { return .json(404, ["message": "Not Found"]) }
+        return .json(
+            200, entries.keys.sorted().map { ["name": $0, "type": entries[$0] ?? "file", "path": item + "/" + $0] })
+    }
+
     func respond(_ request: RecordedRequest) async -> TestReply {
         if let override { return override }
         let prefix = "/repos/\(repo)"
@@ -220,6 +240,11 @@ actor FakeGitHub {
             }
             if path.hasPrefix("/contents/") {
                 let item = String(path.dropFirst("/contents/".count))
+                if let ref = request.query["ref"], let commit = commits[refs[ref] ?? ref],
+                    let tree = trees[commit.tree]
+                {
+                    return contents(item, in: tree, raw: request.headers["accept"] == "application/vnd.github.raw")
+                }
                 if request.headers["accept"] == "application/vnd.github.raw" {
                     guard let bytes = files[item] else { return .json(404, ["message": "Not Found"]) }
                     return TestReply(status: 200, headers: ["Content-Type": "application/vnd.github.raw"], body: bytes)
@@ -286,6 +311,7 @@ actor FakeGitHub {
                     else { return .json(422, ["message": "bad tree entry"]) }
                     if let content = entry["content"] as? String {
                         mapped[path] = hash("blob", content)
+                        blobs[hash("blob", content)] = Array(content.utf8)
                     } else if let sha = entry["sha"] as? String, blobs[sha] != nil {
                         mapped[path] = sha
                     } else {

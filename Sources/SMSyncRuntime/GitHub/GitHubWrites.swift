@@ -36,8 +36,10 @@ extension GitHubClient {
     /// Reads the base ref and its commit, creates a tree over the base tree, and, unless the branch already holds
     /// a commit whose only parent is the base head and whose tree is that tree (a rerun with the same content),
     /// creates the commit and creates or force-moves the branch to it. Files that are not UTF-8 go up as blobs.
+    /// With `baseCommit`, the branch is built on that commit of `base` (the one its files were read at) instead of
+    /// the head read now.
     public func publishBranch(
-        repo: String, base: String, branch: String, files: [BranchFile], message: String
+        repo: String, base: String, branch: String, files: [BranchFile], message: String, baseCommit: String? = nil
     ) async throws(GitHubError) -> PublishedBranch {
         try checkRepository(repo)
         try checkReference(base, what: "base branch")
@@ -51,9 +53,16 @@ extension GitHubClient {
                 .missingToken, endpoint: "POST /repos/\(repo)/git/commits",
                 message: "publishing a branch needs a token; set the environment variable \(tokenName)")
         }
-        let baseRef = try await call("GET", "/repos/\(repo)/git/ref/heads/\(base)", needsToken: true)
-        let baseSHA = try decode(RefReply.self, baseRef).object.sha
-        try checkSHA(baseSHA, baseRef)
+        let baseSHA: String
+        if let baseCommit {
+            guard GitHubNames.isCommit(baseCommit) else {
+                throw GitHubError(
+                    .invalidInput, endpoint: "(not sent)", message: "\(baseCommit.debugDescription) is not a commit id")
+            }
+            baseSHA = baseCommit
+        } else {
+            baseSHA = try await branchCommit(repo: repo, branch: base)
+        }
         let baseCommitReply = try await call("GET", "/repos/\(repo)/git/commits/\(baseSHA)", needsToken: true)
         let baseCommit = try decode(GitCommitReply.self, baseCommitReply)
 

@@ -36,6 +36,14 @@ public final class RunLock: Sendable {
         if !folder.isEmpty {
             try? FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                let code = mkdir(folder, 0o700) == 0 ? 0 : errno
+                if code != 0 {
+                    throw LockError.failed(
+                        path: path, operation: "create the state folder \(folder)", reason: errorText(code))
+                }
+            }
         }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw LockError.failed(path: path, operation: "open", reason: errorText(errno)) }
@@ -102,7 +110,8 @@ public final class RunLock: Sendable {
         return kept.isEmpty ? "unknown-host" : String(String.UnicodeScalarView(kept))
     }
 
+    /// `strerror` text with the number, so that logs and alerts can match it (`Permission denied (errno 13)`).
     private static func errorText(_ code: Int32) -> String {
-        String(cString: strerror(code))
+        "\(String(cString: strerror(code))) (errno \(code))"
     }
 }

@@ -10,12 +10,23 @@ public struct StateError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     /// What the user can do about it, when there is something to say.
     public var hint: String?
+    public var kind: Kind
 
-    public init(path: String, operation: String, reason: String, hint: String? = nil) {
+    /// What kind of failure: one of local storage, or a database this build must not touch.
+    public enum Kind: Sendable, Equatable {
+        /// The file or its folder cannot be created, read or written (permissions, a full disk, a damaged file).
+        case storage
+        /// The schema holds migrations this build does not know: the file was written by a newer smsync.
+        /// Migrations are forward-only, so the file is left as it is.
+        case newerSchema(unknown: [String])
+    }
+
+    public init(path: String, operation: String, reason: String, hint: String? = nil, kind: Kind = .storage) {
         self.path = path
         self.operation = operation
         self.reason = reason
         self.hint = hint
+        self.kind = kind
     }
 
     public var description: String {

@@ -50,11 +50,15 @@ public final class StateStore: Sendable {
         self.queue = queue
         let migrator = StateSchema.migrator
         do {
-            let superseded = try queue.read { db in try migrator.hasBeenSuperseded(db) }
-            if superseded {
+            let unknown = try queue.read { db in try Self.unknownMigrations(db, migrator: migrator) }
+            if !unknown.isEmpty {
                 throw StateError(
-                    path: path, operation: "open", reason: "it was written by a newer version of smsync",
-                    hint: "upgrade smsync, or point `state:` at another file")
+                    path: path, operation: "open",
+                    reason: "it was written by a newer version of smsync (schema migrations this version does not "
+                        + "know: \(unknown.joined(separator: ", ")))",
+                    hint: "schema migrations are forward-only: run the newer smsync again, or point `state:` at "
+                        + "another file; the file was left as it is",
+                    kind: .newerSchema(unknown: unknown))
             }
             try migrator.migrate(queue)
         } catch let error as StateError {
@@ -73,6 +77,23 @@ public final class StateStore: Sendable {
         }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         return home.trimmingSuffix("/") + "/.local/state/smsync/state.db"
+    }
+
+    /// Migrations recorded in the file that this build does not know (GRDB's `grdb_migrations` table against the
+    /// registered ones); empty for a new file or one written by this or an older version.
+    static func unknownMigrations(_ db: Database, migrator: DatabaseMigrator) throws -> [String] {
+        guard try db.tableExists("grdb_migrations") else { return [] }
+        let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        let known = Set(migrator.migrations)
+        return applied.filter { !known.contains($0) }
+    }
+
+    /// Whether a pull request was ever recorded for `repo`.
+    public func hasPullRequests(repo: String) throws(StateError) -> Bool {
+        try read("read the pull requests of \(repo)") { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pull_requests WHERE repo = ?)", arguments: [repo])
+                ?? false
+        }
     }
 
     /// The identifiers of the migrations applied to the file, in order.

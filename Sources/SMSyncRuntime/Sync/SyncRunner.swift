@@ -51,7 +51,7 @@ public struct SyncRunner: Sendable {
     public func run(_ options: SyncOptions) async -> SyncOutcome {
         let workspace: Workspace
         do {
-            workspace = try Workspace.load(configPath: options.configPath)
+            workspace = try Workspace.load(configPath: options.configPath, pullRequestMode: !options.noPR)
         } catch {
             return SyncOutcome(exitCode: 2, message: error.description, summary: "")
         }
@@ -63,7 +63,7 @@ public struct SyncRunner: Sendable {
                 statePath: statePath, now: now(), pid: ProcessInfo.processInfo.processIdentifier,
                 host: ProcessInfo.processInfo.hostName)
         } catch {
-            return SyncOutcome(exitCode: 4, message: "\(error)", summary: "")
+            return SyncOutcome(exitCode: SyncExitCode.lockFailure(error), message: "\(error)", summary: "")
         }
         defer { lock.release() }
         let store: StateStore
@@ -73,7 +73,9 @@ public struct SyncRunner: Sendable {
             store = try StateStore(path: statePath, secrets: secretValues)
             _ = try store.closeUnfinishedRuns(endedAt: now())
         } catch {
-            return SyncOutcome(exitCode: 2, message: "cannot open the state database: \(error)", summary: "")
+            return SyncOutcome(
+                exitCode: SyncExitCode.stateFailure(error), message: "cannot open the state database: \(error)",
+                summary: "")
         }
         var run = Run(runner: self, options: options, workspace: workspace, store: store, secrets: secrets)
         return await run.execute()
@@ -94,6 +96,10 @@ struct Run {
     var lines: [String] = []
     /// Whether any source had new content in this run.
     var anyChanged = false
+    /// Pull-request mode: updates the local checkout wants whose dependency is gone from the base branch.
+    var baseBranchNotes: [String] = []
+    /// Pull-request mode: the branch already held exactly this run's edits and its pull request is open.
+    var changesAlreadyPublished = false
 
     /// One client for the whole run, so the per-host cap and the retry budget hold across steps.
     let http: HTTPClient
@@ -132,7 +138,8 @@ struct Run {
                 startedAt: runner.now(), pid: ProcessInfo.processInfo.processIdentifier,
                 host: ProcessInfo.processInfo.hostName, dryRun: options.dryRun)
         } catch {
-            return SyncOutcome(exitCode: 2, message: "cannot record the run: \(error)", summary: "")
+            return SyncOutcome(
+                exitCode: SyncExitCode.localStorage, message: "cannot record the run: \(error)", summary: "")
         }
         let (releases, failures) = await poll()
         if !failures.isEmpty {
@@ -141,19 +148,27 @@ struct Run {
                 message: "\(failures.count) source(s) could not be read; nothing was written", updatesPending: 0)
         }
         let engine = DriftEngine(configuration: configuration)
-        let report = engine.diff(local: workspace.kernels, releases: releases)
+        // Pull-request mode: drift and edits are made on the base branch's files (Run+BaseBranch.swift).
+        var base: BaseBranchFiles?
+        switch await readBaseBranch(engine: engine, releases: releases) {
+        case .local: break
+        case .base(let files): base = files
+        case .failed(let exitCode, let message):
+            return finish(exitCode: exitCode, outcome: .failed, message: message, updatesPending: 0)
+        }
+        let kernels = base?.kernels ?? workspace.kernels
+        let report = engine.diff(local: kernels, releases: releases)
         try? store.recordDrift(runID: runID, rows: DriftRow.rows(of: report.kernels))
         counts.updates = report.summary.updates
         counts.held = report.summary.held
         counts.blocked = report.summary.blocked
         let plan: ApplyPlan
         do {
-            plan = try ApplyPlan(
-                report: report, local: workspace.kernels, branchPrefix: configuration.pullRequest.branchPrefix)
+            plan = try ApplyPlan(report: report, local: kernels, branchPrefix: configuration.pullRequest.branchPrefix)
         } catch {
             return finish(exitCode: 2, outcome: .failed, message: error.description, updatesPending: counts.updates)
         }
-        let pin = examplesPinChange(releases)
+        let pin = base.map { examplesPinChange(releases, base: $0) } ?? examplesPinChange(releases)
         lines.append(
             "drift: \(report.summary.updates) updates, \(report.summary.held) held, \(report.summary.blocked) blocked")
         if plan.files.isEmpty && pin == nil {
@@ -180,7 +195,7 @@ struct Run {
                     lines.append("pull request unchanged: \(recorded.url)")
                 } else {
                     do {
-                        pullRequestURL = try await publish(plan, pin: pin, github: github)
+                        pullRequestURL = try await publish(plan, pin: pin, github: github, baseCommit: base?.commit)
                     } catch {
                         failedStep = true
                         logger.error("pull request step failed", metadata: ["smsync.error": "\(redact("\(error)"))"])
@@ -192,7 +207,8 @@ struct Run {
                     try writeInPlace(plan, pin: pin)
                 } catch {
                     return finish(
-                        exitCode: 2, outcome: .failed, message: "cannot write the env files: \(error)",
+                        exitCode: SyncExitCode.localStorage, outcome: .failed,
+                        message: "cannot write the env files: \(error)",
                         updatesPending: counts.updates)
                 }
             }
@@ -312,7 +328,7 @@ struct Run {
 
     /// Commits the edits on the pull-request branch through the GitHub API and opens or updates the PR.
     mutating func publish(
-        _ plan: ApplyPlan, pin: PinChange?, github: PullRequestConfig.GitHubPullRequest
+        _ plan: ApplyPlan, pin: PinChange?, github: PullRequestConfig.GitHubPullRequest, baseCommit: String? = nil
     ) async throws
         -> String
     {
@@ -336,15 +352,18 @@ struct Run {
         var message = plan.files.isEmpty ? "chore(examples): move the examples pin\n" : plan.commitMessage
         if let pin { message += "examples: \(pin.commit)\n" }
         let published = try await client.publishBranch(
-            repo: github.repo, base: github.base, branch: branch, files: files, message: message)
+            repo: github.repo, base: github.base, branch: branch, files: files, message: message, baseCommit: baseCommit
+        )
         let title = message.split(separator: "\n").first.map(String.init) ?? "smsync update"
         var body = plan.pullRequestBody
         if let pin { body += "\nExamples repository pinned to `\(pin.commit)`.\n" }
+        body += BaseBranchFiles.missingSection(baseBranchNotes)
         let pullRequest = try await client.openOrUpdatePullRequest(
             repo: github.repo, base: github.base, branch: branch, title: title, body: body)
         try? store.recordPullRequest(
             branch: branch, repo: github.repo, number: pullRequest.number, url: pullRequest.url,
             kernels: plan.files.map(\.kernel), headCommit: published.commit, at: runner.now())
+        changesAlreadyPublished = published.outcome == .unchanged && !pullRequest.created
         lines.append("pull request \(pullRequest.created ? "opened" : "updated"): \(pullRequest.url)")
         return pullRequest.url
     }
@@ -361,6 +380,7 @@ struct Run {
     }
 
     func relative(_ path: String, to root: String) -> String {
+        guard path.hasPrefix("/") else { return path }  // already a repository path (read from the base branch)
         let full = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         let base = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
         return full.hasPrefix(base + "/") ? String(full.dropFirst(base.count + 1)) : path
@@ -418,6 +438,7 @@ struct Run {
                 {
                     continue
                 }
+                if adoptAppliedTrigger(target, kernel: kernel, digest: digest, event: event) { continue }
                 if await fire(target, event: event, kernel: kernel, digest: digest, triggers: triggers) == false {
                     allGood = false
                 }
