@@ -43,8 +43,11 @@ if [[ "$status" == 0 && "$(head_of "$work/state/image" HEAD)" == "$(head_of "$wo
 else
     fail "first run: exit $status, $(cat "$work/out.log")"
 fi
-[[ -z "$(find "$work/state" -maxdepth 1 -name '.image.clone.*')" ]] && pass "no temporary folder is left" ||
+if [[ -z "$(find "$work/state" -maxdepth 1 -name '.image.clone.*')" ]]; then
+    pass "no temporary folder is left"
+else
     fail "a temporary folder is left"
+fi
 
 # 2. Upstream moves, and the previous in-place run left an edit: the next run is at the new tip, edit dropped.
 printf 'name: python3\n# a teammate'"'"'s comment\ndependencies:\n  - numpy=1.26.4\n' \
@@ -81,9 +84,17 @@ fi
 
 # 5. Bad settings and a foreign folder: exit 2; nothing configured: exit 0.
 status="$(SMSYNC_CHECKOUT_BRANCH='--upload-pack=x' run)"
-[[ "$status" == 2 ]] && pass "an option-like branch is refused with exit 2" || fail "option-like branch: exit $status"
+if [[ "$status" == 2 ]]; then
+    pass "an option-like branch is refused with exit 2"
+else
+    fail "option-like branch: exit $status"
+fi
 status="$(SMSYNC_CHECKOUT_URL='ext::sh -c x' run)"
-[[ "$status" == 2 ]] && pass "an ext:: URL is refused with exit 2" || fail "ext:: URL: exit $status"
+if [[ "$status" == 2 ]]; then
+    pass "an ext:: URL is refused with exit 2"
+else
+    fail "ext:: URL: exit $status"
+fi
 mkdir -p "$work/state/image" && touch "$work/state/image/keep-me"
 status="$(run)"
 if [[ "$status" == 2 && -e "$work/state/image/keep-me" ]]; then
@@ -92,7 +103,11 @@ else
     fail "foreign folder: exit $status"
 fi
 status="$(SMSYNC_CHECKOUT_URL='' run)"
-[[ "$status" == 0 ]] && pass "no URL configured: nothing to do, exit 0" || fail "no URL: exit $status"
+if [[ "$status" == 0 ]]; then
+    pass "no URL configured: nothing to do, exit 0"
+else
+    fail "no URL: exit $status"
+fi
 
 # 6. The token reaches git only through the credential helper: never in .git/config.
 rm -rf "$work/state/image"

@@ -36,6 +36,7 @@ FAKE
 chmod +x "$work/bin/smsync" "$work/bin/smsync-checkout"
 printf 'SMSYNC_CHECKOUT_URL=https://github.com/acme/image.git\nSMSYNC_CHECKOUT_BRANCH=main\nPATH=/nowhere\n' \
     >"$work/checkout.env"
+# shellcheck disable=SC2016 # the command substitution is the hostile text, written as is
 printf 'SMSYNC_CHECKOUT_BRANCH=$(touch %s/evaluated)\n' "$work" >"$work/hostile.env"
 
 export PATH="$work/bin:$PATH" SMSYNC_CRON_LOCK="$work/state/cron.lock" SMSYNC_CRON_LOG="$work/smsync.log" \
@@ -58,8 +59,11 @@ else
 fi
 
 status="$(SMSYNC_CHECKOUT_ENV="$work/hostile.env" run)"
-[[ "$status" == 0 && ! -e "$work/evaluated" ]] && pass "checkout.env is read, never evaluated" ||
+if [[ "$status" == 0 && ! -e "$work/evaluated" ]]; then
+    pass "checkout.env is read, never evaluated"
+else
     fail "checkout.env was evaluated (exit $status)"
+fi
 
 status="$(FAKE_CHECKOUT_EXIT=3 run)"
 if [[ "$status" == 3 ]] && ! grep -q '^smsync sync' "$work/smsync.log" && grep -q 'exit=3' "$work/smsync.log"; then
@@ -76,7 +80,11 @@ else
     fail "hung run: exit $status after $((SECONDS - start)) s"
 fi
 status="$(run)"
-[[ "$status" == 0 ]] && pass "the lock is free again after a killed run" || fail "after a killed run: exit $status"
+if [[ "$status" == 0 ]]; then
+    pass "the lock is free again after a killed run"
+else
+    fail "after a killed run: exit $status"
+fi
 
 flock "$work/state/cron.lock" sleep 5 &
 holder=$!
