@@ -69,7 +69,7 @@ struct DeployConsistencyTests {
     /// Every command line in the deployment files, by file.
     static func commandLines() throws -> [(file: String, words: [String], expected: [String])] {
         let unit = try deployFile("systemd/smsync.service")
-        let cron = try deployFile("cron/smsync.cron")
+        let cron = try deployFile("cron/smsync-cron")
         let cronJob = try deployFile("kubernetes/cronjob.yaml")
         let stack = try deployFile("aws/cloudformation.yaml")
         let workflow = try deployFile("github-actions/smsync.yml")
@@ -80,9 +80,9 @@ struct DeployConsistencyTests {
                 documented
             ),
             (
-                "cron/smsync.cron",
-                try words(afterExecutableIn: cron, file: "smsync.cron") {
-                    !$0.hasPrefix("#") && $0.contains("smsync sync")
+                "cron/smsync-cron",
+                try words(afterExecutableIn: cron, file: "smsync-cron") {
+                    $0.trimmingCharacters(in: .whitespaces).hasPrefix("exec smsync sync ")
                 },
                 documented
             ),
@@ -108,11 +108,85 @@ struct DeployConsistencyTests {
         for line in lines {
             #expect(line.words == line.expected, "\(line.file) runs smsync \(line.words.joined(separator: " "))")
         }
-        // The image's default command is the same invocation without the metrics file.
+        // The crontab runs the wrapper that holds the invocation, as the smsync user.
+        let crontab = try Self.deployFile("cron/smsync.cron")
+        let schedule = crontab.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains(" * * ") }
+        #expect(schedule.map { $0.hasSuffix(" smsync /usr/local/bin/smsync-cron") } == [true])
+        #expect(crontab.contains("\nMAILTO=\"\"\n"), "smsync.cron must not depend on local mail")
+        // The image's default command is the same invocation without the metrics file, behind tini.
         let dockerfile = try Self.deployFile("container/Dockerfile")
         let command = try Self.flowList(after: "CMD", in: dockerfile, file: "Dockerfile")
         #expect(command == Array(Self.documented.prefix(5)))
-        #expect(try Self.flowList(after: "ENTRYPOINT", in: dockerfile, file: "Dockerfile") == ["smsync"])
+        #expect(
+            try Self.flowList(after: "ENTRYPOINT", in: dockerfile, file: "Dockerfile") == [
+                "/usr/bin/tini", "--", "smsync",
+            ])
+        // ECS stops a hung run itself: its entry point wraps the image's smsync in `timeout`.
+        let stack = try Self.deployFile("aws/cloudformation.yaml")
+        #expect(
+            stack.contains("EntryPoint: [\"timeout\", \"--kill-after=2m\", !Sub \"${MaxRunMinutes}m\", \"smsync\"]"))
+    }
+
+    @Test("in-place deployments refresh the same checkout, where the example configuration's env files live")
+    func checkoutRefreshEverywhere() throws {
+        let checkout = "/var/lib/smsync/image"
+        let unit = try Self.deployFile("systemd/smsync.service")
+        #expect(unit.contains("\nExecStartPre=/usr/local/bin/smsync-checkout\n"))
+        #expect(unit.contains("\nEnvironment=SMSYNC_CHECKOUT_DIR=%S/smsync/image\n"))
+        let wrapper = try Self.deployFile("cron/smsync-cron")
+        let checkoutLine = try #require(wrapper.range(of: "    smsync-checkout || exit $?\n"))
+        let syncLine = try #require(wrapper.range(of: "    exec smsync sync "))
+        #expect(checkoutLine.upperBound <= syncLine.lowerBound, "smsync-cron must refresh the checkout before the run")
+        let cronJob = try Self.deployFile("kubernetes/cronjob.yaml")
+        #expect(cronJob.contains("command: [\"/usr/bin/tini\", \"--\", \"smsync-checkout\"]"))
+        #expect(cronJob.contains("- name: SMSYNC_CHECKOUT_DIR\n                  value: \(checkout)\n"))
+        let stack = try Self.deployFile("aws/cloudformation.yaml")
+        #expect(stack.contains("{Name: SMSYNC_CHECKOUT_DIR, Value: \(checkout)}"))
+        #expect(stack.contains("- {ContainerName: checkout, Condition: SUCCESS}"))
+        let dockerfile = try Self.deployFile("container/Dockerfile")
+        #expect(dockerfile.contains("COPY --chmod=0755 deploy/scripts/smsync-checkout /usr/local/bin/smsync-checkout"))
+        let configuration = try Configuration(
+            text: try Self.configMapConfiguration(), file: "/etc/smsync/smsync.yml")
+        #expect(configuration.envsDirectory?.hasPrefix(checkout + "/") == true)
+    }
+
+    /// The exit codes in a `| code | meaning |` or `| exit | meaning | alert |` table, or an `EXIT CODES` list.
+    static func exitCodes(in text: String, after marker: String) -> Set<Int> {
+        guard let start = text.range(of: marker) else { return [] }
+        var codes: Set<Int> = []
+        for line in text[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false).dropFirst() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { break }
+            let first = trimmed.split(whereSeparator: { $0 == "|" || $0 == " " }).first.map(String.init) ?? ""
+            if let code = Int(first) { codes.insert(code) }
+        }
+        return codes
+    }
+
+    @Test("every exit code `smsync sync --help` lists is in deploy/README.md's alert table, and each scheduler names 6")
+    func exitCodesDocumented() async throws {
+        let help = try await Binary.runAsync(["sync", "--help"])
+        #expect(help.status == 0)
+        let helpCodes = Self.exitCodes(in: help.stdout, after: "EXIT CODES")
+        #expect(helpCodes.isSuperset(of: [0, 2, 3, 4, 5]), "sync --help lists \(helpCodes.sorted())")
+        let readme = try Self.deployFile("README.md")
+        let alertCodes = Self.exitCodes(in: readme, after: "| exit | meaning | alert |")
+        #expect(alertCodes.isSuperset(of: helpCodes), "deploy/README.md lacks \(helpCodes.subtracting(alertCodes))")
+        #expect(alertCodes.contains(6))
+        let localStorage = try Regex("6 +local storage")
+        for file in [
+            "systemd/smsync.service", "cron/smsync.cron", "kubernetes/cronjob.yaml", "aws/cloudformation.yaml",
+            "github-actions/smsync.yml",
+        ] {
+            let text = try Self.deployFile(file)
+            #expect(text.contains(localStorage), "\(file) does not document exit code 6")
+        }
+        // Alert at once on 2, 5 and 6; 3 and 4 only when they repeat (through "no successful run").
+        let stack = try Self.deployFile("aws/cloudformation.yaml")
+        #expect(stack.contains("exitCode: [{anything-but: [0, 3, 4]}]"))
+        #expect(stack.contains("TreatMissingData: breaching"))
+        let cronJob = try Self.deployFile("kubernetes/cronjob.yaml")
+        #expect(cronJob.contains("values: [2, 4, 6]"))
     }
 
     @Test("every flag the deployment files pass is one `smsync sync --help` documents")
@@ -167,7 +241,9 @@ struct DeployConsistencyTests {
         let unit = try Self.deployFile("systemd/smsync.service")
         let cron = try Self.deployFile("cron/smsync.cron")
         for name in secretNames {
-            #expect(cronJob.contains("- name: \(name)\n"), "cronjob.yaml does not set \(name)")
+            // Kubernetes mounts the Secret as files: NAME_FILE, never the value in the environment.
+            #expect(cronJob.contains("- name: \(name)_FILE\n"), "cronjob.yaml does not set \(name)_FILE")
+            #expect(!cronJob.contains("- name: \(name)\n"), "cronjob.yaml puts \(name) in the environment")
             #expect(stack.contains("{Name: \(name), ValueFrom:"), "cloudformation.yaml does not pass \(name)")
             #expect(workflow.contains("\(name): ${{ secrets."), "the workflow does not pass \(name)")
         }
@@ -216,8 +292,25 @@ struct DeployConsistencyTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(
             files == [
-                "environment_list.txt", "python3.yml", "python3_pip.txt", "pytorch_p310.yml", "pytorch_p310_pip.txt",
+                "environment_list.txt", "exported_at.txt", "python3.yml", "python3_pip.txt", "pytorch_p310.yml",
+                "pytorch_p310_pip.txt",
             ])
+
+        // Each index line is `<env> <digest>`, the digest being the one smsync's reader gives that export, so the
+        // index changes (and the conditional request sees it) whenever any export does.
+        let index = try String(contentsOf: folder.appendingPathComponent("environment_list.txt"), encoding: .utf8)
+        #expect(
+            index.split(separator: "\n").compactMap { $0.split(separator: " ").first } == ["python3", "pytorch_p310"])
+        for line in index.split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            #expect(fields.count == 2, "index line \(line.debugDescription)")
+            guard fields.count == 2 else { continue }
+            let export = try Data(contentsOf: folder.appendingPathComponent("\(fields[0]).yml"))
+            let freeze = try Data(contentsOf: folder.appendingPathComponent("\(fields[0])_pip.txt"))
+            let release = try EnvExportReader.read(
+                export: Array(export), exportLocation: "\(fields[0]).yml", freeze: Array(freeze))
+            #expect(fields[1] == release.release, "\(fields[0]): index digest \(fields[1]) is not the export's")
+        }
 
         let parsed = try await Binary.runAsync(["upstream", "parse", "--kind", "env-export", folder.path])
         #expect(parsed.status == 0, "upstream parse failed: \(parsed.stderr)")

@@ -1,6 +1,8 @@
 #!/bin/bash
-# Runs deploy/aws/notebook-lifecycle/on-start.sh against fake `conda` and `aws` executables first on PATH and checks
-# the exact files it uploads: environment_list.txt, <env>.yml and <env>_pip.txt for each kernel environment.
+# Runs deploy/aws/notebook-lifecycle/on-start.sh against fake `conda`, `sudo` and `aws` executables first on PATH and
+# checks the exact files it uploads: <env>.yml and <env>_pip.txt for each kernel environment, the index
+# environment_list.txt (`<env> sha256:<digest of both>`) after them, then exported_at.txt; that conda only ever runs
+# as ec2-user; that each instance writes its own subfolder; and that the script exits 0 even when it cannot export.
 #
 #   lifecycle-test.sh [--keep DIR]
 #
@@ -80,7 +82,11 @@ cat >"$work/expected/pytorch_p310_pip.txt" <<'EOF'
 sagemaker==2.232.1
 torch==2.2.0
 EOF
-printf 'python3\npytorch_p310\n' >"$work/expected/environment_list.txt"
+# The index: each environment with the SHA-256 of its export followed by its freeze, as smsync digests an export.
+for name in python3 pytorch_p310; do
+    sum="$(cat "$work/expected/$name.yml" "$work/expected/${name}_pip.txt" | sha256sum)"
+    printf '%s sha256:%s\n' "$name" "${sum%% *}"
+done >"$work/expected/environment_list.txt"
 
 # Fake conda: `env list`, `env export --no-builds -n NAME`, `run -n NAME pip freeze`; anything else fails.
 # Every call is logged, so the test can tell base and JupyterSystemEnv were never exported.
@@ -88,7 +94,7 @@ cat >"$work/bin/conda" <<'EOF'
 #!/bin/bash
 set -euo pipefail
 args="$*"
-printf '%s\n' "$args" >>"$FAKE_ROOT/conda-calls.log"
+printf '%s: %s\n' "${FAKE_AS_USER:-root}" "$args" >>"$FAKE_ROOT/conda-calls.log"
 case "$args" in
     "env list")
         cat <<'LIST'
@@ -148,7 +154,17 @@ else
     exit 64
 fi
 EOF
-chmod +x "$work/bin/conda" "$work/bin/aws"
+# Fake sudo: only `sudo -u ec2-user -i COMMAND...`, which runs COMMAND marked as ec2-user's.
+cat >"$work/bin/sudo" <<'EOF'
+#!/bin/bash
+[[ "${1:-}" == -u && "${2:-}" == ec2-user && "${3:-}" == -i && -n "${4:-}" ]] || {
+    echo "fake sudo: unexpected arguments: $*" >&2
+    exit 64
+}
+shift 3
+FAKE_AS_USER=ec2-user exec "$@"
+EOF
+chmod +x "$work/bin/conda" "$work/bin/aws" "$work/bin/sudo"
 
 export FAKE_ROOT="$work"
 export PATH="$work/bin:$PATH"
@@ -160,7 +176,7 @@ check_folder() {
         fail "$label: nothing uploaded to $folder"
         return
     fi
-    if [[ "$(cd "$folder" && find . -type f | sort)" != "$(cd "$work/expected" && find . -type f | sort)" ]]; then
+    if [[ "$(cd "$folder" && find . -type f ! -name exported_at.txt | sort)" != "$(cd "$work/expected" && find . -type f | sort)" ]]; then
         fail "$label: uploaded files differ: $(cd "$folder" && find . -type f | sort | tr '\n' ' ')"
         return
     fi
@@ -170,46 +186,84 @@ check_folder() {
             return
         fi
     done
-    pass "$label: environment_list.txt, <env>.yml and <env>_pip.txt for python3 and pytorch_p310"
+    if ! grep -Eqx '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z' "$folder/exported_at.txt" 2>/dev/null; then
+        fail "$label: no exported_at.txt with a UTC time"
+        return
+    fi
+    pass "$label: <env>.yml, <env>_pip.txt, the digest index and exported_at.txt for python3 and pytorch_p310"
 }
 
-# 1. Destination from the variable, in the foreground.
+printf '{"ResourceArn": "arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/nb", "ResourceName": "nb"}\n' \
+    >"$work/resource-metadata.json"
+export SMSYNC_RESOURCE_METADATA="$work/resource-metadata.json"
+
+# 1. Destination from the variable, in the foreground, into the instance's own subfolder.
 if SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_EXPORT_S3_URI=s3://bucket/smsync/exports \
     bash "$script" >"$work/run1.log" 2>&1; then
     pass "foreground run exits 0"
 else
     fail "foreground run failed: $(cat "$work/run1.log")"
 fi
-check_folder "variable destination" "$work/s3/bucket/smsync/exports"
+check_folder "variable destination" "$work/s3/bucket/smsync/exports/nb"
 if grep -Eq -- '-n (base|JupyterSystemEnv)' "$work/conda-calls.log"; then
     fail "base or JupyterSystemEnv was exported"
 else
     pass "base, JupyterSystemEnv and the unnamed environment are skipped"
 fi
-if [[ "$(tail -n 1 "$work/aws-calls.log")" == *"environment_list.txt s3://bucket/smsync/exports/environment_list.txt" ]]; then
-    pass "the index is uploaded last"
+if grep -qv '^ec2-user: ' "$work/conda-calls.log"; then
+    fail "conda ran as root: $(grep -v '^ec2-user: ' "$work/conda-calls.log" | head -n 1)"
 else
-    fail "the index is not the last upload: $(tail -n 1 "$work/aws-calls.log")"
+    pass "conda runs as ec2-user (sudo -u ec2-user -i)"
+fi
+if [[ "$(tail -n 2 "$work/aws-calls.log" | head -n 1)" == *"environment_list.txt s3://bucket/smsync/exports/nb/environment_list.txt" &&
+    "$(tail -n 1 "$work/aws-calls.log")" == *"exported_at.txt s3://bucket/smsync/exports/nb/exported_at.txt" ]]; then
+    pass "the index is uploaded after the exports, and exported_at.txt after the index"
+else
+    fail "upload order: $(tail -n 2 "$work/aws-calls.log")"
 fi
 
-# 2. Destination from the notebook instance's tag.
-printf '{"ResourceArn": "arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/nb", "ResourceName": "nb"}\n' \
-    >"$work/resource-metadata.json"
-if SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_RESOURCE_METADATA="$work/resource-metadata.json" \
-    FAKE_TAG_VALUE=s3://tagged/exports/ bash "$script" >"$work/run2.log" 2>&1; then
-    check_folder "tag destination" "$work/s3/tagged/exports"
+# 2. Destination from the notebook instance's tag; a named instance subfolder; no subfolder at all.
+if SMSYNC_EXPORT_FOREGROUND=1 FAKE_TAG_VALUE=s3://tagged/exports/ bash "$script" >"$work/run2.log" 2>&1; then
+    check_folder "tag destination" "$work/s3/tagged/exports/nb"
 else
     fail "tag run failed: $(cat "$work/run2.log")"
 fi
+SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_EXPORT_S3_URI=s3://shared/exports/ SMSYNC_EXPORT_INSTANCE=team-b \
+    bash "$script" >"$work/run2b.log" 2>&1 || true
+check_folder "SMSYNC_EXPORT_INSTANCE subfolder" "$work/s3/shared/exports/team-b"
+SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_EXPORT_S3_URI=s3://own/prefix/ SMSYNC_EXPORT_PER_INSTANCE=0 \
+    bash "$script" >"$work/run2c.log" 2>&1 || true
+check_folder "SMSYNC_EXPORT_PER_INSTANCE=0" "$work/s3/own/prefix"
 
-# 3. No destination at all: a clear failure, nothing uploaded.
-if SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_RESOURCE_METADATA="$work/missing.json" \
-    bash "$script" >"$work/run3.log" 2>&1; then
-    fail "a run without a destination succeeded"
-elif grep -q "no EXPORT_S3_URI" "$work/run3.log"; then
-    pass "a run without a destination fails and says why"
+# 3. No destination, or not an S3 one: exit 0 all the same (the instance must start), say why, upload nothing.
+uploads_before="$(wc -l <"$work/aws-calls.log")"
+status=0
+SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_RESOURCE_METADATA="$work/missing.json" bash "$script" >"$work/run3.log" 2>&1 ||
+    status=$?
+if [[ "$status" == 0 ]] && grep -q "no EXPORT_S3_URI" "$work/run3.log" && grep -q "starts normally" "$work/run3.log"; then
+    pass "a run without a destination exits 0 and says why"
 else
-    fail "a run without a destination failed without saying why: $(cat "$work/run3.log")"
+    fail "a run without a destination: exit $status, $(cat "$work/run3.log")"
+fi
+status=0
+SMSYNC_EXPORT_S3_URI=https://bucket.example.org/x/ bash "$script" >"$work/run3b.log" 2>&1 || status=$?
+if [[ "$status" == 0 ]] && grep -q "is not an s3:// URI" "$work/run3b.log"; then
+    pass "a non-s3:// destination exits 0 and says why"
+else
+    fail "a non-s3:// destination: exit $status, $(cat "$work/run3b.log")"
+fi
+status=0
+SMSYNC_EXPORT_FOREGROUND=1 SMSYNC_EXPORT_S3_URI=s3://bucket/x/ SMSYNC_EXPORT_INSTANCE='../escape' \
+    bash "$script" >"$work/run3c.log" 2>&1 || status=$?
+if [[ "$status" == 0 ]] && grep -q "is not a notebook instance name" "$work/run3c.log"; then
+    pass "an instance name that is not one is refused, exit 0"
+else
+    fail "a bad instance name: exit $status, $(cat "$work/run3c.log")"
+fi
+if [[ "$(wc -l <"$work/aws-calls.log")" == "$uploads_before" ]]; then
+    pass "nothing is uploaded without a valid destination"
+else
+    fail "something was uploaded without a valid destination"
 fi
 
 # 4. Background (the lifecycle default): returns at once, the export completes later into the log.
@@ -219,14 +273,14 @@ if SMSYNC_EXPORT_S3_URI=s3://background/exports/ SMSYNC_EXPORT_LOG="$work/backgr
         grep -q "uploaded 2 environment" "$work/background.log" 2>/dev/null && break
         sleep 0.1
     done
-    check_folder "background run" "$work/s3/background/exports"
+    check_folder "background run" "$work/s3/background/exports/nb"
 else
     fail "background run failed: $(cat "$work/run4.log")"
 fi
 
 if [[ -n "$keep" ]]; then
     mkdir -p "$keep"
-    cp "$work/s3/bucket/smsync/exports/"* "$keep/"
+    cp "$work/s3/bucket/smsync/exports/nb/"* "$keep/"
 fi
 
 echo "lifecycle test: $passed passed, $failed failed"

@@ -2,14 +2,29 @@
 # SageMaker notebook-instance lifecycle configuration (on-start): publish the conda kernels' exports for smsync.
 #
 # For every conda environment on the instance (except `base` and `JupyterSystemEnv`, which are not kernels), this
-# writes `conda env export --no-builds` to <env>.yml and that environment's `pip freeze` to <env>_pip.txt, then an
-# index `environment_list.txt` (one environment name per line), and uploads them to an S3 prefix. That is the
-# layout smsync's `env-export` source reads (point its `url:` at the prefix served over HTTPS).
+# writes `conda env export --no-builds` to <env>.yml and that environment's `pip freeze` to <env>_pip.txt, then the
+# index `environment_list.txt`, and uploads them to an S3 prefix, followed by the freshness marker `exported_at.txt`.
+# That is the layout smsync's `env-export` source reads (point its `url:` at the folder served over HTTPS).
+#
+#   environment_list.txt   one line per environment: `<env> sha256:<hex>`, the SHA-256 of <env>.yml followed by
+#                          <env>_pip.txt (the same digest smsync gives that export), so the index's bytes, and so
+#                          S3's ETag, change whenever any export does: smsync's one conditional request sees it
+#   exported_at.txt        the UTC time the upload finished (`2025-06-01T12:00:00Z`); uploaded after the index
 #
 # Where the files go, first found wins:
-#   1. EXPORT_S3_URI below (edit it here), e.g. s3://my-bucket/smsync/exports/
+#   1. EXPORT_S3_URI below (edit it here, or set SMSYNC_EXPORT_S3_URI), e.g. s3://my-bucket/smsync/exports/
 #   2. the notebook instance's tag `smsync-export-uri` (needs sagemaker:ListTags on the instance itself)
-# The instance's execution role grants the upload (s3:PutObject on that prefix). No secret belongs in this script.
+# and then into a subfolder named after the notebook instance (s3://my-bucket/smsync/exports/<instance-name>/), so
+# several instances sharing a prefix never overwrite each other; SMSYNC_EXPORT_PER_INSTANCE=0 writes to the prefix
+# itself (when the prefix is already one instance's). The instance's execution role grants the upload:
+# iam-policy.json beside this script (s3:PutObject on the prefix, sagemaker:ListTags for the tag). No secret
+# belongs in this script.
+#
+# conda runs as ec2-user (`sudo -u ec2-user -i`, as AWS's lifecycle samples do), so the user's own environments are
+# seen and no root-owned file is left in the user's conda folders.
+#
+# The script always exits 0: a failing on-start script stops the notebook instance from starting. Problems are
+# logged (to EXPORT_LOG, and to the lifecycle configuration's CloudWatch log stream) and the instance starts anyway.
 #
 # Lifecycle scripts are stopped after 5 minutes, and exporting a dozen environments can take longer: the export runs
 # in the background (nohup), itself bounded by EXPORT_TIMEOUT_SECONDS, and logs to EXPORT_LOG.
@@ -18,6 +33,10 @@ set -euo pipefail
 
 EXPORT_S3_URI="${SMSYNC_EXPORT_S3_URI:-}"
 EXPORT_TAG_KEY="smsync-export-uri"
+EXPORT_PER_INSTANCE="${SMSYNC_EXPORT_PER_INSTANCE:-1}"
+EXPORT_INSTANCE="${SMSYNC_EXPORT_INSTANCE:-}"
+# The user conda runs as; empty runs it as the script's own user.
+EXPORT_USER="${SMSYNC_EXPORT_USER-ec2-user}"
 EXPORT_TIMEOUT_SECONDS="${SMSYNC_EXPORT_TIMEOUT_SECONDS:-1800}"
 EXPORT_LOG="${SMSYNC_EXPORT_LOG:-/var/log/smsync-env-export.log}"
 RESOURCE_METADATA="${SMSYNC_RESOURCE_METADATA:-/opt/ml/metadata/resource-metadata.json}"
@@ -27,6 +46,15 @@ EXPORT_FOREGROUND="${SMSYNC_EXPORT_FOREGROUND:-0}"
 # Messages go to stderr: stdout of these functions is data.
 log() {
     printf '%s smsync-export: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
+}
+
+# Runs a command as EXPORT_USER through a login shell (its PATH, HOME and conda settings), unless already that user.
+as_user() {
+    if [[ -z "$EXPORT_USER" || "$(id -un)" == "$EXPORT_USER" ]]; then
+        "$@"
+    else
+        sudo -u "$EXPORT_USER" -i "$@"
+    fi
 }
 
 # The conda executable: the one on PATH, else the notebook instance's Anaconda (lifecycle scripts run as root).
@@ -47,8 +75,39 @@ instance_arn() {
     sed -n 's/.*"ResourceArn"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$RESOURCE_METADATA" | head -n 1
 }
 
-# The destination: the variable above, else the instance tag.
+# The instance's name, from the metadata file.
+instance_name() {
+    [[ -r "$RESOURCE_METADATA" ]] || return 1
+    sed -n 's/.*"ResourceName"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$RESOURCE_METADATA" | head -n 1
+}
+
+# The destination folder, ending in `/`: the prefix (the variable above, else the instance tag), then the instance's
+# own subfolder unless EXPORT_PER_INSTANCE is 0.
 resolve_destination() {
+    local prefix instance
+    prefix="$(resolve_prefix)" || return 1
+    if [[ "$prefix" != s3://?* ]]; then
+        log "destination '$prefix' is not an s3:// URI"
+        return 1
+    fi
+    prefix="${prefix%/}/"
+    if [[ "$EXPORT_PER_INSTANCE" == 0 ]]; then
+        printf '%s\n' "$prefix"
+        return 0
+    fi
+    instance="$EXPORT_INSTANCE"
+    if [[ -z "$instance" ]]; then
+        instance="$(instance_name)" || { log "no SMSYNC_EXPORT_INSTANCE and no readable $RESOURCE_METADATA"; return 1; }
+    fi
+    if [[ ! "$instance" =~ ^[A-Za-z0-9][A-Za-z0-9-]{0,62}$ ]]; then
+        log "'$instance' is not a notebook instance name"
+        return 1
+    fi
+    printf '%s%s/\n' "$prefix" "$instance"
+}
+
+# The prefix: the variable above, else the instance tag.
+resolve_prefix() {
     if [[ -n "$EXPORT_S3_URI" ]]; then
         printf '%s\n' "$EXPORT_S3_URI"
         return 0
@@ -70,7 +129,7 @@ resolve_destination() {
 # Names are checked to be letters, digits, `.`, `_`, `-`, as smsync requires of an environment name.
 environment_names() {
     local conda="$1" listing line name
-    listing="$("$conda" env list)" || { log "conda env list failed"; return 1; }
+    listing="$(as_user "$conda" env list)" || { log "conda env list failed"; return 1; }
     while IFS= read -r line; do
         read -r name _ <<<"$line" || true
         [[ -z "$name" || "$name" == \#* ]] && continue
@@ -94,7 +153,15 @@ content_type() {
     esac
 }
 
-# Exports every environment into a fresh folder and uploads it; the index goes last.
+# `sha256:<hex>` of <env>.yml followed by <env>_pip.txt (when there is one): the digest smsync gives the export.
+export_digest() {
+    local folder="$1" name="$2" files=("$1/$2.yml") sum
+    [[ -f "$folder/${name}_pip.txt" ]] && files+=("$folder/${name}_pip.txt")
+    sum="$(cat "${files[@]}" | sha256sum)"
+    printf 'sha256:%s\n' "${sum%% *}"
+}
+
+# Exports every environment into a fresh folder and uploads it; the index goes last, then the freshness marker.
 run_export() {
     local destination="$1" conda staging names name exported=0 file
     conda="$(find_conda)" || { log "conda not found"; return 1; }
@@ -106,16 +173,16 @@ run_export() {
     while IFS= read -r name; do
         [[ -n "$name" ]] || continue
         log "exporting $name"
-        if ! "$conda" env export --no-builds -n "$name" >"$staging/$name.yml"; then
+        if ! as_user "$conda" env export --no-builds -n "$name" >"$staging/$name.yml"; then
             log "conda env export failed for $name; left out"
             rm -f "$staging/$name.yml"
             continue
         fi
-        if ! "$conda" run -n "$name" pip freeze >"$staging/${name}_pip.txt"; then
+        if ! as_user "$conda" run -n "$name" pip freeze >"$staging/${name}_pip.txt"; then
             log "pip freeze failed for $name; its export is kept without a freeze"
             rm -f "$staging/${name}_pip.txt"
         fi
-        printf '%s\n' "$name" >>"$staging/environment_list.txt.partial"
+        printf '%s %s\n' "$name" "$(export_digest "$staging" "$name")" >>"$staging/environment_list.txt.partial"
         exported=$((exported + 1))
     done <<<"$names"
     if ((exported == 0)); then
@@ -130,22 +197,21 @@ run_export() {
     done
     aws s3 cp --only-show-errors --content-type "$(content_type index.txt)" \
         "$staging/environment_list.txt" "${destination}environment_list.txt"
+    date -u +%Y-%m-%dT%H:%M:%SZ >"$staging/exported_at.txt"
+    aws s3 cp --only-show-errors --content-type "$(content_type exported_at.txt)" \
+        "$staging/exported_at.txt" "${destination}exported_at.txt"
     log "uploaded $exported environment(s) to $destination"
 }
 
 main() {
     local destination
     destination="$(resolve_destination)"
-    if [[ "$destination" != s3://?* ]]; then
-        log "destination '$destination' is not an s3:// URI"
-        return 1
-    fi
     if [[ "$EXPORT_FOREGROUND" == 1 ]]; then
         run_export "$destination"
         return
     fi
-    export RESOURCE_METADATA
-    export -f log find_conda environment_names content_type run_export
+    export RESOURCE_METADATA EXPORT_USER
+    export -f log as_user find_conda environment_names content_type export_digest run_export
     log "exporting in the background to $destination (log: $EXPORT_LOG)"
     # The lifecycle script returns at once; the export goes on, stopped after EXPORT_TIMEOUT_SECONDS at most.
     # shellcheck disable=SC2016 # $1 is for the inner bash, which gets the destination as its argument
@@ -153,4 +219,14 @@ main() {
         "$destination" >>"$EXPORT_LOG" 2>&1 </dev/null &
 }
 
-main "$@"
+# Never fail the instance's start: any error above is logged, and the script exits 0.
+set +e
+(
+    set -e
+    main "$@"
+)
+status=$?
+if ((status != 0)); then
+    log "no export this time (status $status); the notebook instance starts normally"
+fi
+exit 0
