@@ -56,8 +56,9 @@ public final class StateStore: Sendable {
                     path: path, operation: "open",
                     reason: "it was written by a newer version of smsync (schema migrations this version does not "
                         + "know: \(unknown.joined(separator: ", ")))",
-                    hint: "schema migrations are forward-only: run the newer smsync again, or point `state:` at "
-                        + "another file; the file was left as it is",
+                    hint: "schema migrations are forward-only: upgrade smsync to the version that wrote it, restore "
+                        + "the copy saved before the upgrade, or point `state:` at another file; the file was left as "
+                        + "it is",
                     kind: .newerSchema(unknown: unknown))
             }
             try migrator.migrate(queue)
