@@ -40,11 +40,14 @@ struct DriftRun {
             throw CommandFailure.badInput(error.description)
         }
         let environment = ProcessInfo.processInfo.environment
-        // The state database is the HTTP cache too: created when missing, unless offline (then it must exist).
+        // The state database is the HTTP cache too: created when missing for a configuration with HTTP sources,
+        // unless offline (then it must exist).
         // A cache that cannot be opened (read-only, newer schema) costs requests, not the report.
         var store: StateStore?
         do {
-            store = try Pipeline.openState(workspace.configuration, environment: environment, create: !offline)
+            let configuration = workspace.configuration
+            let remote = configuration.sources.contains { configuration.localPath(of: $0) == nil || $0.repo != nil }
+            store = try Pipeline.openState(configuration, environment: environment, create: remote && !offline)
         } catch {
             if offline { throw CommandFailure.badInput("cannot open the state database: \(error)") }
             Output.error("warning: reading every source without the cache: \(error)")

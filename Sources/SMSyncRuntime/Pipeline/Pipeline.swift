@@ -185,7 +185,7 @@ public struct Pipeline: Sendable {
         guard let runID else { return }
         if polled.changed, let payload = try? store.encode(polled.release) {
             _ = try? store.recordRelease(
-                source: source.name, kind: source.kind, releaseID: polled.release.release,
+                source: source.name, kind: source.kind.rawValue, releaseID: polled.release.release,
                 digest: "sha256:" + SHA256Digest.hex(Array(payload)), payload: payload, at: now())
         }
         if let fingerprint = polled.fingerprint {
