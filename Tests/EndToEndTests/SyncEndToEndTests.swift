@@ -475,6 +475,12 @@ struct SyncEndToEndTests {
         #expect(offline.stdout.contains("offline: as read"))
         #expect(offline.stdout.contains("by run 1"))
         #expect(offline.stdout.contains("conda_tensorflow2_p310"))
+        let before = try world.envs()
+        let applyOffline = try await world.run(["apply", "--offline", "--dry-run"])
+        #expect(applyOffline.status == 0, "\(applyOffline.stdout)\n\(applyOffline.stderr)")
+        #expect(applyOffline.stdout.contains("+++ b/"))
+        #expect(await world.server.requests.count == count, "apply --offline makes no request either")
+        #expect(try world.envs() == before)
         let online = try await world.run(["diff", "--format", "json"])
         let offlineJSON = try await world.run(["diff", "--offline", "--format", "json"])
         let updates = { (text: String) -> Int? in
