@@ -129,7 +129,7 @@ public enum LocalSources {
         guard let path = configuration.localPath(of: source) else {
             throw UpstreamError(
                 .unreadable, source: kind, location: source.url,
-                message: "an http(s) source is read by `smsync sync`; `diff` and `apply` read local files")
+                message: "an http(s) source is read over HTTP (by the source poller), not from disk")
         }
         switch kind {
         case .awsDocs:
@@ -195,13 +195,36 @@ public enum LocalSources {
     }
 }
 
-/// The index file a notebook instance's exporter writes beside the exports: one environment name per line.
+/// The index file a notebook instance's exporter writes beside the exports: one line per environment, its name
+/// and, from exporters that write it, the sha256 of its `<env>.yml` followed by its `<env>_pip.txt`
+/// (`python3 9f2c…`). Older exporters and hand-made folders write names only.
 public enum EnvExportIndex {
-    /// The environment names, in order: the first word of each line (a digest may follow it); blank lines and
-    /// `#` comments are skipped.
+    /// One line of the index.
+    public struct Entry: Sendable, Hashable {
+        public var name: String
+        /// The content digest after the name, as written (`sha256:` prefix optional); nil when the line has none or
+        /// the second word is not a hexadecimal digest.
+        public var digest: String?
+    }
+
+    /// The lines in order: the first word is the name, a hexadecimal digest may follow; blank lines and `#`
+    /// comments are skipped.
+    public static func entries(in text: String) -> [Entry] {
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).compactMap { line in
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let name = words.first, !name.hasPrefix("#") else { return nil }
+            return Entry(name: name, digest: words.count > 1 ? digest(words[1]) : nil)
+        }
+    }
+
+    /// The environment names, in order.
     public static func environments(in text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
-            .compactMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) }
-            .filter { !$0.hasPrefix("#") }
+        entries(in: text).map(\.name)
+    }
+
+    static func digest(_ word: String) -> String? {
+        let hex = word.hasPrefix("sha256:") ? word.dropFirst("sha256:".count) : Substring(word)
+        guard (4...128).contains(hex.count), hex.allSatisfy(\.isHexDigit) else { return nil }
+        return word
     }
 }

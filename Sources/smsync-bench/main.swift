@@ -163,7 +163,7 @@ if arguments.contains("--diff") {
     }
     let release = UpstreamRelease(
         kind: .distribution, release: "9.9.9", kernels: [UpstreamKernel(kernel: "*", packages: upstreamPackages)])
-    let source = SourceConfig(kind: "distribution", url: "bench", kernels: nil, name: "distribution")
+    let source = SourceConfig(kind: .distribution, url: "bench", kernels: nil, name: "distribution")
     var kernels: [LocalKernel] = []
     let buildStart = now()
     for file in 0..<files {

@@ -14,31 +14,93 @@ struct ConfigOption: ParsableArguments {
     var config = "smsync.yml"
 }
 
-/// What `diff` and `apply` share: read the workspace and the local sources, compare.
-struct DriftRun {
-    var workspace: Workspace
-    var report: DriftReport
-    var failures: [SourceFailure]
+/// `--offline`, shared by `diff` and `apply`.
+struct SourceOptions: ParsableArguments {
+    @Flag(
+        name: .long,
+        help: "Make no request: use the releases the last `smsync sync` read (needs its state database).")
+    var offline = false
+}
 
-    static func make(configPath: String) throws -> DriftRun {
+/// What `diff` and `apply` share: the first steps of the pipeline (read sources, drift), reading every source kind
+/// over HTTP through the same client and cache as `sync`, and never moving what `sync` treats as processed.
+struct DriftRun {
+    var pipeline: Pipeline
+    var read: SourcesRead
+    var report: DriftReport
+
+    var workspace: Workspace { pipeline.workspace }
+    var failures: [SourceFailure] { read.failures }
+
+    static func make(configPath: String, offline: Bool) async throws -> DriftRun {
         let workspace: Workspace
         do {
             workspace = try Workspace.load(configPath: configPath)
         } catch {
             throw CommandFailure.badInput(error.description)
         }
-        let configuration = workspace.configuration
-        let limits = UpstreamLimits(maxBytesPerFile: configuration.http.maxBytes)
-        let (releases, failures) = LocalSources.read(configuration, limits: limits)
-        let engine = DriftEngine(configuration: configuration)
-        let report = engine.diff(local: workspace.kernels, releases: releases)
-        return DriftRun(workspace: workspace, report: report, failures: failures)
+        let environment = ProcessInfo.processInfo.environment
+        // The state database is the HTTP cache too: created when missing for a configuration with HTTP sources,
+        // unless offline (then it must exist).
+        // A cache that cannot be opened (read-only, newer schema) costs requests, not the report.
+        var store: StateStore?
+        do {
+            let configuration = workspace.configuration
+            let remote = configuration.sources.contains { configuration.localPath(of: $0) == nil || $0.repo != nil }
+            store = try Pipeline.openState(configuration, environment: environment, create: remote && !offline)
+        } catch {
+            if offline { throw CommandFailure.badInput("cannot open the state database: \(error)") }
+            Output.error("warning: reading every source without the cache: \(error)")
+        }
+        if offline, store == nil {
+            let path = StateStore.defaultPath(configured: workspace.configuration.statePath, environment: environment)
+            throw CommandFailure.badInput(
+                "--offline uses the releases the last `smsync sync` stored, and there is no state database at "
+                    + "\(path); run `smsync sync` first, or drop --offline")
+        }
+        let pipeline = Pipeline(
+            workspace: workspace, store: store, version: SMSyncVersion.current, environment: environment)
+        let read = await pipeline.readSources(offline ? .offline : .look)
+        return DriftRun(pipeline: pipeline, read: read, report: pipeline.drift(read.releases))
     }
 
     func reportFailures() throws {
         guard !failures.isEmpty else { return }
         for failure in failures { Output.error("error: source \(failure.description)") }
         throw CommandFailure(ExitStatus.upstreamFailed, "\(failures.count) source(s) could not be read")
+    }
+
+    /// Where each source's data came from, one line per source (failed sources say so).
+    func sourceLines(now: Date = Date()) -> [(source: String, origin: String, text: String)] {
+        var lines = read.sources.map { ($0.config.name, $0.origin.name, $0.origin.describe(now: now)) }
+        for failure in failures { lines.append((failure.source, "failed", "failed (see stderr)")) }
+        let order = workspace.configuration.sources.map(\.name)
+        return lines.sorted { (order.firstIndex(of: $0.0) ?? 0) < (order.firstIndex(of: $1.0) ?? 0) }
+    }
+
+    /// The report header for a terminal: `sources:` and a line per source.
+    func header() -> String {
+        let lines = sourceLines()
+        let width = lines.map(\.source.count).max() ?? 0
+        return "sources:\n"
+            + lines.map { "  " + $0.source + String(repeating: " ", count: width - $0.source.count) + "  " + $0.text }
+            .joined(separator: "\n") + "\n\n"
+    }
+
+    /// The header for a pull request or a chat message.
+    func markdownHeader() -> String {
+        sourceLines().map { "- `\($0.source)`: \($0.text)" }.joined(separator: "\n") + "\n\n"
+    }
+
+    /// The report as JSON with a `sources` member naming where each source's data came from.
+    func json() -> JSONValue {
+        let sources = JSONValue.array(
+            sourceLines().map {
+                .object([("source", .string($0.source)), ("origin", .string($0.origin)), ("detail", .string($0.text))])
+            })
+        guard case .object(var pairs) = report.json else { return report.json }
+        pairs.append(("sources", sources))
+        return .object(pairs)
     }
 }
 
@@ -56,6 +118,12 @@ struct DiffCommand: AsyncParsableCommand {
             Formats: table (for terminals; colour only on a terminal and never with NO_COLOR), json (for \
             machines), markdown (for pull requests).
 
+            Sources are read as `sync` reads them: local files, or over HTTP with the same client (deadlines, \
+            retries, size caps, proxies, GitHub token). With a state database, requests are conditional and a 304 \
+            uses the cached content, so a diff right after a sync costs one 304 per file; a diff never changes what \
+            the next sync sees as new. --offline makes no request and uses the releases the last sync read (an \
+            error without a state database). The report starts with where each source's data came from.
+
             EXIT CODES
               0  success (with or without drift)
               1  with --exit-code: updates are pending
@@ -67,20 +135,21 @@ struct DiffCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ConfigOption
+    @OptionGroup var sources: SourceOptions
     @Option(name: .long, help: "table, json or markdown.") var format: ReportFormat = .table
     @Flag(name: .long, help: "Exit 1 when any update is pending (like git diff --exit-code).") var exitCode = false
 
     func run() async throws {
-        let run = try DriftRun.make(configPath: options.config)
+        let run = try await DriftRun.make(configPath: options.config, offline: sources.offline)
         switch format {
         case .table:
             let environment = ProcessInfo.processInfo.environment
             let color = isatty(1) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
-            Output.write(run.report.table(color: color))
+            Output.write(run.header() + run.report.table(color: color))
         case .json:
-            Output.write(run.report.json.serialized() + "\n")
+            Output.write(run.json().serialized() + "\n")
         case .markdown:
-            Output.write(run.report.markdown())
+            Output.write(run.markdownHeader() + run.report.markdown())
         }
         try run.reportFailures()
         if exitCode, run.report.summary.updates > 0 {
@@ -96,6 +165,9 @@ struct ApplyCommand: AsyncParsableCommand {
         discussion: """
             All files are written or none: each new file goes to a temporary file, is fsynced, and only when every \
             one is written are they renamed into place; a failure puts back what was renamed.
+
+            Sources are read as `diff` reads them (over HTTP too; --offline for the releases the last sync read); \
+            only local files are edited (or a local commit with --git-commit).
 
             --dry-run prints the unified diff it would make and writes nothing.
             --pr-dir DIR writes branch.txt, commit-message.txt, pr-body.md and plan.json for a pull request.
@@ -114,6 +186,7 @@ struct ApplyCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ConfigOption
+    @OptionGroup var sources: SourceOptions
     @Flag(name: .long, help: "Print the unified diff instead of writing.") var dryRun = false
     @Option(name: .long, help: "Write branch.txt, commit-message.txt, pr-body.md and plan.json here.")
     var prDir: String?
@@ -121,15 +194,13 @@ struct ApplyCommand: AsyncParsableCommand {
     var gitCommit = false
 
     func run() async throws {
-        let run = try DriftRun.make(configPath: options.config)
+        let run = try await DriftRun.make(configPath: options.config, offline: sources.offline)
         if !run.failures.isEmpty {
             try run.reportFailures()
         }
         let plan: ApplyPlan
         do {
-            plan = try ApplyPlan(
-                report: run.report, local: run.workspace.kernels,
-                branchPrefix: run.workspace.configuration.pullRequest.branchPrefix)
+            plan = try run.pipeline.plan(run.report)
         } catch {
             throw CommandFailure.badInput(error.description)
         }

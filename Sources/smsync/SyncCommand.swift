@@ -64,20 +64,48 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show the last runs, pending rebuild triggers and the health of each source.",
-        discussion: "Reads the state database named by the configuration (or the default location)."
+        discussion: """
+            Reads the state database named by the configuration (or the default location). Per source: when \
+            `sync` last read it successfully, and its last error.
+
+            --max-age AGE (90s, 30m, 24h, 7d) makes it a check for monitoring (a Kubernetes probe, a systemd \
+            ExecCondition, an alarm on the exit code): it exits 1, naming them on stderr, when any configured \
+            source has not been read successfully within AGE.
+
+            EXIT CODES
+              0  success (and, with --max-age, every source is fresh)
+              1  with --max-age: a source is stale or was never read
+              2  bad configuration or command line, or no state yet
+            """
     )
 
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "text or json.") var format: HistoryFormat = .text
+    @Option(name: .long, help: "Exit 1 when any source was last read successfully longer ago than this (24h).")
+    var maxAge: String?
+
+    func validate() throws {
+        if let maxAge, StatusReport.parseAge(maxAge) == nil {
+            throw ValidationError("--max-age must be a positive age such as 90s, 30m, 24h or 7d, not \(maxAge)")
+        }
+    }
 
     func run() async throws {
-        let store = try openState(configPath: options.config)
+        let (store, configuration) = try openStateAndConfiguration(configPath: options.config)
+        let report: StatusReport
         do {
-            let report = try StatusReport(store: store)
-            Output.write(format == .json ? report.json().serialized() + "\n" : report.text())
+            report = try StatusReport(store: store)
         } catch {
             throw CommandFailure.badInput("\(error)")
         }
+        Output.write(format == .json ? report.json().serialized() + "\n" : report.text())
+        guard let maxAge, let seconds = StatusReport.parseAge(maxAge) else { return }
+        let stale = report.staleSources(
+            configured: configuration.sources.map(\.name), maxAge: seconds, now: Date())
+        guard !stale.isEmpty else { return }
+        for source in stale { Output.error("stale: \(source.reason)") }
+        throw CommandFailure(
+            ExitStatus.stale, "\(stale.count) source(s) not read successfully within \(maxAge)")
     }
 }
 
@@ -112,9 +140,14 @@ enum HistoryFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 func openState(configPath: String) throws -> StateStore {
+    try openStateAndConfiguration(configPath: configPath).0
+}
+
+func openStateAndConfiguration(configPath: String) throws -> (StateStore, Configuration) {
     let configuration: Configuration
     do {
-        configuration = try Workspace.load(configPath: configPath).configuration
+        // The configuration only: the state needs no env file (a pull-request deployment has no checkout).
+        configuration = try Workspace.loadConfiguration(configPath: configPath)
     } catch {
         throw CommandFailure.badInput(error.description)
     }
@@ -124,8 +157,13 @@ func openState(configPath: String) throws -> StateStore {
         throw CommandFailure.badInput("no state yet at \(path); run `smsync sync` first")
     }
     do {
-        return try StateStore(path: path)
+        return (try StateStore(path: path), configuration)
     } catch {
         throw CommandFailure(SyncExitCode.stateFailure(error), "\(error)")
     }
+}
+
+extension ExitStatus {
+    /// `status --max-age`: a source is stale.
+    static let stale: Int32 = 1
 }

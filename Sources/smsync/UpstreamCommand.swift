@@ -44,14 +44,8 @@ struct UpstreamCommand: AsyncParsableCommand {
                 """
         )
 
-        /// The kinds this command reads.
-        enum Kind: String, ExpressibleByArgument, CaseIterable {
-            case awsDocs = "aws-docs"
-            case envExport = "env-export"
-            case distribution
-            case sdkChangelog = "sdk-changelog"
-            case examples
-        }
+        /// The kinds this command reads: the upstream readers' own.
+        typealias Kind = UpstreamSourceKind
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
             case json
@@ -166,3 +160,5 @@ struct UpstreamCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension UpstreamSourceKind: ExpressibleByArgument {}

@@ -223,7 +223,7 @@ struct DeployConsistencyTests {
         let configuration = try Configuration(
             text: try Self.configMapConfiguration(), file: "/etc/smsync/smsync.yml")
         #expect(
-            configuration.sources.map(\.kind) == [
+            configuration.sources.map(\.kind.rawValue) == [
                 "env-export", "aws-docs", "distribution", "sdk-changelog", "examples",
             ])
         #expect(configuration.statePath == "/var/lib/smsync/state.db")

@@ -51,6 +51,51 @@ struct SyncEndToEndTests {
                 status: 200, headers: ["ETag": etag, "Content-Type": "text/html"], body: Array(page.utf8))
         }
 
+        /// Export files served instead of the demo's (by name), and whether the index carries digests.
+        var exportOverrides: [String: [UInt8]] = [:]
+        var indexWithDigests = false
+        /// The status of every answer to an export request, in order.
+        var exportStatuses: [Int] = []
+
+        func setExport(_ name: String, _ text: String) { exportOverrides[name] = Array(text.utf8) }
+        func setIndexWithDigests(_ on: Bool) { indexWithDigests = on }
+
+        /// An S3-style folder: ETags from the content (like S3's MD5), conditional answers, 404 for unknown keys.
+        func export(_ request: RecordedRequest, folder: URL) -> TestReply {
+            let name = String(request.path.dropFirst("/exports/".count))
+            guard !name.contains("/") else { return .text(404, "no such key") }
+            var body: [UInt8]?
+            if name == "environment_list.txt", indexWithDigests {
+                // The exporter's newer form: `<env> <sha256 of env.yml + env_pip.txt>`.
+                let names = (file("environment_list.txt", folder).map { String(decoding: $0, as: UTF8.self) } ?? "")
+                    .split(separator: "\n").map(String.init)
+                body =
+                    Array(
+                        names.map { env in
+                            let content = (file("\(env).yml", folder) ?? []) + (file("\(env)_pip.txt", folder) ?? [])
+                            return env + " " + SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+                        }.joined(separator: "\n").utf8) + [10]
+            } else {
+                body = file(name, folder)
+            }
+            guard let body else {
+                exportStatuses.append(404)
+                return .text(404, "no such key")
+            }
+            let etag = "\"" + SHA256.hash(data: body).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+            if request.headers["if-none-match"] == etag {
+                exportStatuses.append(304)
+                return TestReply(status: 304, headers: ["ETag": etag])
+            }
+            exportStatuses.append(200)
+            return TestReply(status: 200, headers: ["ETag": etag], body: body)
+        }
+
+        func file(_ name: String, _ folder: URL) -> [UInt8]? {
+            if let override = exportOverrides[name] { return override }
+            return (try? Data(contentsOf: folder.appendingPathComponent(name))).map(Array.init)
+        }
+
         func hook(_ request: RecordedRequest) -> TestReply {
             hooks.append(request)
             return TestReply(status: hookStatus)
@@ -98,17 +143,7 @@ struct SyncEndToEndTests {
                 }
                 if request.path == "/hook" { return await upstream.hook(request) }
                 if request.path == "/docs/nbi-al2023.html" { return await upstream.docs(request) }
-                if request.path.hasPrefix("/exports/") {
-                    let name = String(request.path.dropFirst("/exports/".count))
-                    guard !name.contains("/"),
-                        let data = try? Data(contentsOf: exports.appendingPathComponent(name))
-                    else { return .text(404, "no such key") }
-                    let etag = "\"" + String(data.count) + "-" + name + "\""
-                    if request.headers["if-none-match"] == etag {
-                        return TestReply(status: 304, headers: ["ETag": etag])
-                    }
-                    return TestReply(status: 200, headers: ["ETag": etag], body: Array(data))
-                }
+                if request.path.hasPrefix("/exports/") { return await upstream.export(request, folder: exports) }
                 return .text(404, "not found")
             }
             // The image repository on "GitHub" holds the same files as the local checkout.
@@ -194,6 +229,10 @@ struct SyncEndToEndTests {
             try await Binary.runAsync(["sync", "--config", config] + extra, environment: environment, timeout: 120)
         }
 
+        func run(_ arguments: [String]) async throws -> Binary.Result {
+            try await Binary.runAsync(arguments + ["--config", config], environment: environment, timeout: 120)
+        }
+
         func envs() throws -> [String: Data] {
             let folder = root.appendingPathComponent("image/base/utils/envs")
             var result: [String: Data] = [:]
@@ -247,13 +286,14 @@ struct SyncEndToEndTests {
         let branch = try #require(await world.image.refs.keys.first { $0.hasPrefix("smsync/") })
         #expect(await world.image.ref(branch) != nil)
 
-        // Second run, nothing changed upstream: one conditional request per source, all 304; nothing else.
+        // Second run, nothing changed upstream: one conditional request per source (and per file of a
+        // names-only export index: the index, python3.yml and python3_pip.txt), all 304; nothing else.
         let count = requests.count
         let second = try await world.sync()
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
         requests = await world.server.requests
         let secondRun = Array(requests[count...])
-        #expect(secondRun.count == 4, "\(secondRun.map { "\($0.method) \($0.path)" })")
+        #expect(secondRun.count == 6, "\(secondRun.map { "\($0.method) \($0.path)" })")
         #expect(secondRun.allSatisfy { $0.method == "GET" && $0.headers["if-none-match"] != nil })
         hooks = await world.upstream.hooks
         #expect(hooks.count == 2, "no trigger fires again for the same upstream content")
@@ -316,6 +356,174 @@ struct SyncEndToEndTests {
         let third = try await world.sync()
         #expect(third.status == 0)
         #expect(await world.upstream.hooks.count == afterRetry, "nothing fires once the retry succeeded")
+        await world.close()
+    }
+
+    /// The export of one kernel changes on the instance; the index (names only, or with digests) is rewritten
+    /// by the exporter exactly as its form implies. Exactly one trigger fires, for that kernel, and the file is
+    /// updated; the run after that costs only 304s and fires nothing.
+    @Test(arguments: [false, true])
+    func anExportChangeIsNeverMissed(indexWithDigests: Bool) async throws {
+        let world = try await World.make(pullRequests: false)
+        await world.upstream.setIndexWithDigests(indexWithDigests)
+        let first = try await world.sync()
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        let hooksBefore = await world.upstream.hooks.count
+        let python3 = world.root.appendingPathComponent("image/base/utils/envs/python3.yml")
+        #expect(try String(contentsOf: python3, encoding: .utf8).contains("seaborn=0.13.2"))
+
+        let export = try String(contentsOf: Binary.fixture("demo/upstream/exports/python3.yml"), encoding: .utf8)
+        await world.upstream.setExport(
+            "python3.yml", export.replacingOccurrences(of: "seaborn=0.13.2", with: "seaborn=0.13.3"))
+        let count = await world.server.requests.count
+        let second = try await world.sync()
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        let newHooks = Array(await world.upstream.hooks.dropFirst(hooksBefore))
+        #expect(newHooks.count == 1, "\(newHooks.map(\.bodyText))")
+        let kernels = newHooks.compactMap { request -> [String]? in
+            (try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])?["kernels"] as? [String]
+        }
+        #expect(kernels == [["conda_python3"]])
+        #expect(newHooks.first?.bodyText.contains("0.13.3") == true)
+        #expect(try String(contentsOf: python3, encoding: .utf8).contains("seaborn=0.13.3"))
+        let secondRun = Array(await world.server.requests.dropFirst(count))
+        #expect(secondRun.contains { $0.path == "/exports/python3.yml" })
+
+        // Nothing changed since: only conditional requests, each answered 304; no trigger.
+        let quietStart = await world.server.requests.count
+        let exportAnswers = await world.upstream.exportStatuses.count
+        let third = try await world.sync()
+        #expect(third.status == 0, "\(third.stdout)\n\(third.stderr)")
+        let quiet = Array(await world.server.requests.dropFirst(quietStart))
+        #expect(quiet.count == (indexWithDigests ? 4 : 6), "\(quiet.map(\.path))")
+        #expect(quiet.allSatisfy { $0.method == "GET" && $0.headers["if-none-match"] != nil })
+        let quietExports = Array(await world.upstream.exportStatuses.dropFirst(exportAnswers))
+        #expect(quietExports == Array(repeating: 304, count: indexWithDigests ? 1 : 3))
+        #expect(await world.upstream.hooks.count == hooksBefore + 1)
+        await world.close()
+    }
+
+    @Test func diffReadsAnHTTPConfigurationAndASecondDiffCostsOnly304s() async throws {
+        let world = try await World.make(pullRequests: false)
+        let before = try world.envs()
+        let first = try await world.run(["diff", "--format", "json"])
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        #expect(((report["summary"] as? [String: Int])?["updates"] ?? 0) > 0)
+        let origins = try #require(report["sources"] as? [[String: String]])
+        #expect(origins.map { $0["source"] } == ["env-export", "aws-docs", "distribution", "examples"])
+        #expect(origins.allSatisfy { $0["origin"] == "fetched" }, "\(origins)")
+        #expect(!first.stdout.contains("no source speaks"))
+
+        let count = await world.server.requests.count
+        let second = try await world.run(["diff"])
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        #expect(second.stdout.contains("not modified (304)"))
+        #expect(second.stdout.contains("conda_tensorflow2_p310"))
+        let secondRun = Array(await world.server.requests.dropFirst(count))
+        #expect(secondRun.count == 6, "\(secondRun.map(\.path))")
+        #expect(secondRun.allSatisfy { $0.method == "GET" && $0.headers["if-none-match"] != nil })
+        #expect(try world.envs() == before, "diff writes nothing")
+        let history = try await world.run(["history"])
+        #expect(history.stdout.contains("no runs recorded yet"), "diff records no run")
+
+        // apply on the same configuration edits the local files only.
+        let apply = try await world.run(["apply"])
+        #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+        #expect(try world.envs() != before)
+        #expect(await world.upstream.hooks.isEmpty, "apply triggers nothing")
+        await world.close()
+    }
+
+    @Test func aDiffAfterASyncDoesNotChangeWhatTheNextSyncDoes() async throws {
+        let world = try await World.make(pullRequests: false)
+        let first = try await world.sync()
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        let hooks = await world.upstream.hooks.count
+        let applied = try world.envs()
+
+        await world.upstream.setDocs(version: "2.15.1", etag: "\"docs-2\"")
+        let diff = try await world.run(["diff"])
+        #expect(diff.status == 0, "\(diff.stdout)\n\(diff.stderr)")
+        #expect(diff.stdout.contains("2.15.1"))
+        #expect(diff.stdout.contains("fetched now"))
+        #expect(try world.envs() == applied)
+        #expect(await world.upstream.hooks.count == hooks)
+
+        // The sync after it gets 304 for the page the diff fetched, yet applies the update and triggers once.
+        let second = try await world.sync()
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        #expect(second.stdout.contains("tensorflow"), "\(second.stdout)")
+        #expect(try world.envs() != applied)
+        let newHooks = Array(await world.upstream.hooks.dropFirst(hooks))
+        #expect(newHooks.count == 1)
+        #expect(newHooks.first?.bodyText.contains("2.15.1") == true)
+        await world.close()
+    }
+
+    @Test func offlineNeedsTheStateAndMakesNoRequest() async throws {
+        let world = try await World.make(pullRequests: false)
+        let refused = try await world.run(["diff", "--offline"])
+        #expect(refused.status == 2, "\(refused.stdout)\n\(refused.stderr)")
+        #expect(refused.stderr.contains("state database"))
+        #expect(refused.stderr.contains("smsync sync"))
+        #expect(await world.server.requests.isEmpty)
+
+        let sync = try await world.sync(["--no-apply", "--no-trigger"])
+        #expect(sync.status == 0, "\(sync.stdout)\n\(sync.stderr)")
+        let count = await world.server.requests.count
+        let offline = try await world.run(["diff", "--offline"])
+        #expect(offline.status == 0, "\(offline.stdout)\n\(offline.stderr)")
+        #expect(await world.server.requests.count == count, "no request at all")
+        #expect(offline.stdout.contains("offline: as read"))
+        #expect(offline.stdout.contains("by run 1"))
+        #expect(offline.stdout.contains("conda_tensorflow2_p310"))
+        let before = try world.envs()
+        let applyOffline = try await world.run(["apply", "--offline", "--dry-run"])
+        #expect(applyOffline.status == 0, "\(applyOffline.stdout)\n\(applyOffline.stderr)")
+        #expect(applyOffline.stdout.contains("+++ b/"))
+        #expect(await world.server.requests.count == count, "apply --offline makes no request either")
+        #expect(try world.envs() == before)
+        let online = try await world.run(["diff", "--format", "json"])
+        let offlineJSON = try await world.run(["diff", "--offline", "--format", "json"])
+        let updates = { (text: String) -> Int? in
+            ((try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["summary"]
+                as? [String: Int])?["updates"]
+        }
+        #expect(updates(offlineJSON.stdout) != nil)
+        #expect(updates(offlineJSON.stdout) == updates(online.stdout), "the same releases, read offline")
+        await world.close()
+    }
+
+    @Test func statusShowsEachSourceAndMaxAgeFailsWhenStale() async throws {
+        let world = try await World.make(pullRequests: false)
+        let metrics = world.root.appendingPathComponent("smsync.prom").path
+        let sync = try await world.sync(["--no-trigger", "--metrics-file", metrics])
+        #expect(sync.status == 0, "\(sync.stdout)\n\(sync.stderr)")
+        let prom = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(prom.contains("# TYPE smsync_source_last_success_timestamp_seconds gauge"))
+        #expect(prom.contains("smsync_source_last_success_timestamp_seconds{source=\"aws-docs\"} "))
+        #expect(prom.contains("smsync_source_last_success_timestamp_seconds{source=\"examples\"} "))
+
+        let fresh = try await world.run(["status", "--max-age", "24h"])
+        #expect(fresh.status == 0, "\(fresh.stdout)\n\(fresh.stderr)")
+        #expect(fresh.stdout.contains("LAST SUCCESS"))
+        #expect(fresh.stdout.contains("LAST ERROR"))
+
+        // The docs page breaks: its last error shows, and after a while it is stale while the others are not.
+        await world.upstream.setLayoutBroken(true)
+        let broken = try await world.sync(["--no-trigger"])
+        #expect(broken.status == 3)
+        try await Task.sleep(for: .milliseconds(1500))
+        let status = try await world.run(["status"])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("failing"))
+        let stale = try await world.run(["status", "--max-age", "1s"])
+        #expect(stale.status == 1, "\(stale.stdout)\n\(stale.stderr)")
+        #expect(stale.stderr.contains("stale: aws-docs"))
+        #expect(stale.stderr.contains("last error"))
+        let bad = try await world.run(["status", "--max-age", "soon"])
+        #expect(bad.status == 2)
         await world.close()
     }
 

@@ -30,19 +30,35 @@ struct SourcePollerTests {
         }
     }
 
+    /// The state as the poller sees it: an HTTP cache (validators, bodies) and what sync processed.
     final class MemoryCache: SourceCache, @unchecked Sendable {
         var fetches: [String: CachedFetch] = [:]
+        var bodies: [String: [UInt8]] = [:]
         var releases: [String: UpstreamRelease] = [:]
+        var inputs: [String: String] = [:]
 
         func cachedFetch(url: String) throws -> CachedFetch? { fetches[url] }
+        func cachedBody(url: String) throws -> [UInt8]? { bodies[url] }
         func cachedRelease(source: String) throws -> UpstreamRelease? { releases[source] }
+        func processedInputs(source: String) throws -> String? { inputs[source] }
+        func parsedRelease(source: String, fingerprint: String) throws -> UpstreamRelease? { parsed[fingerprint] }
+        var parsed: [String: UpstreamRelease] = [:]
 
-        func remember(_ polled: PolledSource, source: String) {
+        /// What `diff` keeps: the HTTP cache only.
+        func cache(_ polled: PolledSource) {
             for fetch in polled.fetches {
                 fetches[fetch.url] = CachedFetch(
                     etag: fetch.etag, lastModified: fetch.lastModified, digest: fetch.digest)
+                if let body = fetch.body { bodies[fetch.url] = body }
             }
+            if polled.parsed, let fingerprint = polled.fingerprint { parsed[fingerprint] = polled.release }
+        }
+
+        /// What `sync` keeps: the HTTP cache and the release as processed.
+        func remember(_ polled: PolledSource, source: String) {
+            cache(polled)
             releases[source] = polled.release
+            inputs[source] = polled.fingerprint
         }
     }
 
@@ -116,6 +132,79 @@ struct SourcePollerTests {
         let again = try await poller(fetcher, cache).poll(source, configuration: config)
         #expect(!again.changed)
         #expect(again.requests == 1, "only the index is asked again")
+    }
+
+    static let export = "name: python3\ndependencies:\n  - numpy=1.26.4=py_0\n  - seaborn=0.11.1=py_0\n"
+
+    func exportsWorld(index: String) throws -> (ScriptedFetcher, Configuration, SourceConfig) {
+        let fetcher = ScriptedFetcher()
+        let base = "https://bucket.example.test/exports/"
+        fetcher.set(base + "environment_list.txt", FetchResult(status: 200, body: Array(index.utf8), etag: "\"i\""))
+        fetcher.set(base + "python3.yml", FetchResult(status: 200, body: Array(Self.export.utf8), etag: "\"e1\""))
+        fetcher.set(
+            base + "python3_pip.txt", FetchResult(status: 200, body: Array("boto3==1.2.0\n".utf8), etag: "\"p\""))
+        let config = try configuration("  - kind: env-export\n    url: \(base)\n")
+        return (fetcher, config, try #require(config.sources.first))
+    }
+
+    @Test func anIndexOfNamesOnlyAsksEveryExportConditionally() async throws {
+        let (fetcher, config, source) = try exportsWorld(index: "python3\n")
+        let cache = MemoryCache()
+        let first = try await poller(fetcher, cache).poll(source, configuration: config)
+        cache.remember(first, source: source.name)
+        #expect(first.requests == 3)
+
+        let quiet = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(!quiet.changed)
+        #expect(quiet.requests == 3, "the index and both files of the export, each conditionally")
+        #expect(quiet.fetches.allSatisfy { $0.status == 304 })
+        #expect(quiet.origin == .notModified)
+
+        // The export changes, the index does not (same bytes, same ETag).
+        let changedExport = Self.export.replacingOccurrences(of: "0.11.1", with: "0.11.2")
+        fetcher.set(
+            "https://bucket.example.test/exports/python3.yml",
+            FetchResult(status: 200, body: Array(changedExport.utf8), etag: "\"e2\""))
+        let moved = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(moved.changed)
+        #expect(moved.origin == .fetched)
+        #expect(moved.release.kernels.first?.packages.first { $0.name == "seaborn" }?.version == "0.11.2")
+        #expect(moved.requests == 3, "the unchanged index and freeze text are read back from the cache")
+    }
+
+    @Test func anIndexWithDigestsIsTrusted() async throws {
+        let (fetcher, config, source) = try exportsWorld(
+            index: "python3 sha256:\(String(repeating: "ab", count: 32))\n")
+        let cache = MemoryCache()
+        let first = try await poller(fetcher, cache).poll(source, configuration: config)
+        cache.remember(first, source: source.name)
+        let quiet = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(!quiet.changed)
+        #expect(quiet.requests == 1, "only the index")
+        #expect(EnvExportIndex.entries(in: "# c\npython3 0a1bff\nr  not-a-digest\n").map(\.digest) == ["0a1bff", nil])
+    }
+
+    @Test func whatDiffFetchedIsStillNewToSync() async throws {
+        let (fetcher, config, source) = try exportsWorld(index: "python3\n")
+        let cache = MemoryCache()
+        cache.remember(try await poller(fetcher, cache).poll(source, configuration: config), source: source.name)
+        let changedExport = Self.export.replacingOccurrences(of: "0.11.1", with: "0.11.2")
+        fetcher.set(
+            "https://bucket.example.test/exports/python3.yml",
+            FetchResult(status: 200, body: Array(changedExport.utf8), etag: "\"e2\""))
+        // A diff sees the change and fills the HTTP cache, without processing it.
+        let diff = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(diff.changed)
+        cache.cache(diff)
+        // The next sync gets 304s only, and still sees the release as new.
+        let sync = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(sync.fetches.allSatisfy { $0.status == 304 })
+        #expect(sync.changed)
+        #expect(sync.origin == .notModified)
+        #expect(!sync.parsed, "what the diff parsed from the same inputs is reused")
+        #expect(sync.release.kernels.first?.packages.first { $0.name == "seaborn" }?.version == "0.11.2")
+        cache.remember(sync, source: source.name)
+        #expect(try await poller(fetcher, cache).poll(source, configuration: config).changed == false)
     }
 
     @Test func distributionFindsTheNewestReleaseFolderThroughTheAPI() async throws {

@@ -88,4 +88,41 @@ struct StateReportsTests {
         #expect(try HistoryReport(store: store, limit: 5).text() == "no runs recorded yet\n")
         #expect(try HistoryReport(store: store, limit: 5).json().serialized(pretty: false) == #"{"runs":[]}"#)
     }
+
+    @Test(arguments: [
+        ("24h", 86400.0), ("90s", 90), ("30m", 1800), ("7d", 604_800), ("3600", 3600), ("1.5h", 5400),
+    ])
+    func agesParse(text: String, seconds: Double) {
+        #expect(StatusReport.parseAge(text) == seconds)
+    }
+
+    @Test(arguments: ["", "h", "-1h", "0", "soon", "1y", "1e3"])
+    func badAgesAreRefused(text: String) {
+        #expect(StatusReport.parseAge(text) == nil)
+    }
+
+    @Test func staleSourcesAreTheConfiguredOnesPastTheAgeOrNeverRead() throws {
+        let folder = try StateFolder()
+        defer { folder.cleanup() }
+        let report = try StatusReport(store: try filledStore(folder))
+        // aws-docs succeeded at instant(1); examples only ever failed; sdk-changelog was never recorded.
+        let fresh = report.staleSources(configured: ["aws-docs"], maxAge: 60, now: instant(30))
+        #expect(fresh.isEmpty)
+        let stale = report.staleSources(
+            configured: ["aws-docs", "examples", "sdk-changelog"], maxAge: 60, now: instant(7201))
+        #expect(stale.map(\.source) == ["aws-docs", "examples", "sdk-changelog"])
+        #expect(stale[0].reason.contains("2h0m ago"))
+        #expect(stale[1].reason == "examples: never read successfully")
+    }
+
+    @Test func metricsNameEachSourceWithAnEscapedLabel() {
+        let metrics = RunMetrics(
+            finishedAt: instant(100), exitCode: 0, lastSuccessAt: nil, updatesPending: 0, sourceFailures: 0,
+            triggersFailed: 0, sourceLastSuccess: [("aws-docs", instant(50)), ("odd\"name\\", instant(60))])
+        let text = metrics.text
+        let base = Int(instant(0).timeIntervalSince1970)
+        #expect(text.contains("# TYPE smsync_source_last_success_timestamp_seconds gauge"))
+        #expect(text.contains("smsync_source_last_success_timestamp_seconds{source=\"aws-docs\"} \(base + 50)\n"))
+        #expect(text.contains(#"smsync_source_last_success_timestamp_seconds{source="odd\"name\\"}"#))
+    }
 }

@@ -15,7 +15,7 @@ struct ConfigurationTests {
         #expect(config.explicitKernels.map(\.kernel) == ["conda_python3"])
         #expect(config.explicitKernels.map(\.file) == ["conf/base/utils/envs/python3.yml"])
         #expect(config.statePath == "conf/.smsync/state.db")
-        #expect(config.sources.map(\.kind) == ["env-export", "aws-docs", "aws-docs"])
+        #expect(config.sources.map(\.kind.rawValue) == ["env-export", "aws-docs", "aws-docs"])
         #expect(config.sources.map(\.name) == ["env-export", "aws-docs", "aws-docs#2"])
         #expect(config.sources[0].kernels == ["conda_python3"])
         #expect(config.localPath(of: config.sources[0]) == "/srv/exports/")

@@ -37,8 +37,8 @@ struct DriftEngineTests {
         ]
     }
 
-    func source(_ kind: String, _ name: String? = nil, kernels: [String]? = nil) -> SourceConfig {
-        SourceConfig(kind: kind, url: "x", kernels: kernels, name: name ?? kind)
+    func source(_ kind: UpstreamSourceKind, _ name: String? = nil, kernels: [String]? = nil) -> SourceConfig {
+        SourceConfig(kind: kind, url: "x", kernels: kernels, name: name ?? kind.rawValue)
     }
 
     var export: SourceRelease {
@@ -56,7 +56,7 @@ struct DriftEngineTests {
             .init(name: "boto3", version: "1.17.0", manager: .pip),
         ]
         return SourceRelease(
-            config: source("env-export"),
+            config: source(.envExport),
             release: UpstreamRelease(
                 kind: .envExport, release: "sha256:abc",
                 kernels: [UpstreamKernel(kernel: "conda_python3", python: "3.10", packages: packages)]))
@@ -64,7 +64,7 @@ struct DriftEngineTests {
 
     var sdk: SourceRelease {
         SourceRelease(
-            config: source("sdk-changelog"),
+            config: source(.sdkChangelog),
             release: UpstreamRelease(
                 kind: .sdkChangelog, release: "2.60.0", published: UpstreamDate(iso: "2021-09-20"),
                 kernels: [
@@ -75,7 +75,7 @@ struct DriftEngineTests {
 
     var docs: SourceRelease {
         SourceRelease(
-            config: source("aws-docs"),
+            config: source(.awsDocs),
             release: UpstreamRelease(
                 kind: .awsDocs, release: "sha256:def",
                 kernels: [
@@ -89,7 +89,7 @@ struct DriftEngineTests {
 
     var examples: SourceRelease {
         SourceRelease(
-            config: source("examples"),
+            config: source(.examples),
             release: UpstreamRelease(
                 kind: .examples, release: "2d519b52", kernels: [],
                 examples: ExamplesSummary(

@@ -31,8 +31,8 @@ public struct SourceConfig: Sendable, Hashable {
     /// The kinds a configuration may name: the upstream readers'.
     public static let kinds = UpstreamSourceKind.allCases.map(\.rawValue)
 
-    /// `aws-docs`, `env-export`, `distribution`, `sdk-changelog` or `examples`.
-    public var kind: String
+    /// `aws-docs`, `env-export`, `distribution`, `sdk-changelog` or `examples`: which reader reads it.
+    public var kind: UpstreamSourceKind
     /// A `file://` URL, an `http(s)://` URL, or a path relative to the configuration file.
     public var url: String
     /// The kernels it speaks for; nil means its default (the kernels it names, or every local kernel).
@@ -48,11 +48,11 @@ public struct SourceConfig: Sendable, Hashable {
     /// distribution: which column of `RELEASE.md` to read (`cpu` or `gpu`).
     public var variant: String?
 
-    /// The reader for `kind` (the configuration accepts only the readers' kinds).
-    public var upstreamKind: UpstreamSourceKind { UpstreamSourceKind(rawValue: kind) ?? .awsDocs }
+    /// The reader for `kind` (the same value; kept for callers written when `kind` was text).
+    public var upstreamKind: UpstreamSourceKind { kind }
 
     public init(
-        kind: String, url: String, kernels: [String]? = nil, name: String, pinFile: String? = nil,
+        kind: UpstreamSourceKind, url: String, kernels: [String]? = nil, name: String, pinFile: String? = nil,
         branch: String? = nil, repo: String? = nil, variant: String? = nil
     ) {
         self.kind = kind
@@ -210,7 +210,7 @@ public struct Configuration: Sendable {
         var sources: [SourceConfig] = []
         var seen: [String: Int] = [:]
         for item in try value.list() {
-            var kind: String?
+            var kind: UpstreamSourceKind?
             var url: String?
             var kernels: [String]?
             var name: String?
@@ -223,10 +223,10 @@ public struct Configuration: Sendable {
                 switch key {
                 case "kind":
                     let text = try field.string()
-                    guard SourceConfig.kinds.contains(text) else {
+                    guard let known = UpstreamSourceKind(rawValue: text) else {
                         throw field.error("unknown source kind \(text.debugDescription); one of \(SourceConfig.kinds)")
                     }
-                    kind = text
+                    kind = known
                 case "url": url = try field.string()
                 case "kernels": kernels = try field.strings()
                 case "name": name = try field.string()
@@ -245,8 +245,9 @@ public struct Configuration: Sendable {
             }
             guard let kind else { throw item.error("a source needs `kind`") }
             guard let url else { throw item.error("a source needs `url`") }
-            seen[kind, default: 0] += 1
-            let label = name ?? (seen[kind, default: 1] > 1 ? "\(kind)#\(seen[kind, default: 1])" : kind)
+            seen[kind.rawValue, default: 0] += 1
+            let count = seen[kind.rawValue, default: 1]
+            let label = name ?? (count > 1 ? "\(kind.rawValue)#\(count)" : kind.rawValue)
             sources.append(
                 SourceConfig(
                     kind: kind, url: url, kernels: kernels, name: label, pinFile: pinFile, branch: branch, repo: repo,

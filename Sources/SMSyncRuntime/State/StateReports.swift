@@ -62,18 +62,58 @@ public struct StatusReport: Sendable {
             out += "no sources recorded yet\n"
         } else {
             var rows: [[String]] = [
-                ["SOURCE", "STATE", "LAST SUCCESS", "LAST FAILURE", "FAILURES IN A ROW", "MESSAGE"]
+                ["SOURCE", "STATE", "LAST SUCCESS", "LAST ERROR", "FAILURES IN A ROW", "LAST ERROR MESSAGE"]
             ]
             for source in sources {
                 rows.append([
                     source.source, source.isHealthy ? "ok" : "failing", ReportText.date(source.lastSuccess),
                     ReportText.date(source.lastFailure), String(source.consecutiveFailures),
-                    source.isHealthy ? "-" : source.lastFailureMessage ?? "-",
+                    source.lastFailureMessage ?? "-",
                 ])
             }
             out += "sources\n" + ReportText.table(rows)
         }
         return out
+    }
+
+    /// The configured sources that have not been read successfully within `maxAge` seconds before `now` (never
+    /// read counts as stale), in configuration order, each with a line that says why.
+    public func staleSources(
+        configured: [String], maxAge: TimeInterval, now: Date
+    ) -> [(source: String, reason: String)] {
+        let health = Dictionary(sources.map { ($0.source, $0) }, uniquingKeysWith: { first, _ in first })
+        var stale: [(String, String)] = []
+        for name in configured {
+            guard let lastSuccess = health[name]?.lastSuccess else {
+                stale.append((name, "\(name): never read successfully"))
+                continue
+            }
+            let age = now.timeIntervalSince(lastSuccess)
+            if age > maxAge {
+                var reason =
+                    "\(name): last read successfully \(ReportText.duration(age)) ago (\(ReportText.date(lastSuccess)))"
+                if let message = health[name]?.lastFailureMessage, health[name]?.isHealthy == false {
+                    reason += "; last error: \(ReportText.clean(message))"
+                }
+                stale.append((name, reason))
+            }
+        }
+        return stale
+    }
+
+    /// Reads an age such as `90s`, `30m`, `24h`, `7d` or a plain number of seconds; nil when it is not one.
+    public static func parseAge(_ text: String) -> TimeInterval? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces))
+        var factor = 1.0
+        if let last = number.last, let unit = units[last] {
+            factor = unit
+            number = number.dropLast()
+        }
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+            let value = Double(number), value.isFinite, value > 0
+        else { return nil }
+        return value * factor
     }
 
     /// The report as JSON, keys in a fixed order.

@@ -126,6 +126,37 @@ enum StateSchema {
         migrator.registerMigration("v2: the event of each trigger, to retry it after its change was applied") { db in
             try db.execute(sql: "ALTER TABLE triggers ADD COLUMN payload BLOB")
         }
+        migrator.registerMigration(
+            "v3: fetched bodies, parsed releases by input, and the inputs each source was last processed from"
+        ) { db in
+            try db.execute(
+                sql: """
+                    -- the body of the last 2xx response per URL, so a 304 can be read again (by sync or diff)
+                    CREATE TABLE url_bodies (
+                        url TEXT PRIMARY KEY NOT NULL,
+                        digest TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        stored_at DATETIME NOT NULL
+                    );
+
+                    -- the release parsed from one source's inputs (by sync or diff), so the same inputs are not
+                    -- parsed or downloaded again
+                    CREATE TABLE source_reads (
+                        source TEXT PRIMARY KEY NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        payload BLOB NOT NULL,
+                        at DATETIME NOT NULL
+                    );
+
+                    -- what sync last processed per source: a digest over the URLs and content digests it read
+                    CREATE TABLE source_inputs (
+                        source TEXT PRIMARY KEY NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        run_id INTEGER NOT NULL,
+                        at DATETIME NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

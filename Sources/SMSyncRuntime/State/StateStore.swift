@@ -213,20 +213,26 @@ public final class StateStore: Sendable {
 
     /// Records one fetch in the run's history and, for a usable response, as the URL's validators.
     ///
-    /// A 2xx replaces the validators and digest. A 304 keeps the stored ones, except for validators the server
-    /// sent again. Any other status is history only: the validators of the last good content stay.
+    /// A 2xx replaces the validators and digest (and the cached body, when `body` is given). A 304 keeps the
+    /// stored ones, except for validators the server sent again. Any other status is history only: the
+    /// validators of the last good content stay. Without a `runID` (a `diff`, which records no run) only the
+    /// cache is written: validators and body, no history.
     /// The URL is stored redacted (signed query parameters, user info), and looked up the same way.
     public func recordFetch(
-        runID: Int64, url: String, status: Int, etag: String?, lastModified: String?, digest: String?, at: Date
+        runID: Int64?, url: String, status: Int, etag: String?, lastModified: String?, digest: String?, at: Date,
+        body: [UInt8]? = nil
     ) throws(StateError) {
         let key = redactor.redact(url)
         try write("record the fetch of \(key)") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO fetches (run_id, url, status, etag, last_modified, digest, fetched_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [runID, key, status, etag, lastModified, digest, at])
+            if let runID {
+                try db.execute(
+                    sql: """
+                        INSERT INTO fetches (run_id, url, status, etag, last_modified, digest, fetched_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [runID, key, status, etag, lastModified, digest, at])
+            }
+            let runID = runID ?? 0
             if (200..<300).contains(status) {
                 try db.execute(
                     sql: """
@@ -234,6 +240,13 @@ public final class StateStore: Sendable {
                         VALUES (?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [key, runID, status, etag, lastModified, digest, at])
+                if let body, let digest {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO url_bodies (url, digest, body, stored_at) VALUES (?, ?, ?, ?)",
+                        arguments: [key, digest, Data(body), at])
+                } else {
+                    try db.execute(sql: "DELETE FROM url_bodies WHERE url = ?", arguments: [key])
+                }
             } else if status == 304 {
                 try db.execute(
                     sql: """
@@ -243,6 +256,65 @@ public final class StateStore: Sendable {
                         """,
                     arguments: [runID, etag, lastModified, digest, at, key])
             }
+        }
+    }
+
+    /// The body last received in full for `url` (with its digest), when it was kept.
+    public func cachedBody(url: String) throws(StateError) -> (digest: String, body: [UInt8])? {
+        let key = redactor.redact(url)
+        return try read("read the cached body of \(key)") { db in
+            try Row.fetchOne(db, sql: "SELECT digest, body FROM url_bodies WHERE url = ?", arguments: [key]).map {
+                row in
+                let data: Data = try row.decode(forColumn: "body")
+                return (try row.decode(forColumn: "digest"), Array(data))
+            }
+        }
+    }
+
+    /// Records the fingerprint of the inputs (URLs and content digests) `source` was processed from in a run.
+    public func recordSourceInputs(source: String, fingerprint: String, runID: Int64, at: Date) throws(StateError) {
+        try write("record the inputs of \(source)") { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO source_inputs (source, fingerprint, run_id, at) VALUES (?, ?, ?, ?)
+                    """,
+                arguments: [source, fingerprint, runID, at])
+        }
+    }
+
+    /// Keeps the release parsed from `source`'s inputs with that `fingerprint` (one per source: the newest).
+    public func recordSourceRead(
+        source: String, fingerprint: String, release: UpstreamRelease, at: Date
+    )
+        throws(StateError)
+    {
+        let payload = try encode(release)
+        try write("record the parsed release of \(source)") { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO source_reads (source, fingerprint, payload, at) VALUES (?, ?, ?, ?)",
+                arguments: [source, fingerprint, payload, at])
+        }
+    }
+
+    /// The release parsed from `source`'s inputs when they had this `fingerprint`, if it was kept.
+    public func sourceRead(source: String, fingerprint: String) throws(StateError) -> UpstreamRelease? {
+        let payload = try read("read the parsed release of \(source)") { db in
+            try Data.fetchOne(
+                db, sql: "SELECT payload FROM source_reads WHERE source = ? AND fingerprint = ?",
+                arguments: [source, fingerprint])
+        }
+        guard let payload else { return nil }
+        do {
+            return try JSONDecoder().decode(UpstreamReleaseArchive.self, from: payload).release
+        } catch {
+            return nil
+        }
+    }
+
+    /// The fingerprint of the inputs `source` was last processed from by a sync run.
+    public func sourceInputs(source: String) throws(StateError) -> String? {
+        try read("read the inputs of \(source)") { db in
+            try String.fetchOne(db, sql: "SELECT fingerprint FROM source_inputs WHERE source = ?", arguments: [source])
         }
     }
 

@@ -71,8 +71,20 @@ public struct StateSourceCache: SourceCache {
         return CachedFetch(etag: record.etag, lastModified: record.lastModified, digest: record.digest)
     }
 
+    public func cachedBody(url: String) throws -> [UInt8]? {
+        try store.cachedBody(url: url)?.body
+    }
+
     public func cachedRelease(source: String) throws -> UpstreamRelease? {
         guard let stored = try store.lastRelease(source: source) else { return nil }
         return try store.decodeRelease(stored)
+    }
+
+    public func processedInputs(source: String) throws -> String? {
+        try store.sourceInputs(source: source)
+    }
+
+    public func parsedRelease(source: String, fingerprint: String) throws -> UpstreamRelease? {
+        try store.sourceRead(source: source, fingerprint: fingerprint)
     }
 }

@@ -8,11 +8,14 @@ public struct RunMetrics: Sendable {
     public var updatesPending: Int
     public var sourceFailures: Int
     public var triggersFailed: Int
+    /// When each source was last read successfully, by source name.
+    public var sourceLastSuccess: [(source: String, at: Date)]
 
     public init(
         finishedAt: Date, exitCode: Int32, lastSuccessAt: Date?, updatesPending: Int, sourceFailures: Int,
-        triggersFailed: Int
+        triggersFailed: Int, sourceLastSuccess: [(source: String, at: Date)] = []
     ) {
+        self.sourceLastSuccess = sourceLastSuccess
         self.finishedAt = finishedAt
         self.exitCode = exitCode
         self.lastSuccessAt = lastSuccessAt
@@ -41,7 +44,29 @@ public struct RunMetrics: Sendable {
             "smsync_source_failures", "Upstream sources that could not be read in the last run.", String(sourceFailures)
         )
         metric("smsync_trigger_failures", "Rebuild triggers that failed in the last run.", String(triggersFailed))
+        if !sourceLastSuccess.isEmpty {
+            let name = "smsync_source_last_success_timestamp_seconds"
+            lines.append("# HELP \(name) When each upstream source was last read successfully.")
+            lines.append("# TYPE \(name) gauge")
+            for (source, at) in sourceLastSuccess {
+                lines.append("\(name){source=\"\(Self.labelValue(source))\"} \(seconds(at))")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A label value in the text format: backslash, double quote and line feed escaped.
+    static func labelValue(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 
     /// Writes the metrics atomically, so the collector never reads half a file.

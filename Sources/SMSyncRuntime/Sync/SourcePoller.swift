@@ -46,23 +46,52 @@ public struct PendingFetch: Sendable, Hashable {
     public var etag: String?
     public var lastModified: String?
     public var digest: String?
+    /// The content of a 2xx answer, kept so that a later 304 (to `sync` or `diff`) can be read again.
+    public var body: [UInt8]?
 }
 
-/// The state seam of the poller: validators per URL and the last good release per source.
+/// The state seam of the poller.
+///
+/// Two different things live behind it. The HTTP cache (validators and bodies per URL) is shared: `sync` and
+/// `diff` both read and fill it. What a source was last *processed* from (its release and the fingerprint of its
+/// inputs) is `sync`'s alone: a `diff` reads it but never moves it, so it cannot hide a change from the next sync.
 public protocol SourceCache: Sendable {
     func cachedFetch(url: String) throws -> CachedFetch?
+    /// The body of the last 2xx answer for `url`, when kept.
+    func cachedBody(url: String) throws -> [UInt8]?
+    /// The release `sync` last processed for `source`.
     func cachedRelease(source: String) throws -> UpstreamRelease?
+    /// The fingerprint of the inputs `sync` last processed `source` from.
+    func processedInputs(source: String) throws -> String?
+    /// The release parsed before (by `sync` or `diff`) from `source`'s inputs with this fingerprint.
+    func parsedRelease(source: String, fingerprint: String) throws -> UpstreamRelease?
+}
+
+/// Where a source's release came from in this run, for the report header.
+public enum SourceOrigin: Sendable, Hashable {
+    /// Read from a local file or folder.
+    case local
+    /// At least one request returned new content.
+    case fetched
+    /// Every request came back unchanged (304 or the same content); the cached content was used.
+    case notModified
+    /// No request was made (`--offline`): the release the last sync read, when it read it, in which run.
+    case offline(at: Date?, runID: Int64?)
 }
 
 /// The result of polling one source.
 public struct PolledSource: Sendable {
     public var release: UpstreamRelease
-    /// False when every request came back unchanged (304 or the same content digest) and the stored release
-    /// was used without parsing.
+    /// True when the release differs from the one `sync` last processed (or none was).
     public var changed: Bool
-    /// Fetches to record after success (validators and digests).
+    /// Fetches to record after success (validators, digests and bodies).
     public var fetches: [PendingFetch]
     public var requests: Int
+    /// A digest over the URLs and content digests the release was read from; `sync` records it as processed.
+    public var fingerprint: String?
+    public var origin: SourceOrigin
+    /// True when the release was parsed in this poll (worth keeping under its fingerprint).
+    public var parsed: Bool = false
 }
 
 /// Reads one configured source over HTTP (or from disk) with conditional requests.
@@ -92,36 +121,62 @@ public struct SourcePoller: Sendable {
     /// Polls `source`; every failure is an `UpstreamError` naming the source and URL.
     public func poll(_ source: SourceConfig, configuration: Configuration) async throws(UpstreamError) -> PolledSource {
         let kind = source.upstreamKind
+        let processed = try? cache.cachedRelease(source: source.name)
         if configuration.localPath(of: source) != nil, source.repo == nil {
             let release = try LocalSources.read(source, configuration: configuration, limits: limits)
-            let previous = try? cache.cachedRelease(source: source.name)
-            let changed = previous.map { $0 != release } ?? true
-            return PolledSource(release: release, changed: changed, fetches: [], requests: 0)
+            let changed = processed.map { $0 != release } ?? true
+            return PolledSource(
+                release: release, changed: changed, fetches: [], requests: 0, fingerprint: nil, origin: .local)
         }
         var session = Session(poller: self, source: source, kind: kind)
+        if processed != nil { session.processedInputs = try? cache.processedInputs(source: source.name) }
+        session.processedRelease = processed
         do {
-            if let release = try await session.read() {
-                return PolledSource(
-                    release: release, changed: true, fetches: session.fetches, requests: session.requests)
-            }
-            guard let stored = try? cache.cachedRelease(source: source.name) else {
-                // Validators without a stored release (the state was reset): fetch again unconditionally.
-                var fresh = Session(poller: self, source: source, kind: kind)
-                fresh.ignoreCache = true
-                guard let release = try await fresh.read() else {
+            let origin: SourceOrigin
+            let release: UpstreamRelease
+            var parsed = false
+            if let read = try await session.read() {
+                release = read
+                parsed = true
+                origin = session.fresh ? .fetched : .notModified
+            } else if let known = session.known {
+                release = known
+                origin = session.fresh ? .fetched : .notModified
+            } else if let processed {
+                release = processed
+                origin = .notModified
+            } else {
+                // Unchanged, yet nothing was processed before (the state was reset): read afresh.
+                var again = Session(poller: self, source: source, kind: kind)
+                again.ignoreCache = true
+                guard let read = try await again.read() else {
                     throw UpstreamError(
                         .unreadable, source: kind, location: source.url, message: "the server sent no content")
                 }
-                return PolledSource(
-                    release: release, changed: true, fetches: fresh.fetches, requests: session.requests + fresh.requests
-                )
+                again.requests += session.requests
+                session = again
+                release = read
+                parsed = true
+                origin = .fetched
             }
-            return PolledSource(release: stored, changed: false, fetches: session.fetches, requests: session.requests)
+            return PolledSource(
+                release: release, changed: processed.map { $0 != release } ?? true, fetches: session.fetches,
+                requests: session.requests, fingerprint: session.fingerprint, origin: origin, parsed: parsed)
         } catch let error as UpstreamError {
             throw error
         } catch {
             throw UpstreamError(.unreadable, source: kind, location: source.url, message: "\(error)")
         }
+    }
+
+    /// One response body: new, or known by its digest (a 304, or the same content again) and read from the cache
+    /// only when a reader needs it.
+    struct Input {
+        var url: URL
+        var headers: [String: String]
+        var maxBytes: Int?
+        var digest: String
+        var bytes: [UInt8]?
     }
 
     /// The requests of one source in one run.
@@ -132,6 +187,17 @@ public struct SourcePoller: Sendable {
         var fetches: [PendingFetch] = []
         var requests = 0
         var ignoreCache = false
+        /// What sync last processed; a checkpoint that matches it ends the read early.
+        var processedInputs: String?
+        var processedRelease: UpstreamRelease?
+        /// The URLs and content digests read so far, in order.
+        var inputs: [(url: String, digest: String)] = []
+        /// The fingerprint at the source's checkpoint (see ``unchanged()``).
+        var fingerprint: String?
+        /// Whether any request returned new content.
+        var fresh = false
+        /// The release parsed before from the same inputs (by a diff, or a sync), found at the checkpoint.
+        var known: UpstreamRelease?
 
         init(poller: SourcePoller, source: SourceConfig, kind: UpstreamSourceKind) {
             self.poller = poller
@@ -165,23 +231,39 @@ public struct SourcePoller: Sendable {
             return headers
         }
 
-        /// A GET that sends the stored validators; nil when the content is unchanged (304 or the same digest).
+        /// The checkpoint of a source: fixes the fingerprint of the inputs read so far and says whether these
+        /// inputs were read before: processed by sync (its release stands), or parsed by an earlier diff or sync
+        /// (``known``). Then nothing more is fetched or parsed.
+        mutating func unchanged() -> Bool {
+            let lines = inputs.map { "\($0.url) \($0.digest)" }.joined(separator: "\n")
+            let fingerprint = "sha256:" + SHA256Digest.hex(Array(lines.utf8))
+            self.fingerprint = fingerprint
+            guard !ignoreCache else { return false }
+            if processedRelease != nil, processedInputs == fingerprint { return true }
+            known = try? poller.cache.parsedRelease(source: source.name, fingerprint: fingerprint)
+            return known != nil
+        }
+
+        /// A GET that sends the stored validators. The answer is new content, or the cached content's digest when
+        /// the server says 304; `optional` turns a 404 into nil.
         mutating func conditional(
-            _ url: URL, headers: [String: String] = [:], maxBytes: Int? = nil
+            _ url: URL, headers: [String: String] = [:], maxBytes: Int? = nil, optional: Bool = false
         ) async throws
-            -> [UInt8]?
+            -> Input?
         {
             let cached = ignoreCache ? nil : try poller.cache.cachedFetch(url: url.absoluteString)
             requests += 1
             let result = try await poller.fetcher.get(
                 url, headers: headers, etag: cached?.etag, lastModified: cached?.lastModified, maxBytes: maxBytes)
-            if result.notModified, let cached {
+            if result.notModified, let cached, let digest = cached.digest {
                 fetches.append(
                     PendingFetch(
                         url: url.absoluteString, status: 304, etag: result.etag ?? cached.etag,
-                        lastModified: result.lastModified ?? cached.lastModified, digest: cached.digest))
-                return nil
+                        lastModified: result.lastModified ?? cached.lastModified, digest: digest))
+                inputs.append((url.absoluteString, digest))
+                return Input(url: url, headers: headers, maxBytes: maxBytes, digest: digest, bytes: nil)
             }
+            if optional, result.status == 404 { return nil }
             guard (200..<300).contains(result.status) else {
                 throw UpstreamError(
                     .unreadable, source: kind, location: url.absoluteString,
@@ -191,8 +273,40 @@ public struct SourcePoller: Sendable {
             fetches.append(
                 PendingFetch(
                     url: url.absoluteString, status: result.status, etag: result.etag,
-                    lastModified: result.lastModified, digest: digest))
-            if let cached, cached.digest == digest { return nil }
+                    lastModified: result.lastModified, digest: digest, body: result.body))
+            inputs.append((url.absoluteString, digest))
+            if cached?.digest != digest { fresh = true }
+            return Input(url: url, headers: headers, maxBytes: maxBytes, digest: digest, bytes: result.body)
+        }
+
+        /// The bytes of an input: as received, else from the body cache, else fetched again without validators
+        /// (a cache that lost the body, or a state written before bodies were kept).
+        mutating func bytes(_ input: Input) async throws -> [UInt8] {
+            if let bytes = input.bytes { return bytes }
+            if let cached = try? poller.cache.cachedBody(url: input.url.absoluteString),
+                "sha256:" + SHA256Digest.hex(cached) == input.digest
+            {
+                return cached
+            }
+            requests += 1
+            let result = try await poller.fetcher.get(
+                input.url, headers: input.headers, etag: nil, lastModified: nil, maxBytes: input.maxBytes)
+            guard (200..<300).contains(result.status) else {
+                throw UpstreamError(
+                    .unreadable, source: kind, location: input.url.absoluteString,
+                    message: "the server answered HTTP \(result.status)")
+            }
+            let digest = "sha256:" + SHA256Digest.hex(result.body)
+            fetches.append(
+                PendingFetch(
+                    url: input.url.absoluteString, status: result.status, etag: result.etag,
+                    lastModified: result.lastModified, digest: digest, body: result.body))
+            if digest != input.digest {
+                fresh = true
+                if let index = inputs.firstIndex(where: { $0.url == input.url.absoluteString }) {
+                    inputs[index].digest = digest
+                }
+            }
             return result.body
         }
 
@@ -216,47 +330,67 @@ public struct SourcePoller: Sendable {
 
         mutating func awsDocs() async throws -> UpstreamRelease? {
             let page = try url(source.url)
-            guard let body = try await conditional(page) else { return nil }
-            return try UpstreamReaders.awsDocs(bytes: Data(body), location: page.absoluteString, limits: poller.limits)
+            guard let input = try await conditional(page), !unchanged() else { return nil }
+            return try UpstreamReaders.awsDocs(
+                bytes: Data(try await bytes(input)), location: page.absoluteString, limits: poller.limits)
         }
 
         mutating func sdkChangelog() async throws -> UpstreamRelease? {
             let file = try url(source.url)
-            guard let body = try await conditional(file) else { return nil }
+            guard let input = try await conditional(file), !unchanged() else { return nil }
             let text = try UpstreamText.decode(
-                body, source: .sdkChangelog, location: file.absoluteString, maxBytes: poller.limits.maxBytesPerFile)
+                try await bytes(input), source: .sdkChangelog, location: file.absoluteString,
+                maxBytes: poller.limits.maxBytesPerFile)
             return try SDKChangelogReader.read(text, location: file.absoluteString)
         }
 
-        /// `<base>/environment_list.txt` is the one conditional request; when it changed, every listed
-        /// `<env>.yml` and optional `<env>_pip.txt` is read.
+        /// `<base>/environment_list.txt` lists the environments. An index whose every line carries a content digest
+        /// (`<env> <sha256>`) changes whenever an export does, so it is trusted: unchanged, it is the only request.
+        /// An index of names only says nothing about the exports' content, so every listed `<env>.yml` and
+        /// `<env>_pip.txt` is asked conditionally too (each a 304 when unchanged): no export change is missed.
         mutating func envExports() async throws -> UpstreamRelease? {
             let base = source.url.hasSuffix("/") ? source.url : source.url + "/"
-            let index = try url(base + "environment_list.txt")
-            guard let body = try await conditional(index) else { return nil }
-            var environments = EnvExportIndex.environments(in: String(decoding: body, as: UTF8.self))
+            let indexURL = try url(base + "environment_list.txt")
+            guard let index = try await conditional(indexURL, maxBytes: poller.limits.maxBytesPerFile) else {
+                return nil
+            }
+            var entries = EnvExportIndex.entries(in: String(decoding: try await bytes(index), as: UTF8.self))
             if let kernels = source.kernels {
                 let wanted = Set(kernels.map(EnvExportReader.environmentName(ofKernel:)))
-                environments = environments.filter { wanted.contains($0) }
+                entries = entries.filter { wanted.contains($0.name) }
             }
-            guard !environments.isEmpty else {
+            guard !entries.isEmpty else {
                 throw UpstreamError(
-                    .missingContent, source: .envExport, location: index.absoluteString,
+                    .missingContent, source: .envExport, location: indexURL.absoluteString,
                     message: "the index names no environments")
             }
+            let trusted = entries.allSatisfy { $0.digest != nil }
+            if trusted, unchanged() { return nil }
+            var exports: [(export: Input, freeze: Input?, freezeURL: URL)] = []
+            for entry in entries {
+                try EnvExportReader.checkEnvironmentName(entry.name, location: indexURL.absoluteString)
+                let exportURL = try url(base + "\(entry.name).yml")
+                let freezeURL = try url(base + "\(entry.name)_pip.txt")
+                guard let export = try await conditional(exportURL, maxBytes: poller.limits.maxBytesPerFile) else {
+                    continue
+                }
+                let freeze = try await conditional(freezeURL, maxBytes: poller.limits.maxBytesPerFile, optional: true)
+                exports.append((export, freeze, freezeURL))
+            }
+            if !trusted, unchanged() { return nil }
             var releases: [UpstreamRelease] = []
-            for environment in environments {
-                try EnvExportReader.checkEnvironmentName(environment, location: index.absoluteString)
-                let exportURL = try url(base + "\(environment).yml")
-                let freezeURL = try url(base + "\(environment)_pip.txt")
-                guard let export = try await plain(exportURL, maxBytes: poller.limits.maxBytesPerFile) else { continue }
-                let freeze = try await plain(freezeURL, maxBytes: poller.limits.maxBytesPerFile, optional: true)
+            for item in exports {
+                let export = try await bytes(item.export)
+                var freeze: [UInt8]?
+                if let input = item.freeze { freeze = try await bytes(input) }
                 releases.append(
                     try EnvExportReader.read(
-                        export: export, exportLocation: exportURL.absoluteString, freeze: freeze,
-                        freezeLocation: freezeURL.absoluteString, limits: poller.limits))
+                        export: export, exportLocation: item.export.url.absoluteString, freeze: freeze,
+                        freezeLocation: item.freezeURL.absoluteString, limits: poller.limits))
             }
-            return EnvExportReader.combine(releases, releaseID: "sha256:" + SHA256Digest.hex(body))
+            let contents = exports.map { "\($0.export.digest) \($0.freeze?.digest ?? "-")" }.joined(separator: "\n")
+            let releaseID = trusted ? index.digest : "sha256:" + SHA256Digest.hex(Array(contents.utf8))
+            return EnvExportReader.combine(releases, releaseID: releaseID)
         }
 
         /// With `repo:`, the newest release folder under `build_artifacts/<branch or v4>` through the GitHub API
@@ -265,16 +399,17 @@ public struct SourcePoller: Sendable {
             let variant = DistributionVariant(rawValue: source.variant ?? "cpu") ?? .cpu
             guard let repo = source.repo else {
                 let file = try url(source.url)
-                guard let body = try await conditional(file) else { return nil }
+                guard let input = try await conditional(file), !unchanged() else { return nil }
                 let text = try UpstreamText.decode(
-                    body, source: .distribution, location: file.absoluteString, maxBytes: poller.limits.maxBytesPerFile)
+                    try await bytes(input), source: .distribution, location: file.absoluteString,
+                    maxBytes: poller.limits.maxBytesPerFile)
                 return try DistributionReader.read(
                     [DistributionFile(location: file.absoluteString, text: text)], variant: variant)
             }
             let major = source.branch ?? "v4"
             let listing = try contentsURL(repo: repo, path: "build_artifacts/\(major)")
-            guard let body = try await conditional(listing, headers: githubHeaders) else { return nil }
-            guard let minor = Self.newestFolder(in: body) else {
+            guard let input = try await conditional(listing, headers: githubHeaders), !unchanged() else { return nil }
+            guard let minor = Self.newestFolder(in: try await bytes(input)) else {
                 throw UpstreamError(
                     .missingContent, source: .distribution, location: listing.absoluteString,
                     message: "no release folders under build_artifacts/\(major)")
@@ -305,7 +440,7 @@ public struct SourcePoller: Sendable {
         }
 
         /// The head commit of a branch (the conditional request); the archive is downloaded and scanned only
-        /// when the commit is new.
+        /// when the commit is not the one sync last processed.
         mutating func examples() async throws -> UpstreamRelease? {
             guard let repo = source.repo else {
                 throw UpstreamError(
@@ -314,7 +449,10 @@ public struct SourcePoller: Sendable {
             }
             let branch = source.branch ?? "default"
             let commitURL = try githubURL("repos/\(repo)/commits/\(branch)")
-            guard let body = try await conditional(commitURL, headers: githubHeaders) else { return nil }
+            guard let input = try await conditional(commitURL, headers: githubHeaders), !unchanged() else {
+                return nil
+            }
+            let body = try await bytes(input)
             guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
                 let sha = object["sha"] as? String, sha.count >= 7, sha.count <= 64, sha.allSatisfy(\.isHexDigit)
             else {
@@ -322,11 +460,7 @@ public struct SourcePoller: Sendable {
                     .malformed, source: .examples, location: commitURL.absoluteString,
                     message: "the commits API answer has no commit sha")
             }
-            if !ignoreCache, let stored = try? poller.cache.cachedRelease(source: source.name),
-                stored.examples?.commit == sha
-            {
-                return nil
-            }
+            if !ignoreCache, let stored = processedRelease, stored.examples?.commit == sha { return nil }
             let archiveURL = try githubURL("repos/\(repo)/tarball/\(sha)")
             guard let archive = try await plain(archiveURL, headers: githubHeaders, maxBytes: poller.maxArchiveBytes)
             else { return nil }

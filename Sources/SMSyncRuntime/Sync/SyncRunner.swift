@@ -101,12 +101,14 @@ struct Run {
     /// Pull-request mode: the branch already held exactly this run's edits and its pull request is open.
     var changesAlreadyPublished = false
 
-    /// One client for the whole run, so the per-host cap and the retry budget hold across steps.
-    let http: HTTPClient
+    /// The steps shared with `diff` and `apply`; its one HTTP client serves the whole run.
+    let pipeline: Pipeline
+    var http: HTTPClient { pipeline.http }
 
     init(runner: SyncRunner, options: SyncOptions, workspace: Workspace, store: StateStore, secrets: Secrets) {
-        self.http = HTTPClient(
-            policy: HTTPPolicy(from: workspace.configuration.http, userAgent: "smsync/\(options.version)"))
+        self.pipeline = Pipeline(
+            workspace: workspace, store: store, version: options.version, environment: runner.environment,
+            logger: runner.logger, now: runner.now)
         self.runner = runner
         self.options = options
         self.workspace = workspace
@@ -117,12 +119,7 @@ struct Run {
     var configuration: Configuration { workspace.configuration }
 
     static func secretNames(_ configuration: Configuration) -> [String] {
-        var names = [configuration.githubTokenEnv]
-        if let github = configuration.pullRequest.github { names.append(github.tokenEnv) }
-        for target in configuration.rebuild {
-            if case .webhook(_, let secretEnv?) = target.action { names.append(secretEnv) }
-        }
-        return names
+        Pipeline.secretNames(configuration)
     }
 
     var secretNames: [String] { Self.secretNames(configuration) }
@@ -141,30 +138,31 @@ struct Run {
             return SyncOutcome(
                 exitCode: SyncExitCode.localStorage, message: "cannot record the run: \(error)", summary: "")
         }
+        // Step 1: read sources (recorded as processed: this is sync).
         let (releases, failures) = await poll()
         if !failures.isEmpty {
             return finish(
                 exitCode: 3, outcome: .upstreamFailed,
                 message: "\(failures.count) source(s) could not be read; nothing was written", updatesPending: 0)
         }
-        let engine = DriftEngine(configuration: configuration)
-        // Pull-request mode: drift and edits are made on the base branch's files (Run+BaseBranch.swift).
+        // Step 2: drift. Pull-request mode works on the base branch's files (Run+BaseBranch.swift).
         var base: BaseBranchFiles?
-        switch await readBaseBranch(engine: engine, releases: releases) {
+        switch await readBaseBranch(engine: DriftEngine(configuration: configuration), releases: releases) {
         case .local: break
         case .base(let files): base = files
         case .failed(let exitCode, let message):
             return finish(exitCode: exitCode, outcome: .failed, message: message, updatesPending: 0)
         }
         let kernels = base?.kernels ?? workspace.kernels
-        let report = engine.diff(local: kernels, releases: releases)
+        let report = pipeline.drift(releases, local: kernels)
         try? store.recordDrift(runID: runID, rows: DriftRow.rows(of: report.kernels))
         counts.updates = report.summary.updates
         counts.held = report.summary.held
         counts.blocked = report.summary.blocked
+        // Step 3: plan. Then write or publish, trigger, and record (finish).
         let plan: ApplyPlan
         do {
-            plan = try ApplyPlan(report: report, local: kernels, branchPrefix: configuration.pullRequest.branchPrefix)
+            plan = try pipeline.plan(report, local: kernels)
         } catch {
             return finish(exitCode: 2, outcome: .failed, message: error.description, updatesPending: counts.updates)
         }
@@ -228,58 +226,13 @@ struct Run {
     // MARK: - Poll
 
     mutating func poll() async -> ([SourceRelease], [SourceFailure]) {
-        let client = http
-        let githubAPI = URL(string: runner.environment["GITHUB_API_URL"] ?? "https://api.github.com")
-        let limits = UpstreamLimits(
-            maxBytesPerFile: configuration.http.maxBytes, maxTreeBytes: configuration.http.maxArchiveBytes * 4)
-        let maxArchiveBytes = configuration.http.maxArchiveBytes
-        let poller = SourcePoller(
-            fetcher: HTTPClientFetcher(client: client), cache: StateSourceCache(store: store), limits: limits,
-            maxArchiveBytes: maxArchiveBytes, githubAPI: githubAPI ?? URL(fileURLWithPath: "/"),
-            githubToken: secrets.value(configuration.githubTokenEnv),
-            extract: { archive, directory in
-                _ = try ArchiveExtractor.extract(
-                    tarGz: archive, into: directory,
-                    limits: ArchiveLimits(maxTotalBytes: maxArchiveBytes * 4, maxFiles: 200_000, maxPathLength: 1024))
-            })
-        var releases: [SourceRelease] = []
-        var failures: [SourceFailure] = []
-        for source in configuration.sources {
-            var sourceLogger = logger
-            sourceLogger[metadataKey: "smsync.source"] = "\(source.name)"
-            do {
-                let polled = try await poller.poll(source, configuration: configuration)
-                for fetch in polled.fetches {
-                    try? store.recordFetch(
-                        runID: runID, url: fetch.url, status: fetch.status, etag: fetch.etag,
-                        lastModified: fetch.lastModified, digest: fetch.digest, at: runner.now())
-                }
-                if polled.changed, let payload = try? store.encode(polled.release) {
-                    _ = try? store.recordRelease(
-                        source: source.name, kind: source.kind, releaseID: polled.release.release,
-                        digest: "sha256:" + SHA256Digest.hex(Array(payload)), payload: payload, at: runner.now())
-                }
-                try? store.recordSourceResult(
-                    runID: runID, source: source.name, ok: true, message: nil, at: runner.now())
-                sourceLogger.info(
-                    "source read",
-                    metadata: [
-                        "smsync.changed": "\(polled.changed)", "smsync.requests": "\(polled.requests)",
-                        "smsync.release": "\(polled.release.release ?? "-")",
-                    ])
-                anyChanged = anyChanged || polled.changed
-                releases.append(SourceRelease(config: source, release: polled.release))
-            } catch {
-                let message = redact(error.description)
-                try? store.recordSourceResult(
-                    runID: runID, source: source.name, ok: false, message: message, at: runner.now())
-                sourceLogger.error("source failed", metadata: ["smsync.error": "\(message)"])
-                lines.append("source \(source.name) failed: \(message)")
-                failures.append(SourceFailure(source: source.name, error: error))
-            }
+        let read = await pipeline.readSources(.process(runID: runID))
+        for failure in read.failures {
+            lines.append("source \(failure.source) failed: \(redact(failure.error.description))")
         }
-        counts.sourcesFailed = failures.count
-        return (releases, failures)
+        anyChanged = read.anyChanged
+        counts.sourcesFailed = read.failures.count
+        return (read.releases, read.failures)
     }
 
     // MARK: - Examples pin
@@ -491,6 +444,14 @@ struct Run {
 
     // MARK: - Finish
 
+    /// When each configured source was last read successfully (sources never read are left out).
+    func sourceLastSuccess() -> [(source: String, at: Date)] {
+        let health = (try? store.sourceHealth()) ?? []
+        return configuration.sources.compactMap { source in
+            health.first { $0.source == source.name }?.lastSuccess.map { (source.name, $0) }
+        }
+    }
+
     mutating func finish(exitCode: Int32, outcome: RunOutcome, message: String, updatesPending: Int) -> SyncOutcome {
         try? store.finishRun(runID, endedAt: runner.now(), outcome: outcome, counts: counts, message: message)
         if let path = options.metricsFile {
@@ -499,7 +460,8 @@ struct Run {
             let metrics = RunMetrics(
                 finishedAt: runner.now(), exitCode: exitCode, lastSuccessAt: lastSuccess,
                 updatesPending: updatesPending,
-                sourceFailures: counts.sourcesFailed, triggersFailed: counts.triggersFailed)
+                sourceFailures: counts.sourcesFailed, triggersFailed: counts.triggersFailed,
+                sourceLastSuccess: sourceLastSuccess())
             do {
                 try metrics.write(to: path)
             } catch {
