@@ -254,7 +254,8 @@ struct DeployConsistencyTests {
     }
 
     /// Runs `bash deploy/tests/lifecycle-test.sh --keep folder`, which exports through fake `conda` and `aws`.
-    static func runLifecycleTest(keepingIn folder: URL) throws -> (status: Int32, output: String) {
+    /// Waits with `Task.sleep`, so the script's run never holds a thread of the cooperative pool.
+    static func runLifecycleTest(keepingIn folder: URL) async throws -> (status: Int32, output: String) {
         let log = folder.deletingLastPathComponent().appendingPathComponent("lifecycle-test.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
@@ -275,7 +276,7 @@ struct DeployConsistencyTests {
                 process.terminate()
                 throw Missing(description: "lifecycle-test.sh did not finish within 120 s")
             }
-            usleep(5000)
+            try await Task.sleep(for: .milliseconds(5))
         }
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return (process.terminationStatus, output)
@@ -287,7 +288,7 @@ struct DeployConsistencyTests {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let folder = root.appendingPathComponent("exports")
-        let run = try Self.runLifecycleTest(keepingIn: folder)
+        let run = try await Self.runLifecycleTest(keepingIn: folder)
         #expect(run.status == 0, "lifecycle-test.sh failed:\n\(run.output)")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(
