@@ -52,6 +52,21 @@ struct StateExitCodeTests {
         #expect(migrations.contains(future), "the newer schema is left as it is")
     }
 
+    @Test func statusReadsTheStateWithoutTheEnvFiles() async throws {
+        let root = try Self.demo(state: "state/state.db")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("smsync.yml").path
+        let first = try await Binary.runAsync(["sync", "--config", config, "--dry-run"])
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        // A pull-request deployment has no checkout: status and history need the configuration and the state only.
+        try FileManager.default.removeItem(at: root.appendingPathComponent("image"))
+        for command in ["status", "history"] {
+            let result = try await Binary.runAsync([command, "--config", config])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(!result.stdout.isEmpty, "\(command) printed nothing")
+        }
+    }
+
     static func addMigration(_ identifier: String, to database: String) throws {
         try DatabaseQueue(path: database).write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [identifier])
