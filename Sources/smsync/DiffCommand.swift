@@ -177,9 +177,10 @@ struct ApplyCommand: AsyncParsableCommand {
 
             EXIT CODES
               0  success, including "nothing to do"
-              2  bad configuration or command line, or a file that could not be written
+              2  bad configuration or command line
               3  an upstream source could not be read (nothing is written)
               5  the git commit failed
+              6  an env file could not be written (no file was changed)
 
             Example: smsync apply --config smsync.yml --pr-dir out/ --git-commit
             """

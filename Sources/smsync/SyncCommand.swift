@@ -75,7 +75,8 @@ struct StatusCommand: AsyncParsableCommand {
             EXIT CODES
               0  success (and, with --max-age, every source is fresh)
               1  with --max-age: a source is stale or was never read
-              2  bad configuration or command line, or no state yet
+              2  bad configuration or command line, no state yet, or a state database written by a newer smsync
+              6  the state database cannot be opened (permissions, a damaged file)
             """
     )
 
