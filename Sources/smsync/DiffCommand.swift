@@ -76,11 +76,11 @@ struct DiffCommand: AsyncParsableCommand {
         case .table:
             let environment = ProcessInfo.processInfo.environment
             let color = isatty(1) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
-            Output.write(run.report.table(color: color))
+            Output.stream { run.report.writeTable(color: color, to: &$0) }
         case .json:
-            Output.write(run.report.json.serialized() + "\n")
+            Output.stream { run.report.writeJSON(to: &$0) }
         case .markdown:
-            Output.write(run.report.markdown())
+            Output.stream { run.report.writeMarkdown(to: &$0) }
         }
         try run.reportFailures()
         if exitCode, run.report.summary.updates > 0 {
@@ -180,7 +180,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 ("branch.txt", plan.branch + "\n"),
                 ("commit-message.txt", plan.commitMessage),
                 ("pr-body.md", plan.pullRequestBody),
-                ("plan.json", plan.json.serialized() + "\n"),
+                ("plan.json", plan.jsonText),
             ]
             for (name, text) in files {
                 try AtomicFile.write(Array(text.utf8), to: "\(directory)/\(name)")

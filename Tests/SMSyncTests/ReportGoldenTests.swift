@@ -76,7 +76,7 @@ struct ReportGoldenTests {
 
     static func renderings(_ name: String, _ report: DriftReport) -> [(file: String, bytes: [UInt8])] {
         [
-            ("\(name).json", Array((report.json.serialized() + "\n").utf8)),
+            ("\(name).json", Array(report.jsonText.utf8)),
             ("\(name).md", Array(report.markdown().utf8)),
             ("\(name).links.md", Array(report.markdown(links: ["aws-docs": "https://example.org/a|b"]).utf8)),
             ("\(name).table.txt", Array(report.table(color: false).utf8)),
@@ -94,6 +94,38 @@ struct ReportGoldenTests {
             let expected = try TestPaths.bytes(url)
             #expect(bytes == expected, "\(file) differs from Fixtures/golden/\(file)")
         }
+    }
+
+    /// The smallest buffer drains many times in the middle of escapes, rows and multi-byte characters.
+    @Test("streamed through a small buffer, every format gives the same bytes", arguments: ["hand-built", "empty"])
+    func smallBuffer(name: String) throws {
+        let report = name == "empty" ? Self.empty : Self.handBuilt
+        func streamed(_ body: (inout ByteOutput) -> Void) -> [UInt8] {
+            var chunks: [[UInt8]] = []
+            var output = ByteOutput(capacity: 64) { chunks.append($0) }
+            body(&output)
+            output.flush()
+            #expect(chunks.count > 1, "drained more than once")
+            return chunks.flatMap { $0 }
+        }
+        let rendered: [(String, [UInt8])] = [
+            ("\(name).json", streamed { report.writeJSON(to: &$0) }),
+            ("\(name).md", streamed { report.writeMarkdown(to: &$0) }),
+            ("\(name).table.txt", streamed { report.writeTable(color: false, to: &$0) }),
+            ("\(name).color.txt", streamed { report.writeTable(color: true, to: &$0) }),
+        ]
+        for (file, bytes) in rendered {
+            #expect(bytes == (try TestPaths.bytes(TestPaths.fixture("golden/\(file)"))), "\(file)")
+        }
+    }
+
+    @Test("JSON strings escape as JSONValue does, run by run", arguments: [
+        "", "plain", "quote\" back\\ slash", "\u{0}\u{1}\u{1F}\u{7F}", "line\nfeed\r\n\ttab", "\u{2028}\u{2029}\u{2027}",
+        "café 日本 🙂", "\u{E2}\u{80}", "ends with \u{2028}",
+    ])
+    func jsonEscaping(text: String) {
+        let streamed = ByteOutput.collectText { $0.appendJSONString(text) }
+        #expect(streamed == JSONValue.string(text).serialized())
     }
 }
 

@@ -99,18 +99,35 @@ public struct ApplyPlan: Sendable {
         report.markdown(links: links)
     }
 
-    /// The drift report plus the exact edits, for machines.
-    public var json: JSONValue {
-        let edits: [JSONValue] = files.flatMap { file in
-            file.edits.map { edit in
-                JSONValue.object([
-                    ("file", .string(file.path)), ("kernel", .string(file.kernel)), ("package", .string(edit.package)),
-                    ("manager", .string(edit.manager.rawValue)), ("line", .int(edit.line)),
-                    ("from", .string(edit.oldText)), ("to", .string(edit.newText)),
-                    ("dropped_build", .string(edit.droppedBuild)),
-                ])
+    /// The drift report plus the exact edits, for machines (`plan.json`), with a final newline.
+    public var jsonText: String {
+        ByteOutput.collectText { output in
+            var json = JSONWriter(output: output)
+            json.beginObject()
+            json.field("branch", branch)
+            json.key("report")
+            report.writeJSON(to: &json)
+            json.key("edits")
+            json.beginArray()
+            for file in files {
+                for edit in file.edits {
+                    json.element()
+                    json.beginObject()
+                    json.field("file", file.path)
+                    json.field("kernel", file.kernel)
+                    json.field("package", edit.package)
+                    json.field("manager", edit.manager.rawValue)
+                    json.field("line", edit.line)
+                    json.field("from", edit.oldText)
+                    json.field("to", edit.newText)
+                    json.field("dropped_build", edit.droppedBuild)
+                    json.endObject()
+                }
             }
+            json.endArray()
+            json.endObject()
+            json.output.append(UInt8(ascii: "\n"))
+            output = json.output
         }
-        return .object([("branch", .string(branch)), ("report", report.json), ("edits", .array(edits))])
     }
 }
