@@ -7,6 +7,8 @@
 //                                                              diff of many env files against one large manifest
 //   swift run -c release smsync-bench --export FILE [--freeze FILE]
 //                                                              parse one live-instance export (and freeze) repeatedly
+//   swift run smsync-bench --conformance PATH... [--verbose] [--json]
+//                                                              parse env files, move every pin, check each edit
 
 import SMSync
 
@@ -126,6 +128,12 @@ func readFile(_ path: String) -> [UInt8] {
         bytes += buffer[0..<read]
     }
     return bytes
+}
+
+if let index = arguments.firstIndex(of: "--conformance") {
+    var rest = arguments
+    rest.remove(at: index)
+    exit(ConformanceRun.main(rest))
 }
 
 if let index = arguments.firstIndex(of: "--export"), index + 1 < arguments.count {

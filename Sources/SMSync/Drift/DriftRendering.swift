@@ -122,7 +122,7 @@ extension DriftReport {
         if !sources.isEmpty { out += "\n" }
         for kernel in kernels {
             out += "\(kernel.kernel)  \(kernel.file)\n"
-            let shown = kernel.changes.filter { $0.action != .none }
+            let shown = kernel.changes.filter { $0.action != .same || $0.reason != nil }
             if shown.isEmpty {
                 let note = kernel.sources.isEmpty ? "no source speaks for this kernel" : "up to date"
                 out += "  \(note)\n\n"
@@ -214,7 +214,7 @@ extension DriftReport {
         case .update: code = "32"
         case .held: code = "33"
         case .blocked: code = "31"
-        case .ignored, .none: code = "2"
+        case .ignored, .same: code = "2"
         }
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }
