@@ -126,6 +126,7 @@ enum ConformanceRun {
             }
             return .object([
                 ("path", .string(file.path)), ("error", .string(file.error?.description)),
+                ("code", .string(file.error?.code.rawValue)),
                 ("encoding", .string(file.encoding?.rawValue)), ("entries", .int(file.entries)),
                 ("pinned", .int(file.pinned)), ("results", .array(entries)),
             ])

@@ -233,6 +233,14 @@ public struct DriftEngine: Sendable {
         switch change.kind {
         case .same:
             change.action = .same
+            // `pydap !=3.5.5` against 3.5.5 names the version it excludes: not the same, and no bound to move.
+            if let spec = currentSpec, let clauses = ConstraintClause.split(spec),
+                !clauses.contains(where: { EnvironmentFile.movableOperators.contains($0.op) }),
+                !EnvironmentFile.admits(spec, version: winner.version, target: dependency, hasBuild: false)
+            {
+                change.action = .blocked
+                change.reason = "range \(spec) excludes \(winner.version)"
+            }
             return change
         case .downgrade where !policy.downgrade:
             change.action = .held

@@ -57,7 +57,7 @@ public enum EnvironmentConformance {
             if let start = dependency.nodeStart, !seen.insert(start).inserted { continue }
             result.entries += 1
             guard let name = dependency.name, let spec = dependency.versionText,
-                let current = DriftEngine.currentVersion(spec)
+                let current = pinnedVersion(spec)
             else { continue }
             result.pinned += 1
             let next = nextVersion(after: current)
@@ -78,6 +78,23 @@ public enum EnvironmentConformance {
                     outcome: outcome))
         }
         return result
+    }
+
+    /// The version a spec pins: the bound an edit moves, or for a spec the editor cannot split (`12.*|11.8`) its
+    /// first version; nil when unpinned (`*`).
+    static func pinnedVersion(_ spec: String) -> String? {
+        guard let current = DriftEngine.currentVersion(spec) else { return nil }
+        guard ConstraintClause.split(spec) == nil else { return current }
+        let scalars = Array(spec.unicodeScalars)
+        guard let start = scalars.firstIndex(where: { $0.isASCII && $0.properties.numericType != nil }) else {
+            return nil
+        }
+        let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._+!-".unicodeScalars)
+        var end = start
+        while end < scalars.count, allowed.contains(scalars[end]) { end += 1 }
+        var text = String(String.UnicodeScalarView(scalars[start..<end]))
+        while text.hasSuffix(".") { text.removeLast() }
+        return text.isEmpty ? nil : text
     }
 
     /// A version after `version`: its last number plus one (`1.7.0` → `1.7.1`, `8` → `9`, `1.0rc1` → `1.0rc2`).

@@ -272,7 +272,7 @@ extension EnvironmentFile {
     }
 
     /// The operators whose version is the one a pin moves.
-    private static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
+    static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
 
     private static func rewrite(
         versionText: String, to version: String, for target: EnvironmentDependency, path: String
@@ -313,7 +313,8 @@ extension EnvironmentFile {
         return newText
     }
 
-    private static func admits(
+    /// Whether `specText`, written as `target`'s version spec, admits `version` under its manager's rules.
+    static func admits(
         _ specText: String, version: String, target: EnvironmentDependency, hasBuild: Bool
     ) -> Bool {
         switch target.requirement {
