@@ -67,24 +67,28 @@ public struct GitBranchWriter: Sendable {
         }
         for (file, relative) in zip(plan.files, relativePaths) {
             let target = "\(temporary)/\(relative)"
-            let headText: String
+            let headBytes: [UInt8]
             do {
-                headText = String(decoding: try AtomicFile.read(target), as: UTF8.self)
+                headBytes = try AtomicFile.read(target)
             } catch {
                 throw GitError(message: "\(relative) is not in HEAD (\(error.reason)); commit it first")
             }
-            var text = headText
-            for edit in file.edits {
-                do {
-                    let environmentFile = try EnvironmentFile(text: text, path: relative)
-                    text = try environmentFile.settingVersion(of: edit.package, to: edit.version, manager: edit.manager)
-                        .text
-                } catch {
-                    throw GitError(message: "cannot make the edit on HEAD's \(relative): \(error.message)")
+            var environmentFile: EnvironmentFile
+            var bytes = headBytes
+            do {
+                environmentFile = try EnvironmentFile(bytes: headBytes, path: relative)
+                for edit in file.edits {
+                    let result = try environmentFile.settingVersion(
+                        of: edit.package, to: edit.version, manager: edit.manager)
+                    bytes = result.bytes
+                    environmentFile = try EnvironmentFile(
+                        text: result.text, path: relative, encoding: environmentFile.encoding)
                 }
+            } catch {
+                throw GitError(message: "cannot make the edit on HEAD's \(relative): \(error.message)")
             }
             do {
-                try AtomicFile.write(Array(text.utf8), to: target)
+                try AtomicFile.write(bytes, to: target)
             } catch {
                 throw GitError(message: error.description)
             }

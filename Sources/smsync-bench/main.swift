@@ -10,6 +10,8 @@
 //                                                              smsync.yml) for whole-process runs (bench_report.py)
 //   swift run -c release smsync-bench --export FILE [--freeze FILE]
 //                                                              parse one live-instance export (and freeze) repeatedly
+//   swift run smsync-bench --conformance PATH... [--verbose] [--json]
+//                                                              parse env files, move every pin, check each edit
 
 import SMSync
 
@@ -129,6 +131,12 @@ func readFile(_ path: String) -> [UInt8] {
         bytes += buffer[0..<read]
     }
     return bytes
+}
+
+if let index = arguments.firstIndex(of: "--conformance") {
+    var rest = arguments
+    rest.remove(at: index)
+    exit(ConformanceRun.main(rest))
 }
 
 if let index = arguments.firstIndex(of: "--export"), index + 1 < arguments.count {

@@ -159,7 +159,7 @@ struct ApplyCommand: AsyncParsableCommand {
             return
         }
         let changes = plan.files.map {
-            TransactionalWriter.Change(path: $0.path, original: Array($0.original.utf8), updated: Array($0.edited.utf8))
+            TransactionalWriter.Change(path: $0.path, original: $0.originalBytes, updated: $0.editedBytes)
         }
         do {
             try TransactionalWriter.write(changes)

@@ -33,7 +33,7 @@ struct ReportGoldenTests {
                     change("pan|das`", .held, reason: "major\nupdate\r\nnot in\rpolicy \u{2028} \u{7F}\u{01}\t"),
                     change("scipy", .blocked, reason: "range >=1,<2 does not admit 2.0", spec: ">=1,<2"),
                     change("ipykernel", .ignored, reason: "unpinned", current: nil, spec: nil),
-                    change("café", .none, manager: .pip, spec: "==1.0"),
+                    change("café", .same, manager: .pip, spec: "==1.0"),
                     change(
                         "e\u{301}|\u{301}", .update, runnerUp: origin("aws-docs", "1.9", release: "sha256:" + "ab" * 32),
                         manager: .pip, spec: "==1.0", planned: "==2.0"),
@@ -43,7 +43,7 @@ struct ReportGoldenTests {
                 sources: ["dist|ribution`x`", "aws-docs"]),
             KernelDrift(kernel: "conda_empty", file: "envs/empty.yml", changes: [], missing: [], sources: []),
             KernelDrift(
-                kernel: "conda_same", file: " spaced/same.yml ", changes: [change("six", .none)], missing: [],
+                kernel: "conda_same", file: " spaced/same.yml ", changes: [change("six", .same)], missing: [],
                 sources: ["aws-docs"]),
         ]
         return DriftReport(

@@ -5,6 +5,11 @@ public struct FileEdit: Sendable {
     public var original: String
     public var edited: String
     public var edits: [VersionEdit]
+    /// The file's encoding; `originalBytes` and `editedBytes` are the contents in it, byte-order mark included.
+    public var encoding: TextEncoding = .utf8
+
+    public var originalBytes: [UInt8] { encoding.encode(original) }
+    public var editedBytes: [UInt8] { encoding.encode(edited) }
 }
 
 /// Why a plan could not be made.
@@ -37,7 +42,8 @@ public struct ApplyPlan: Sendable {
             var file = localKernel.file
             if let index = files.firstIndex(where: { $0.path == localKernel.path }) {
                 do {
-                    file = try EnvironmentFile(text: files[index].edited, path: localKernel.path)
+                    file = try EnvironmentFile(
+                        text: files[index].edited, path: localKernel.path, encoding: localKernel.file.encoding)
                 } catch {
                     throw PlanError(message: error.description)
                 }
@@ -48,7 +54,7 @@ public struct ApplyPlan: Sendable {
                     let result = try file.settingVersion(
                         of: change.package, to: change.upstream, manager: change.manager)
                     edits += result.edits
-                    file = try EnvironmentFile(text: result.text, path: localKernel.path)
+                    file = try EnvironmentFile(text: result.text, path: localKernel.path, encoding: file.encoding)
                 } catch {
                     throw PlanError(message: "cannot update \(change.package) in \(localKernel.path): \(error.message)")
                 }
@@ -62,7 +68,7 @@ public struct ApplyPlan: Sendable {
                     FileEdit(
                         kernel: kernel.kernel, path: localKernel.path, original: localKernel.file.text,
                         edited: file.text,
-                        edits: edits))
+                        edits: edits, encoding: localKernel.file.encoding))
             }
         }
         self.files = files

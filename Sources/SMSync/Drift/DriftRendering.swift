@@ -175,7 +175,7 @@ extension DriftReport {
             out.append("  ")
             out.append(kernel.file)
             out.append("\n")
-            let shown = kernel.changes.filter { $0.action != .none }
+            let shown = kernel.changes.filter { $0.action != .same || $0.reason != nil }
             if shown.isEmpty {
                 out.append(kernel.sources.isEmpty ? "  no source speaks for this kernel\n\n" : "  up to date\n\n")
                 continue
@@ -278,7 +278,7 @@ extension DriftReport {
         case .update: "\u{1B}[32m"
         case .held: "\u{1B}[33m"
         case .blocked: "\u{1B}[31m"
-        case .ignored, .none: "\u{1B}[2m"
+        case .ignored, .same: "\u{1B}[2m"
         }
     }
 

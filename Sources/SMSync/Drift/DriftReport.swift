@@ -8,8 +8,9 @@ public enum DriftAction: String, Sendable, Hashable {
     case blocked
     /// `policy.ignore` names the package, or it is unpinned locally.
     case ignored
-    /// Already the same version.
-    case none
+    /// Nothing to change: already the same version, or the local spec already admits the upstream one (`reason`
+    /// says so: `` `polars>0.20` already admits 0.30; left as is ``).
+    case same
 }
 
 /// Where an upstream version came from.
@@ -142,7 +143,7 @@ public struct DriftReport: Sendable {
                 case .held: summary.held += 1
                 case .blocked: summary.blocked += 1
                 case .ignored: summary.ignored += 1
-                case .none: summary.same += 1
+                case .same: summary.same += 1
                 }
             }
         }

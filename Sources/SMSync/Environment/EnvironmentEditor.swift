@@ -17,31 +17,35 @@ public struct VersionEdit: Sendable, Hashable {
 public struct EnvironmentEdit: Sendable {
     public var text: String
     public var edits: [VersionEdit]
+    /// The file's encoding: `bytes` is what to write.
+    public var encoding: TextEncoding = .utf8
+    /// Why nothing changed when `edits` is empty (`` `polars>0.20` already admits 0.30; left as is ``).
+    public var unchanged: String?
+
+    /// The new file content in the file's own encoding, byte-order mark included.
+    public var bytes: [UInt8] { encoding.encode(text) }
 }
 
 extension EnvironmentFile {
-    /// Reads an environment file from bytes, refusing what is not UTF-8 text.
+    /// Reads an environment file from bytes as conda does: UTF-8 (with or without a byte-order mark) or UTF-16 with
+    /// a byte-order mark; binary data and other encodings are refused.
     public init(bytes: [UInt8], path: String) throws(EnvironmentFileError) {
-        if let nul = bytes.firstIndex(of: 0) {
-            let line = bytes[..<nul].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
-            throw EnvironmentFileError(.notText, path: path, line: line, "the file holds binary data (a NUL byte)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw EnvironmentFileError(.notText, path: path, line: nil, "the file is not UTF-8 text")
-        }
-        try self.init(text: text, path: path)
+        let (text, encoding) = try TextEncoding.decode(bytes, path: path)
+        try self.init(text: text, path: path, encoding: encoding)
     }
 
     /// The entries that `package` names under `manager` (or either manager), matched the way each ecosystem
-    /// compares names: conda exactly, pip PEP 503-normalised. Aliases of one YAML node count once.
+    /// compares names: conda case-insensitively (its `MatchSpec` lower-cases names: `PyYAML` is `pyyaml`), pip
+    /// PEP 503-normalised. Aliases of one YAML node count once.
     public func dependencies(named package: String, manager: PackageManager? = nil) -> [EnvironmentDependency] {
         let pipName = normalizedPythonPackageName(package)
+        let condaName = package.lowercased()
         var seen: Set<Int> = []
         return dependencies.filter { dependency in
             if let manager, dependency.manager != manager { return false }
             let matches: Bool
             switch dependency.requirement {
-            case .conda(let spec): matches = spec.name == package
+            case .conda(let spec): matches = spec.name.lowercased() == condaName
             case .pip(let requirement): matches = normalizedPythonPackageName(requirement.name) == pipName
             case .other: matches = Self.eggName(of: dependency.raw).map(normalizedPythonPackageName) == pipName
             }
@@ -86,7 +90,7 @@ extension EnvironmentFile {
         }
         let newText = try plannedVersionText(for: target, to: version)
         guard let oldText = target.versionText, let versionRange = target.versionRange else {
-            return EnvironmentEdit(text: text, edits: [])
+            return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: Self.admitsNote(target, version))
         }
         var splices: [(range: Range<Int>, replacement: [UInt8])] = []
         if newText != oldText {
@@ -97,7 +101,9 @@ extension EnvironmentFile {
             splices.append((buildRange, []))
             droppedBuild = build
         }
-        guard !splices.isEmpty else { return EnvironmentEdit(text: text, edits: []) }
+        guard !splices.isEmpty else {
+            return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: Self.admitsNote(target, version))
+        }
         var bytes = source.bytes
         for splice in splices.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
             bytes.replaceSubrange(splice.range, with: splice.replacement)
@@ -107,7 +113,12 @@ extension EnvironmentFile {
             package: target.name ?? package, manager: target.manager, line: target.line, oldText: oldText,
             newText: newText, version: version, droppedBuild: droppedBuild)
         try proveOnlyChanged(newFileText, edited: target, expectedVersionText: newText)
-        return EnvironmentEdit(text: newFileText, edits: [edit])
+        return EnvironmentEdit(text: newFileText, edits: [edit], encoding: encoding)
+    }
+
+    /// What `env set`, `diff` and `apply` say when a spec already admits the version: nothing is edited.
+    static func admitsNote(_ target: EnvironmentDependency, _ version: String) -> String {
+        "`\(target.raw)` already admits \(version); left as is"
     }
 
     /// The version-spec text `dependency` would have after moving to `version`, without editing anything:
@@ -128,6 +139,11 @@ extension EnvironmentFile {
                 .unpinned, path: path, line: target.line,
                 "`\(target.raw)` is unpinned; smsync changes existing version pins only")
         }
+        if Self.isAnyVersion(oldText, manager: target.manager) {
+            throw EnvironmentFileError(
+                .unpinned, path: path, line: target.line,
+                "`\(target.raw)` is unpinned (any version); smsync changes existing version pins only")
+        }
         guard target.versionRange != nil else {
             throw EnvironmentFileError(
                 .notEditable, path: path, line: target.line,
@@ -135,6 +151,13 @@ extension EnvironmentFile {
                     + "(escapes, a block scalar or a scalar split over lines); edit it by hand")
         }
         return try Self.rewrite(versionText: oldText, to: version, for: target, path: path)
+    }
+
+    /// Whether a conda version spec admits every version (`*`, `=*`, `==*`, `* *`): unpinned, written out.
+    static func isAnyVersion(_ text: String, manager: PackageManager) -> Bool {
+        guard manager == .conda else { return false }
+        let compact = text.filter { $0 != " " && $0 != "\t" }
+        return ["*", "=*", "==*", "*.*"].contains(compact)
     }
 
     /// Re-reads `newText` and checks that it differs from this file in exactly one dependency, as expected.
@@ -154,9 +177,20 @@ extension EnvironmentFile {
         func fail(_ why: String) -> EnvironmentFileError {
             EnvironmentFileError(.editProofFailed, path: path, line: edited.line, "\(why); nothing was changed")
         }
-        guard reread.name == name, reread.channels == channels, reread.prefix == prefix,
+        // An alias of the edited node (`PY: *python_pin`) is that node: it may change, and only into the new value.
+        let editedStart = edited.nodeStart
+        let newRaw = reread.dependencies.first { $0.nodeStart != nil && $0.nodeStart == editedStart }?.raw
+        func same(_ before: String?, _ after: String?, start: Int?) -> Bool {
+            before == after || (start != nil && start == editedStart && after != nil && after == newRaw)
+        }
+        func sameList(_ before: [String], _ after: [String], starts: [Int?]) -> Bool {
+            before.count == after.count
+                && before.indices.allSatisfy { same(before[$0], after[$0], start: starts[safe: $0] ?? nil) }
+        }
+        guard same(name, reread.name, start: nodeStarts.name), same(prefix, reread.prefix, start: nodeStarts.prefix),
+            sameList(channels, reread.channels, starts: nodeStarts.channels),
             reread.variables.map(\.key) == variables.map(\.key),
-            reread.variables.map(\.value) == variables.map(\.value),
+            sameList(variables.map(\.value), reread.variables.map(\.value), starts: nodeStarts.variables),
             reread.otherKeys == otherKeys
         else { throw fail("the edit changed more than the version") }
         guard reread.dependencies.count == dependencies.count else {
@@ -238,15 +272,16 @@ extension EnvironmentFile {
     }
 
     /// The operators whose version is the one a pin moves.
-    private static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
+    static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
 
     private static func rewrite(
         versionText: String, to version: String, for target: EnvironmentDependency, path: String
     ) throws(EnvironmentFileError) -> String {
         guard let clauses = ConstraintClause.split(versionText) else {
+            let what = versionText.contains("|") ? "an alternative (`|`)" : "a regex or grouped"
             throw EnvironmentFileError(
                 .notEditable, path: path, line: target.line,
-                "`\(versionText)` in `\(target.raw)` is an alternative (`|`) or regex spec; edit it by hand")
+                "`\(versionText)` in `\(target.raw)` is \(what) spec; edit it by hand")
         }
         let movable = clauses.filter { movableOperators.contains($0.op) }
         guard movable.count <= 1 else {
@@ -257,10 +292,20 @@ extension EnvironmentFile {
         var newText = versionText
         if let clause = movable.first {
             var bytes = Array(versionText.utf8)
-            bytes.replaceSubrange(clause.versionRange, with: Array(version.utf8))
+            var replacement = version
+            if clause.wildcard {
+                // `==8.*` moved to 9.1.0 is `==9.*`: as many components as the wildcard had.
+                let width = bytes[clause.versionRange].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+                    .count
+                let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+                if parts.count > width { replacement = parts.prefix(width).joined(separator: ".") }
+            }
+            bytes.replaceSubrange(clause.versionRange, with: Array(replacement.utf8))
             newText = String(decoding: bytes, as: UTF8.self)
         }
-        guard admits(newText, version: version, target: target) else {
+        // The build stays only when the version text does not change or the build is a pattern.
+        let keepsBuild = target.build != nil && (newText == versionText || target.build?.contains("*") == true)
+        guard admits(newText, version: version, target: target, hasBuild: keepsBuild) else {
             throw EnvironmentFileError(
                 .rangeExcludes, path: path, line: target.line,
                 "`\(target.raw)` is a range that \(version) does not fit; widen it by hand")
@@ -268,10 +313,17 @@ extension EnvironmentFile {
         return newText
     }
 
-    private static func admits(_ specText: String, version: String, target: EnvironmentDependency) -> Bool {
+    /// Whether `specText`, written as `target`'s version spec, admits `version` under its manager's rules.
+    static func admits(
+        _ specText: String, version: String, target: EnvironmentDependency, hasBuild: Bool
+    ) -> Bool {
         switch target.requirement {
         case .conda:
-            guard let spec = try? CondaVersionSpec(specText), let parsed = try? CondaVersion(version) else {
+            // Read as conda's MatchSpec reads it: spaces do not count (`>= 3.8` is `>=3.8`), `==8.*` is `8.*`,
+            // `=1.2` is `1.2*`.
+            let compact = String(specText.unicodeScalars.filter { $0 != " " && $0 != "\t" })
+            let sanitized = CondaMatchSpec.sanitize(compact, hasBuild: hasBuild)
+            guard let spec = try? CondaVersionSpec(sanitized), let parsed = try? CondaVersion(version) else {
                 return false
             }
             return spec.matches(parsed)
@@ -291,6 +343,8 @@ extension EnvironmentFile {
 struct ConstraintClause: Equatable {
     var op: String
     var versionRange: Range<Int>
+    /// Whether a `*` or `.*` wildcard follows the version (`==8.*`).
+    var wildcard = false
 
     private static let operators = ["===", "==", "!=", "~=", ">=", "<=", ">", "<", "="]
 
@@ -318,12 +372,14 @@ struct ConstraintClause: Equatable {
             while low < end, bytes[low] == 0x20 || bytes[low] == 0x09 { low += 1 }
             var high = end
             while high > low, bytes[high - 1] == 0x20 || bytes[high - 1] == 0x09 { high -= 1 }
+            var wildcard = false
             if high > low, bytes[high - 1] == UInt8(ascii: "*") {
                 high -= 1
+                wildcard = true
                 if high > low, bytes[high - 1] == UInt8(ascii: ".") { high -= 1 }
             }
             guard high > low else { return nil }
-            clauses.append(ConstraintClause(op: op, versionRange: low..<high))
+            clauses.append(ConstraintClause(op: op, versionRange: low..<high, wildcard: wildcard))
             start = end + 1
         }
         return clauses
