@@ -73,17 +73,12 @@ public struct GitBranchWriter: Sendable {
             } catch {
                 throw GitError(message: "\(relative) is not in HEAD (\(error.reason)); commit it first")
             }
-            var environmentFile: EnvironmentFile
             var bytes = headBytes
             do {
-                environmentFile = try EnvironmentFile(bytes: headBytes, path: relative)
-                for edit in file.edits {
-                    let result = try environmentFile.settingVersion(
-                        of: edit.package, to: edit.version, manager: edit.manager)
-                    bytes = result.bytes
-                    environmentFile = try EnvironmentFile(
-                        text: result.text, path: relative, encoding: environmentFile.encoding)
-                }
+                let environmentFile = try EnvironmentFile(bytes: headBytes, path: relative)
+                let result = try environmentFile.settingVersions(
+                    file.edits.map { VersionChange(package: $0.package, version: $0.version, manager: $0.manager) })
+                if !result.edits.isEmpty { bytes = result.bytes }
             } catch {
                 throw GitError(message: "cannot make the edit on HEAD's \(relative): \(error.message)")
             }

@@ -259,7 +259,7 @@ struct EnvironmentConformanceTests {
         let tampered = file.text.replacingOccurrences(of: "python=3.11", with: "python=3.12")
             .replacingOccurrences(of: "PYTHON_SPEC: *python_pin", with: "PYTHON_SPEC: python=3.13")
         let error = #expect(throws: EnvironmentFileError.self) {
-            try file.proveOnlyChanged(tampered, edited: python, expectedVersionText: "=3.12")
+            try file.proveOnlyChanged(tampered, edited: [(python, "=3.12")])
         }
         #expect(error?.code == .editProofFailed)
     }

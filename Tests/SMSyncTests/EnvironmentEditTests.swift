@@ -180,9 +180,9 @@ struct EnvironmentEditTests {
         let tampered = original.replacingOccurrences(of: "pandas==1.1.5", with: "pandas==9.9.9")
             .replacingOccurrences(of: "numpy=1.19.5", with: "numpy=1.20.0")
         #expect(throws: EnvironmentFileError.self) {
-            try file.proveOnlyChanged(tampered, edited: numpy, expectedVersionText: "=1.20.0")
+            try file.proveOnlyChanged(tampered, edited: [(numpy, "=1.20.0")])
         }
         let honest = original.replacingOccurrences(of: "numpy=1.19.5", with: "numpy=1.20.0")
-        try file.proveOnlyChanged(honest, edited: numpy, expectedVersionText: "=1.20.0")
+        try file.proveOnlyChanged(honest, edited: [(numpy, "=1.20.0")])
     }
 }

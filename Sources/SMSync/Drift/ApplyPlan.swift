@@ -27,7 +27,8 @@ public struct ApplyPlan: Sendable {
     /// Links for the body's source column, by source label.
     public var links: [String: String]
 
-    /// Applies each update through the lossless editor, one after another per file, each re-read before the next.
+    /// Applies the updates of each file through the lossless editor in one pass: every splice made on the file as
+    /// it was read, the result read back once and proven to differ only in those versions.
     public init(
         report: DriftReport, local: [LocalKernel], branchPrefix: String, links: [String: String] = [:]
     )
@@ -36,40 +37,42 @@ public struct ApplyPlan: Sendable {
         self.report = report
         self.branchPrefix = branchPrefix
         self.links = links
-        var files: [FileEdit] = []
+        var byKernel: [String: LocalKernel] = [:]
+        for kernel in local where byKernel[kernel.kernel] == nil { byKernel[kernel.kernel] = kernel }
+        // Per file, in the order the report first names it: the kernel, the file as read, the changes.
+        var order: [String] = []
+        var pending: [String: (kernel: LocalKernel, changes: [VersionChange])] = [:]
         for (kernel, changes) in report.updates {
-            guard let localKernel = local.first(where: { $0.kernel == kernel.kernel }) else { continue }
-            var file = localKernel.file
-            if let index = files.firstIndex(where: { $0.path == localKernel.path }) {
-                do {
-                    file = try EnvironmentFile(
-                        text: files[index].edited, path: localKernel.path, encoding: localKernel.file.encoding)
-                } catch {
-                    throw PlanError(message: error.description)
-                }
+            guard let localKernel = byKernel[kernel.kernel] else { continue }
+            let path = localKernel.path
+            if pending[path] == nil {
+                order.append(path)
+                pending[path] = (localKernel, [])
             }
-            var edits: [VersionEdit] = []
             for change in changes {
-                do {
-                    let result = try file.settingVersion(
-                        of: change.package, to: change.upstream, manager: change.manager)
-                    edits += result.edits
-                    file = try EnvironmentFile(text: result.text, path: localKernel.path, encoding: file.encoding)
-                } catch {
-                    throw PlanError(message: "cannot update \(change.package) in \(localKernel.path): \(error.message)")
+                let versionChange = VersionChange(
+                    package: change.package, version: change.upstream, manager: change.manager)
+                if pending[path]?.changes.contains(versionChange) == false {
+                    pending[path]?.changes.append(versionChange)
                 }
             }
-            guard !edits.isEmpty else { continue }
-            if let index = files.firstIndex(where: { $0.path == localKernel.path }) {
-                files[index].edited = file.text
-                files[index].edits += edits
-            } else {
-                files.append(
-                    FileEdit(
-                        kernel: kernel.kernel, path: localKernel.path, original: localKernel.file.text,
-                        edited: file.text,
-                        edits: edits, encoding: localKernel.file.encoding))
+        }
+        var files: [FileEdit] = []
+        for path in order {
+            guard let (localKernel, changes) = pending[path] else { continue }
+            let result: EnvironmentEdit
+            do {
+                result = try localKernel.file.settingVersions(changes)
+            } catch {
+                let package =
+                    changes.count == 1 ? changes[0].package : changes.map(\.package).joined(separator: ", ")
+                throw PlanError(message: "cannot update \(package) in \(path): \(error.message)")
             }
+            guard !result.edits.isEmpty else { continue }
+            files.append(
+                FileEdit(
+                    kernel: localKernel.kernel, path: path, original: localKernel.file.text, edited: result.text,
+                    edits: result.edits))
         }
         self.files = files
     }

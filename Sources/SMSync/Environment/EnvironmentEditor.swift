@@ -12,6 +12,20 @@ public struct VersionEdit: Sendable, Hashable {
     public var droppedBuild: String?
 }
 
+/// One version to set with `EnvironmentFile.settingVersions`.
+public struct VersionChange: Sendable, Hashable {
+    public var package: String
+    public var version: String
+    /// The manager whose entry to change; nil when the name alone is unambiguous.
+    public var manager: PackageManager?
+
+    public init(package: String, version: String, manager: PackageManager? = nil) {
+        self.package = package
+        self.version = version
+        self.manager = manager
+    }
+}
+
 /// The result of setting a version: the whole new file text and what changed. `edits` is empty when the file
 /// already admits the version and nothing had to change.
 public struct EnvironmentEdit: Sendable {
@@ -66,54 +80,75 @@ extension EnvironmentFile {
     )
         throws(EnvironmentFileError) -> EnvironmentEdit
     {
-        guard Self.isSafePackageName(package) else {
-            throw EnvironmentFileError(
-                .invalidName, path: path, line: nil,
-                "\(package.debugDescription) is not a package name (letters, digits, `.`, `_`, `-` only)")
-        }
-        guard Self.isSafeVersion(version) else {
-            throw EnvironmentFileError(
-                .invalidVersion, path: path, line: nil,
-                "\(version.debugDescription) is not a version (letters, digits, `.`, `_`, `-`, `+`, `!` only)")
-        }
-        let found = dependencies(named: package, manager: manager)
-        guard let target = found.first else {
-            let which = manager.map { " as a \($0.rawValue) dependency" } ?? ""
-            throw EnvironmentFileError(.packageNotFound, path: path, line: nil, "no dependency `\(package)`\(which)")
-        }
-        guard found.count == 1 else {
-            let lines = found.map { "\($0.manager.rawValue) at line \($0.line)" }.joined(separator: ", ")
-            let hint = Set(found.map(\.manager)).count > 1 ? "; choose one with --manager" : ""
-            throw EnvironmentFileError(
-                .ambiguousPackage, path: path, line: target.line,
-                "`\(package)` appears more than once (\(lines))\(hint)")
-        }
-        let newText = try plannedVersionText(for: target, to: version)
-        guard let oldText = target.versionText, let versionRange = target.versionRange else {
-            return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: Self.admitsNote(target, version))
-        }
+        try settingVersions([VersionChange(package: package, version: version, manager: manager)])
+    }
+
+    /// Sets the versions of several dependencies at once, as `settingVersion` sets one: every splice is made on
+    /// this file's bytes, and the result is read back once and compared with this file, where only those
+    /// dependencies may differ. `unchanged` holds the first note when none of them needed an edit.
+    public func settingVersions(_ changes: [VersionChange]) throws(EnvironmentFileError) -> EnvironmentEdit {
         var splices: [(range: Range<Int>, replacement: [UInt8])] = []
-        if newText != oldText {
+        var edits: [VersionEdit] = []
+        var targets: [(dependency: EnvironmentDependency, versionText: String)] = []
+        var unchanged: String?
+        for change in changes {
+            let (package, version) = (change.package, change.version)
+            guard Self.isSafePackageName(package) else {
+                throw EnvironmentFileError(
+                    .invalidName, path: path, line: nil,
+                    "\(package.debugDescription) is not a package name (letters, digits, `.`, `_`, `-` only)")
+            }
+            guard Self.isSafeVersion(version) else {
+                throw EnvironmentFileError(
+                    .invalidVersion, path: path, line: nil,
+                    "\(version.debugDescription) is not a version (letters, digits, `.`, `_`, `-`, `+`, `!` only)")
+            }
+            let found = dependencies(named: package, manager: change.manager)
+            guard let target = found.first else {
+                let which = change.manager.map { " as a \($0.rawValue) dependency" } ?? ""
+                throw EnvironmentFileError(
+                    .packageNotFound, path: path, line: nil, "no dependency `\(package)`\(which)")
+            }
+            guard found.count == 1 else {
+                let lines = found.map { "\($0.manager.rawValue) at line \($0.line)" }.joined(separator: ", ")
+                let hint = Set(found.map(\.manager)).count > 1 ? "; choose one with --manager" : ""
+                throw EnvironmentFileError(
+                    .ambiguousPackage, path: path, line: target.line,
+                    "`\(package)` appears more than once (\(lines))\(hint)")
+            }
+            let newText = try plannedVersionText(for: target, to: version)
+            guard let oldText = target.versionText, let versionRange = target.versionRange, newText != oldText else {
+                unchanged = unchanged ?? Self.admitsNote(target, version)
+                continue
+            }
             splices.append((versionRange, Array(newText.utf8)))
-        }
-        var droppedBuild: String?
-        if newText != oldText, let build = target.build, let buildRange = target.buildRange, !build.contains("*") {
-            splices.append((buildRange, []))
-            droppedBuild = build
+            var droppedBuild: String?
+            if let build = target.build, let buildRange = target.buildRange, !build.contains("*") {
+                splices.append((buildRange, []))
+                droppedBuild = build
+            }
+            edits.append(
+                VersionEdit(
+                    package: target.name ?? package, manager: target.manager, line: target.line, oldText: oldText,
+                    newText: newText, version: version, droppedBuild: droppedBuild))
+            targets.append((target, newText))
         }
         guard !splices.isEmpty else {
-            return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: Self.admitsNote(target, version))
+            return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: unchanged)
+        }
+        splices.sort { $0.range.lowerBound > $1.range.lowerBound }
+        for (later, earlier) in zip(splices, splices.dropFirst()) where earlier.range.upperBound > later.range.lowerBound {
+            throw EnvironmentFileError(
+                .editProofFailed, path: path, line: nil,
+                "two updates change the same text (bytes \(later.range.lowerBound)); nothing was changed")
         }
         var bytes = source.bytes
-        for splice in splices.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
+        for splice in splices {
             bytes.replaceSubrange(splice.range, with: splice.replacement)
         }
         let newFileText = String(decoding: bytes, as: UTF8.self)
-        let edit = VersionEdit(
-            package: target.name ?? package, manager: target.manager, line: target.line, oldText: oldText,
-            newText: newText, version: version, droppedBuild: droppedBuild)
-        try proveOnlyChanged(newFileText, edited: target, expectedVersionText: newText)
-        return EnvironmentEdit(text: newFileText, edits: [edit], encoding: encoding)
+        try proveOnlyChanged(newFileText, edited: targets)
+        return EnvironmentEdit(text: newFileText, edits: edits, encoding: encoding)
     }
 
     /// What `env set`, `diff` and `apply` say when a spec already admits the version: nothing is edited.
@@ -160,28 +195,39 @@ extension EnvironmentFile {
         return ["*", "=*", "==*", "*.*"].contains(compact)
     }
 
-    /// Re-reads `newText` and checks that it differs from this file in exactly one dependency, as expected.
+    /// Re-reads `newText` and checks that it differs from this file in exactly the `edited` dependencies, each
+    /// reading back with its expected version text.
     func proveOnlyChanged(
-        _ newText: String, edited: EnvironmentDependency, expectedVersionText: String
+        _ newText: String, edited: [(dependency: EnvironmentDependency, versionText: String)]
     )
         throws(EnvironmentFileError)
     {
+        let firstLine = edited.first?.dependency.line
         let reread: EnvironmentFile
         do {
             reread = try EnvironmentFile(text: newText, path: path)
         } catch {
             throw EnvironmentFileError(
-                .editProofFailed, path: path, line: edited.line,
+                .editProofFailed, path: path, line: firstLine,
                 "the edited file no longer reads (\(error.message)); nothing was changed")
         }
-        func fail(_ why: String) -> EnvironmentFileError {
-            EnvironmentFileError(.editProofFailed, path: path, line: edited.line, "\(why); nothing was changed")
+        func fail(_ why: String, line: Int? = firstLine) -> EnvironmentFileError {
+            EnvironmentFileError(.editProofFailed, path: path, line: line, "\(why); nothing was changed")
         }
-        // An alias of the edited node (`PY: *python_pin`) is that node: it may change, and only into the new value.
-        let editedStart = edited.nodeStart
-        let newRaw = reread.dependencies.first { $0.nodeStart != nil && $0.nodeStart == editedStart }?.raw
+        var expected: [Int: (dependency: EnvironmentDependency, versionText: String)] = [:]
+        for target in edited {
+            if let start = target.dependency.valueRange?.lowerBound { expected[start] = target }
+        }
+        // An alias of an edited node (`PY: *python_pin`) is that node: it may change, and only into the new value.
+        let editedStarts = Set(edited.compactMap(\.dependency.nodeStart))
+        var newRaw: [Int: String] = [:]
+        for dependency in reread.dependencies {
+            if let start = dependency.nodeStart, editedStarts.contains(start), newRaw[start] == nil {
+                newRaw[start] = dependency.raw
+            }
+        }
         func same(_ before: String?, _ after: String?, start: Int?) -> Bool {
-            before == after || (start != nil && start == editedStart && after != nil && after == newRaw)
+            before == after || (start.flatMap { newRaw[$0] } != nil && after == start.flatMap { newRaw[$0] })
         }
         func sameList(_ before: [String], _ after: [String], starts: [Int?]) -> Bool {
             before.count == after.count
@@ -197,16 +243,15 @@ extension EnvironmentFile {
             throw fail("the edit changed the number of dependencies")
         }
         for (before, after) in zip(dependencies, reread.dependencies) {
-            let isTarget = before.valueRange != nil && before.valueRange?.lowerBound == edited.valueRange?.lowerBound
             guard before.manager == after.manager, before.line == after.line, before.name == after.name else {
-                throw fail("the edit changed another dependency (line \(before.line))")
+                throw fail("the edit changed another dependency (line \(before.line))", line: before.line)
             }
-            if isTarget {
-                guard after.versionText == expectedVersionText, after.channel == before.channel else {
-                    throw fail("the edited dependency reads back as `\(after.raw)`")
+            if let start = before.valueRange?.lowerBound, let target = expected[start] {
+                guard after.versionText == target.versionText, after.channel == before.channel else {
+                    throw fail("the edited dependency reads back as `\(after.raw)`", line: before.line)
                 }
             } else if before.raw != after.raw {
-                throw fail("the edit changed another dependency (line \(before.line))")
+                throw fail("the edit changed another dependency (line \(before.line))", line: before.line)
             }
         }
     }
