@@ -90,7 +90,8 @@ extension EnvironmentFile {
         }
         let newText = try plannedVersionText(for: target, to: version)
         guard let oldText = target.versionText, let versionRange = target.versionRange else {
-            return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: Self.admitsNote(target, version))
+            return EnvironmentEdit(
+                text: text, edits: [], encoding: encoding, unchanged: Self.admitsNote(target, version))
         }
         var splices: [(range: Range<Int>, replacement: [UInt8])] = []
         if newText != oldText {
@@ -102,7 +103,8 @@ extension EnvironmentFile {
             droppedBuild = build
         }
         guard !splices.isEmpty else {
-            return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: Self.admitsNote(target, version))
+            return EnvironmentEdit(
+                text: text, edits: [], encoding: encoding, unchanged: Self.admitsNote(target, version))
         }
         var bytes = source.bytes
         for splice in splices.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
@@ -295,8 +297,10 @@ extension EnvironmentFile {
             var replacement = version
             if clause.wildcard {
                 // `==8.*` moved to 9.1.0 is `==9.*`: as many components as the wildcard had.
-                let width = bytes[clause.versionRange].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-                    .count
+                let width = bytes[clause.versionRange].split(
+                    separator: UInt8(ascii: "."), omittingEmptySubsequences: false
+                )
+                .count
                 let parts = version.split(separator: ".", omittingEmptySubsequences: false)
                 if parts.count > width { replacement = parts.prefix(width).joined(separator: ".") }
             }
