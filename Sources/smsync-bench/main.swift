@@ -213,7 +213,8 @@ if let index = arguments.firstIndex(of: "--workspace"), index + 1 < arguments.co
         let text = BenchWorkspace.envFile(
             file, dependencies: dependencies, manifestSize: manifestSize, random: &random)
         let number = String(file)
-        writeText(text, to: directory + "/envs/env\(String(repeating: "0", count: max(0, 4 - number.count)) + number).yml")
+        writeText(
+            text, to: directory + "/envs/env\(String(repeating: "0", count: max(0, 4 - number.count)) + number).yml")
     }
     writeText(
         """

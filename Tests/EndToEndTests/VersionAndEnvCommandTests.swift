@@ -167,7 +167,9 @@ struct VersionAndEnvCommandTests {
         ("occt", "7.8", "`occt *` is unpinned (any version)"),
         ("pydap", "3.5.5", "`pydap !=3.5.5` is a range that 3.5.5 does not fit"),
     ])
-    func envSetRefusesWhatItCannotEditInOneLine(_ package: String, _ version: String, _ reason: String)
+    func envSetRefusesWhatItCannotEditInOneLine(
+        _ package: String, _ version: String, _ reason: String
+    )
         async throws
     {
         let source = Binary.fixture("env/admits.yml")

@@ -46,7 +46,9 @@ struct EnvironmentConformanceTests {
         ("numpy", "1.26.4", "numpy >= 1.16 , < 2", "numpy >= 1.26.4 , < 2"),
         ("requests", "2.31.0", "requests >= 2.25", "requests >= 2.31.0"),
     ])
-    func aSpaceAfterTheOperatorIsKeptByAnEdit(_ package: String, _ version: String, _ old: String, _ new: String)
+    func aSpaceAfterTheOperatorIsKeptByAnEdit(
+        _ package: String, _ version: String, _ old: String, _ new: String
+    )
         throws
     {
         let (file, _) = try Self.load("operator-spacing.yml")
@@ -65,7 +67,8 @@ struct EnvironmentConformanceTests {
         #expect(file.encoding == encoding)
         #expect(file.dependencies.map(\.raw) == ["numpy=1.19.5", "sagemaker==2.48.1"])
         let edit = try file.settingVersion(of: "sagemaker", to: "2.59.2")
-        let expected = encoding.encode(try Self.replacing("sagemaker==2.48.1", with: "sagemaker==2.59.2", in: file.text))
+        let expected = encoding.encode(
+            try Self.replacing("sagemaker==2.48.1", with: "sagemaker==2.59.2", in: file.text))
         #expect(edit.bytes == expected)
         #expect(edit.bytes.prefix(2) == bytes.prefix(2))
         // Unchanged text encodes back to the very bytes that were read.
@@ -100,7 +103,8 @@ struct EnvironmentConformanceTests {
         ("bad-tab-end-of-line.yml", .tabCharacter, 3, "numpy=1.0\\t\""),
         ("bad-python-tag.yml", .unsupportedTag, 2, "!!python/tuple"),
     ])
-    func yamlThatCondaRefusesIsRefused(_ name: String, _ code: EnvironmentFileError.Code, _ line: Int, _ value: String) {
+    func yamlThatCondaRefusesIsRefused(_ name: String, _ code: EnvironmentFileError.Code, _ line: Int, _ value: String)
+    {
         let error = #expect(throws: EnvironmentFileError.self) { try Self.load(name) }
         #expect(error?.code == code)
         #expect(error?.line == line)
@@ -185,8 +189,10 @@ struct EnvironmentConformanceTests {
 
     // MARK: Never a silent no-op
 
-    @Test(arguments: [("polars", "0.30", "`polars>0.20` already admits 0.30; left as is"),
-        ("pydap", "4.0", "`pydap !=3.5.5` already admits 4.0; left as is")])
+    @Test(arguments: [
+        ("polars", "0.30", "`polars>0.20` already admits 0.30; left as is"),
+        ("pydap", "4.0", "`pydap !=3.5.5` already admits 4.0; left as is"),
+    ])
     func aSpecThatAlreadyAdmitsSaysSo(_ package: String, _ version: String, _ note: String) throws {
         let (file, _) = try Self.load("admits.yml")
         let edit = try file.settingVersion(of: package, to: version)
@@ -248,7 +254,9 @@ struct EnvironmentConformanceTests {
         let (file, _) = try Self.load("anchors.yml")
         #expect(file.variables.first?.value == "python=3.11")
         let edit = try file.settingVersion(of: "python", to: "3.12")
-        #expect(edit.text == (try Self.replacing("&python_pin python=3.11", with: "&python_pin python=3.12", in: file.text)))
+        #expect(
+            edit.text == (try Self.replacing("&python_pin python=3.11", with: "&python_pin python=3.12", in: file.text))
+        )
         let reread = try EnvironmentFile(text: edit.text, path: "anchors.yml")
         #expect(reread.variables.first?.value == "python=3.12")
     }

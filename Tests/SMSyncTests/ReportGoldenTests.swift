@@ -35,7 +35,8 @@ struct ReportGoldenTests {
                     change("ipykernel", .ignored, reason: "unpinned", current: nil, spec: nil),
                     change("café", .same, manager: .pip, spec: "==1.0"),
                     change(
-                        "e\u{301}|\u{301}", .update, runnerUp: origin("aws-docs", "1.9", release: "sha256:" + "ab" * 32),
+                        "e\u{301}|\u{301}", .update,
+                        runnerUp: origin("aws-docs", "1.9", release: "sha256:" + "ab" * 32),
                         manager: .pip, spec: "==1.0", planned: "==2.0"),
                     change("日本語", .held, reason: "wide 日本", runnerUp: origin("sdk", "3.0", release: nil)),
                 ],
@@ -119,10 +120,13 @@ struct ReportGoldenTests {
         }
     }
 
-    @Test("JSON strings escape as JSONValue does, run by run", arguments: [
-        "", "plain", "quote\" back\\ slash", "\u{0}\u{1}\u{1F}\u{7F}", "line\nfeed\r\n\ttab", "\u{2028}\u{2029}\u{2027}",
-        "café 日本 🙂", "\u{E2}\u{80}", "ends with \u{2028}",
-    ])
+    @Test(
+        "JSON strings escape as JSONValue does, run by run",
+        arguments: [
+            "", "plain", "quote\" back\\ slash", "\u{0}\u{1}\u{1F}\u{7F}", "line\nfeed\r\n\ttab",
+            "\u{2028}\u{2029}\u{2027}",
+            "café 日本 🙂", "\u{E2}\u{80}", "ends with \u{2028}",
+        ])
     func jsonEscaping(text: String) {
         let streamed = ByteOutput.collectText { $0.appendJSONString(text) }
         #expect(streamed == JSONValue.string(text).serialized())

@@ -137,7 +137,8 @@ extension EnvironmentFile {
             return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: unchanged)
         }
         splices.sort { $0.range.lowerBound > $1.range.lowerBound }
-        for (later, earlier) in zip(splices, splices.dropFirst()) where earlier.range.upperBound > later.range.lowerBound {
+        for (later, earlier) in zip(splices, splices.dropFirst())
+        where earlier.range.upperBound > later.range.lowerBound {
             throw EnvironmentFileError(
                 .editProofFailed, path: path, line: nil,
                 "two updates change the same text (bytes \(later.range.lowerBound)); nothing was changed")
@@ -340,8 +341,10 @@ extension EnvironmentFile {
             var replacement = version
             if clause.wildcard {
                 // `==8.*` moved to 9.1.0 is `==9.*`: as many components as the wildcard had.
-                let width = bytes[clause.versionRange].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-                    .count
+                let width = bytes[clause.versionRange].split(
+                    separator: UInt8(ascii: "."), omittingEmptySubsequences: false
+                )
+                .count
                 let parts = version.split(separator: ".", omittingEmptySubsequences: false)
                 if parts.count > width { replacement = parts.prefix(width).joined(separator: ".") }
             }

@@ -97,7 +97,8 @@ public struct ByteOutput {
                 case UInt8(ascii: "\r"): escape = "\\r"
                 case UInt8(ascii: "\t"): escape = "\\t"
                 case 0..<0x20, 0x7F: escape = nil
-                case 0xE2 where index + 2 < count && bytes[index + 1] == 0x80
+                case 0xE2
+                where index + 2 < count && bytes[index + 1] == 0x80
                     && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
                     escape = nil
                     width = 3
