@@ -67,24 +67,23 @@ public struct GitBranchWriter: Sendable {
         }
         for (file, relative) in zip(plan.files, relativePaths) {
             let target = "\(temporary)/\(relative)"
-            let headText: String
+            let headBytes: [UInt8]
             do {
-                headText = String(decoding: try AtomicFile.read(target), as: UTF8.self)
+                headBytes = try AtomicFile.read(target)
             } catch {
                 throw GitError(message: "\(relative) is not in HEAD (\(error.reason)); commit it first")
             }
-            var text = headText
-            for edit in file.edits {
-                do {
-                    let environmentFile = try EnvironmentFile(text: text, path: relative)
-                    text = try environmentFile.settingVersion(of: edit.package, to: edit.version, manager: edit.manager)
-                        .text
-                } catch {
-                    throw GitError(message: "cannot make the edit on HEAD's \(relative): \(error.message)")
-                }
+            var bytes = headBytes
+            do {
+                let environmentFile = try EnvironmentFile(bytes: headBytes, path: relative)
+                let result = try environmentFile.settingVersions(
+                    file.edits.map { VersionChange(package: $0.package, version: $0.version, manager: $0.manager) })
+                if !result.edits.isEmpty { bytes = result.bytes }
+            } catch {
+                throw GitError(message: "cannot make the edit on HEAD's \(relative): \(error.message)")
             }
             do {
-                try AtomicFile.write(Array(text.utf8), to: target)
+                try AtomicFile.write(bytes, to: target)
             } catch {
                 throw GitError(message: error.description)
             }

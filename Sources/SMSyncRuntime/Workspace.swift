@@ -47,11 +47,10 @@ public struct Workspace: Sendable {
             byName[kernel] = path
             kernels.append(LocalKernel(kernel: kernel, path: path, file: file))
         }
+        // Every file to read, in the order kernels are reported: explicit mappings, then the folder's files by name.
+        var entries: [(kernel: String?, path: String, name: String, keyPath: String)] = []
         for (kernel, path) in configuration.explicitKernels {
-            let keyPath = "envs.kernels.\(kernel)"
-            try add(
-                kernel, path, try readEnvironment(path, configuration: configuration, keyPath: keyPath),
-                keyPath: keyPath)
+            entries.append((kernel, path, path, "envs.kernels.\(kernel)"))
         }
         let mapped = Set(configuration.explicitKernels.map { standardized($0.file) })
         if let directory = configuration.envsDirectory {
@@ -65,9 +64,19 @@ public struct Workspace: Sendable {
             for name in names.sorted() where name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
                 let path = "\(directory)/\(name)"
                 if mapped.contains(standardized(path)) { continue }
-                let file = try readEnvironment(path, configuration: configuration, keyPath: "envs.dir")
-                try add("conda_" + (file.name ?? EnvExportReader.stem(of: name)), path, file, keyPath: "envs.dir")
+                entries.append((nil, path, name, "envs.dir"))
             }
+        }
+        // Files are read and parsed on every core; the first error in that order is the one reported.
+        let results = ParallelMap.map(entries) { entry in
+            Result { () throws(ConfigError) -> EnvironmentFile in
+                try readEnvironment(entry.path, configuration: configuration, keyPath: entry.keyPath)
+            }
+        }
+        for (entry, result) in zip(entries, results) {
+            let file = try result.get()
+            let kernel = entry.kernel ?? "conda_" + (file.name ?? EnvExportReader.stem(of: entry.name))
+            try add(kernel, entry.path, file, keyPath: entry.keyPath)
         }
         guard !kernels.isEmpty else {
             throw ConfigError(path: configuration.file, keyPath: "envs", line: nil, "no environment files found")

@@ -5,8 +5,13 @@
 //                                                              write N sample versions (for bench_compare.py)
 //   swift run -c release smsync-bench --diff [--files 1000 --deps 200 --manifest 5000]
 //                                                              diff of many env files against one large manifest
+//   swift run -c release smsync-bench --workspace DIR [--files 1000 --deps 200 --manifest 5000]
+//                                                              write that workspace to disk (envs/, RELEASE.md,
+//                                                              smsync.yml) for whole-process runs (bench_report.py)
 //   swift run -c release smsync-bench --export FILE [--freeze FILE]
 //                                                              parse one live-instance export (and freeze) repeatedly
+//   swift run smsync-bench --conformance PATH... [--verbose] [--json]
+//                                                              parse env files, move every pin, check each edit
 
 import SMSync
 
@@ -128,6 +133,12 @@ func readFile(_ path: String) -> [UInt8] {
     return bytes
 }
 
+if let index = arguments.firstIndex(of: "--conformance") {
+    var rest = arguments
+    rest.remove(at: index)
+    exit(ConformanceRun.main(rest))
+}
+
 if let index = arguments.firstIndex(of: "--export"), index + 1 < arguments.count {
     let exportPath = arguments[index + 1]
     let export = readFile(exportPath)
@@ -151,22 +162,16 @@ if let index = arguments.firstIndex(of: "--export"), index + 1 < arguments.count
     exit(0)
 }
 
-if arguments.contains("--diff") {
-    let files = option("--files", default: 1000)
-    let dependencies = option("--deps", default: 200)
-    let manifestSize = option("--manifest", default: 5000)
-    var random = SplitMix64(state: 7)
-    var upstreamPackages: [UpstreamPackage] = []
-    for index in 0..<manifestSize {
-        let version = "\(random.below(5)).\(random.below(30)).\(random.below(20))"
-        upstreamPackages.append(UpstreamPackage(name: "package-\(index)", version: version, manager: .conda))
+/// The generated workspace of the `--diff` and `--workspace` benchmarks: `files` env files of `dependencies` pins each
+/// (every fifth under `- pip:`), against a release of `manifestSize` conda packages.
+enum BenchWorkspace {
+    static func release(manifestSize: Int, random: inout SplitMix64) -> [(name: String, version: String)] {
+        (0..<manifestSize).map { index in
+            ("package-\(index)", "\(random.below(5)).\(random.below(30)).\(random.below(20))")
+        }
     }
-    let release = UpstreamRelease(
-        kind: .distribution, release: "9.9.9", kernels: [UpstreamKernel(kernel: "*", packages: upstreamPackages)])
-    let source = SourceConfig(kind: .distribution, url: "bench", kernels: nil, name: "distribution")
-    var kernels: [LocalKernel] = []
-    let buildStart = now()
-    for file in 0..<files {
+
+    static func envFile(_ file: Int, dependencies: Int, manifestSize: Int, random: inout SplitMix64) -> String {
         var text = "name: env\(file)\nchannels:\n  - conda-forge\ndependencies:\n"
         var pip = "  - pip:\n"
         for dependency in 0..<dependencies {
@@ -179,7 +184,70 @@ if arguments.contains("--diff") {
                 text += "  - \(cleaned)=\(version)\n"
             }
         }
-        text += pip
+        return text + pip
+    }
+}
+
+func writeText(_ text: String, to path: String) {
+    guard let file = fopen(path, "w") else {
+        print("cannot write \(path)")
+        exit(2)
+    }
+    fputs(text, file)
+    fclose(file)
+}
+
+if let index = arguments.firstIndex(of: "--workspace"), index + 1 < arguments.count {
+    let directory = arguments[index + 1]
+    let files = option("--files", default: 1000)
+    let dependencies = option("--deps", default: 200)
+    let manifestSize = option("--manifest", default: 5000)
+    var random = SplitMix64(state: 7)
+    let packages = BenchWorkspace.release(manifestSize: manifestSize, random: &random)
+    mkdir(directory, 0o755)
+    mkdir(directory + "/envs", 0o755)
+    var release = "# Release notes: 9.9.9\n\nPackage | gpu| cpu\n---|---|---\n"
+    for package in packages { release += "\(package.name)|\(package.version)|\(package.version)\n" }
+    writeText(release, to: directory + "/RELEASE.md")
+    for file in 0..<files {
+        let text = BenchWorkspace.envFile(
+            file, dependencies: dependencies, manifestSize: manifestSize, random: &random)
+        let number = String(file)
+        writeText(
+            text, to: directory + "/envs/env\(String(repeating: "0", count: max(0, 4 - number.count)) + number).yml")
+    }
+    writeText(
+        """
+        envs:
+          dir: envs
+        sources:
+          - kind: distribution
+            url: RELEASE.md
+        policy:
+          update: [major, minor, patch]
+          downgrade: false
+
+        """, to: directory + "/smsync.yml")
+    print("workspace: \(files) env files x \(dependencies) dependencies, \(manifestSize) packages in \(directory)")
+    exit(0)
+}
+
+if arguments.contains("--diff") {
+    let files = option("--files", default: 1000)
+    let dependencies = option("--deps", default: 200)
+    let manifestSize = option("--manifest", default: 5000)
+    var random = SplitMix64(state: 7)
+    let upstreamPackages = BenchWorkspace.release(manifestSize: manifestSize, random: &random).map {
+        UpstreamPackage(name: $0.name, version: $0.version, manager: .conda)
+    }
+    let release = UpstreamRelease(
+        kind: .distribution, release: "9.9.9", kernels: [UpstreamKernel(kernel: "*", packages: upstreamPackages)])
+    let source = SourceConfig(kind: .distribution, url: "bench", kernels: nil, name: "distribution")
+    var kernels: [LocalKernel] = []
+    let buildStart = now()
+    for file in 0..<files {
+        let text = BenchWorkspace.envFile(
+            file, dependencies: dependencies, manifestSize: manifestSize, random: &random)
         guard let environment = try? EnvironmentFile(text: text, path: "env\(file).yml") else {
             print("generated file \(file) does not read")
             exit(3)

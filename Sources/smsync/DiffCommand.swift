@@ -92,15 +92,19 @@ struct DriftRun {
         sourceLines().map { "- `\($0.source)`: \($0.text)" }.joined(separator: "\n") + "\n\n"
     }
 
-    /// The report as JSON with a `sources` member naming where each source's data came from.
-    func json() -> JSONValue {
-        let sources = JSONValue.array(
-            sourceLines().map {
-                .object([("source", .string($0.source)), ("origin", .string($0.origin)), ("detail", .string($0.text))])
-            })
-        guard case .object(var pairs) = report.json else { return report.json }
-        pairs.append(("sources", sources))
-        return .object(pairs)
+    /// The JSON report's `source_origins` member: where each source's data came from.
+    func writeSourceOrigins(to json: inout JSONWriter) {
+        json.key("source_origins")
+        json.beginArray()
+        for line in sourceLines() {
+            json.element()
+            json.beginObject()
+            json.field("source", line.source)
+            json.field("origin", line.origin)
+            json.field("detail", line.text)
+            json.endObject()
+        }
+        json.endArray()
     }
 }
 
@@ -145,11 +149,19 @@ struct DiffCommand: AsyncParsableCommand {
         case .table:
             let environment = ProcessInfo.processInfo.environment
             let color = isatty(1) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
-            Output.write(run.header() + run.report.table(color: color))
+            Output.stream { output in
+                output.append(run.header())
+                run.report.writeTable(color: color, to: &output)
+            }
         case .json:
-            Output.write(run.json().serialized() + "\n")
+            Output.stream { output in
+                run.report.writeJSON(to: &output) { json in run.writeSourceOrigins(to: &json) }
+            }
         case .markdown:
-            Output.write(run.markdownHeader() + run.report.markdown())
+            Output.stream { output in
+                output.append(run.markdownHeader())
+                run.report.writeMarkdown(to: &output)
+            }
         }
         try run.reportFailures()
         if exitCode, run.report.summary.updates > 0 {
@@ -231,7 +243,7 @@ struct ApplyCommand: AsyncParsableCommand {
             return
         }
         let changes = plan.files.map {
-            TransactionalWriter.Change(path: $0.path, original: Array($0.original.utf8), updated: Array($0.edited.utf8))
+            TransactionalWriter.Change(path: $0.path, original: $0.originalBytes, updated: $0.editedBytes)
         }
         do {
             try TransactionalWriter.write(changes)
@@ -252,7 +264,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 ("branch.txt", plan.branch + "\n"),
                 ("commit-message.txt", plan.commitMessage),
                 ("pr-body.md", plan.pullRequestBody),
-                ("plan.json", plan.json.serialized() + "\n"),
+                ("plan.json", plan.jsonText),
             ]
             for (name, text) in files {
                 try AtomicFile.write(Array(text.utf8), to: "\(directory)/\(name)")

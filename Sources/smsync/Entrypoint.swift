@@ -1,5 +1,10 @@
 import ArgumentParser
 import Foundation
+import SMSync
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The documented exit codes, the same for every command.
 enum ExitStatus {
@@ -94,5 +99,22 @@ enum Output {
 
     static func write(bytes: [UInt8]) {
         FileHandle.standardOutput.write(Data(bytes))
+    }
+
+    /// Streams what `body` writes to standard output in 64 KB chunks, so a large report is never held whole.
+    static func stream(_ body: (inout ByteOutput) -> Void) {
+        var output = ByteOutput { chunk in
+            chunk.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let written = Glibc.write(1, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                    if written < 0, errno == EINTR { continue }
+                    guard written > 0 else { return }
+                    offset += written
+                }
+            }
+        }
+        body(&output)
+        output.flush()
     }
 }

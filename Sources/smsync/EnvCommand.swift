@@ -15,7 +15,7 @@ struct EnvCommand: AsyncParsableCommand {
             abstract: "Print an environment file as JSON: name, channels, prefix and every dependency.",
             discussion: """
                 Output: {"name", "channels", "prefix", "dependencies": [{"manager": "conda"|"pip", "raw", "name", \
-                "channel", "build", "version", "line"}]}. `version` is the version-spec text as written \
+                "channel", "build", "version", "line"}], "encoding", "notes"}. `version` is the version-spec text as written \
                 (`=1.2`, `==1.2`, `>=1,<2`), null when unpinned; pip entries follow the conda ones. \
                 A file conda would reject exits 2 with its file and line.
 
@@ -37,12 +37,16 @@ struct EnvCommand: AsyncParsableCommand {
             discussion: """
                 Prints the edited file, or with --write replaces it atomically. The operator style stays \
                 (`=1.2` → `=1.3`, `==1.2` → `==1.3`, `>=1.2` → `>=1.3`); a build string of the old version is \
-                dropped; comments, quotes, indentation and line endings stay byte for byte. Names match as each \
-                ecosystem compares them: conda exactly, pip PEP 503-normalised (`Scikit_Learn` finds \
-                `scikit-learn`).
+                dropped; a wildcard keeps its precision (`==8.*` → `==9.*`); comments, quotes, spacing \
+                (`python >= 3.8`), indentation, line endings and the file's encoding (UTF-8 with or without a BOM, \
+                UTF-16 with a BOM) stay byte for byte. Names match as each ecosystem compares them: conda \
+                case-insensitively (`pyyaml` finds `PyYAML`), pip PEP 503-normalised (`Scikit_Learn` finds \
+                `scikit-learn`). When the spec already admits VERSION (`polars>0.20` with 0.30) nothing changes and \
+                stderr says so.
 
-                Exit 2 when the package is absent, ambiguous without --manager, unpinned, not a requirement, a \
-                range that VERSION does not fit, or VERSION is not a valid version.
+                Exit 2 when the package is absent, ambiguous without --manager, unpinned (`occt *` too), not a \
+                requirement, a range that VERSION does not fit, a spec that needs a hand edit, or VERSION is not a \
+                valid version; the one-line reason goes to stderr.
 
                 Example: smsync env set environment.yml --package numpy --version 1.20.0 --write
                 """
@@ -66,7 +70,7 @@ struct EnvCommand: AsyncParsableCommand {
             if write {
                 if !edit.edits.isEmpty {
                     do {
-                        try AtomicFile.write(Array(edit.text.utf8), to: file)
+                        try AtomicFile.write(edit.bytes, to: file)
                     } catch {
                         throw CommandFailure.badInput(error.description)
                     }
@@ -74,10 +78,10 @@ struct EnvCommand: AsyncParsableCommand {
                 for change in edit.edits {
                     Output.error("\(file):\(change.line): \(change.package) \(change.oldText) → \(change.newText)")
                 }
-                if edit.edits.isEmpty { Output.error("\(file): \(package) already admits \(version); unchanged") }
             } else {
                 Output.write(edit.text)
             }
+            if let unchanged = edit.unchanged { Output.error("\(file): \(unchanged)") }
         }
     }
 }
@@ -115,5 +119,7 @@ func environmentJSON(_ environment: EnvironmentFile) -> JSONValue {
         ("channels", .array(environment.channels.map { .string($0) })),
         ("prefix", .string(environment.prefix)),
         ("dependencies", .array(dependencies)),
+        ("encoding", .string(environment.encoding.rawValue)),
+        ("notes", .array(environment.notes.map { .string($0) })),
     ])
 }

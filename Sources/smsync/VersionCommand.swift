@@ -85,17 +85,25 @@ struct VersionCommand: AsyncParsableCommand {
                 versions.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
                 for (_, index) in versions { lines.append(index, to: &output) }
             case .pep440:
-                var versions: [(PEP440Version, Int)] = []
+                var versions: [PEP440Version] = []
                 versions.reserveCapacity(lines.count)
-                for (index, line) in lines.entries.enumerated() {
+                for line in lines.entries {
                     do {
-                        versions.append((try PEP440Version(lines.string(line)), index))
+                        versions.append(try PEP440Version(lines.string(line)))
                     } catch {
                         throw CommandFailure.badInput("line \(line.number): \(error)")
                     }
                 }
-                versions.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-                for (_, index) in versions { lines.append(index, to: &output) }
+                // Sort 16-byte (prefix, index) pairs; the full comparison only where prefixes tie, input order last.
+                var order = versions.indices.map { (versions[$0].orderingPrefix, $0) }
+                versions.withUnsafeBufferPointer { versions in
+                    order.sort { left, right in
+                        if left.0 != right.0 { return left.0 < right.0 }
+                        let compared = PEP440Version.compare(versions[left.1], versions[right.1])
+                        return compared != 0 ? compared < 0 : left.1 < right.1
+                    }
+                }
+                for (_, index) in order { lines.append(index, to: &output) }
             }
             Output.write(bytes: output)
         }

@@ -410,7 +410,7 @@ struct SyncEndToEndTests {
         #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
         #expect(((report["summary"] as? [String: Int])?["updates"] ?? 0) > 0)
-        let origins = try #require(report["sources"] as? [[String: String]])
+        let origins = try #require(report["source_origins"] as? [[String: String]])
         #expect(origins.map { $0["source"] } == ["env-export", "aws-docs", "distribution", "examples"])
         #expect(origins.allSatisfy { $0["origin"] == "fetched" }, "\(origins)")
         #expect(!first.stdout.contains("no source speaks"))

@@ -153,6 +153,50 @@ struct VersionAndEnvCommandTests {
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains("error"))
     }
+
+    @Test func envSetSaysWhenTheSpecAlreadyAdmitsTheVersion() async throws {
+        let source = Binary.fixture("env/admits.yml")
+        let original = try Data(contentsOf: source)
+        let result = try await Binary.runAsync(["env", "set", source.path, "--package", "polars", "--version", "0.30"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == String(decoding: original, as: UTF8.self))
+        #expect(result.stderr.contains("`polars>0.20` already admits 0.30; left as is"))
+    }
+
+    @Test(arguments: [
+        ("occt", "7.8", "`occt *` is unpinned (any version)"),
+        ("pydap", "3.5.5", "`pydap !=3.5.5` is a range that 3.5.5 does not fit"),
+    ])
+    func envSetRefusesWhatItCannotEditInOneLine(
+        _ package: String, _ version: String, _ reason: String
+    )
+        async throws
+    {
+        let source = Binary.fixture("env/admits.yml")
+        let result = try await Binary.runAsync(["env", "set", source.path, "--package", package, "--version", version])
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains(reason), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func envSetWritesUTF16BackAsUTF16() async throws {
+        let source = Binary.fixture("env/utf16le-bom.yml")
+        let original = try Data(contentsOf: source)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("env.yml")
+        try original.write(to: copy)
+        let written = try await Binary.runAsync(
+            ["env", "set", copy.path, "--package", "NumPy", "--version", "1.20.0", "--write"])
+        #expect(written.status == 0, "\(written.stderr)")
+        let after = try Data(contentsOf: copy)
+        #expect(after.prefix(2) == Data([0xFF, 0xFE]))
+        let text = try #require(String(data: after, encoding: .utf16LittleEndian))
+        let before = try #require(String(data: original, encoding: .utf16LittleEndian))
+        #expect(text == before.replacingOccurrences(of: "numpy=1.19.5", with: "numpy=1.20.0"))
+    }
 }
 
 /// `version satisfies --jsonl` answers packaging 26.2's own test cases (made by

@@ -183,7 +183,7 @@ struct DriftEngineTests {
         let report = DriftEngine(policy: .default).diff(local: [kernel], releases: [docs])
         let python = try change(report, "conda_python3", "python")
         #expect(python.kind == .same)
-        #expect(python.action == .none)
+        #expect(python.action == .same)
     }
 
     @Test func precedenceFollowsSourceOrder() throws {

@@ -54,6 +54,8 @@ public struct CondaMatchSpec: Sendable, Hashable {
     /// Other bracket keys conda knows (`build_number`, `md5`, `sha256`, `license`, `features`, …),
     /// values without quotes. `name` inside brackets is ignored, as conda does.
     public var otherKeys: [String: String] = [:]
+    /// A bracket section with no `key=value` in it (`[srv]`), dropped when parsed with `dropBareBrackets`.
+    public var ignoredBracket: String?
 
     public init(
         channel: String? = nil, subdir: String? = nil, name: String, versionText: String? = nil,
@@ -136,9 +138,13 @@ public struct CondaMatchSpec: Sendable, Hashable {
     }
 
     /// Parses one requirement; throws a `VersionError` (scheme `.conda`) naming the problem.
-    public static func parse(_ text: String) throws(VersionError) -> CondaMatchSpec {
+    ///
+    /// `dropBareBrackets`: a bracket section with no `key=value` in it (`pymongo[srv]==4.2.0`, pip extras written in
+    /// a conda list) is dropped and kept in `ignoredBracket`, as conda's `_parse_spec_str` has long done when it
+    /// reads an environment file (its bracket regex matches nothing and the section goes); without it, refused.
+    public static func parse(_ text: String, dropBareBrackets: Bool = false) throws(VersionError) -> CondaMatchSpec {
         do throws(Failure) {
-            return try parseSpec(text)
+            return try parseSpec(text, dropBareBrackets: dropBareBrackets)
         } catch {
             throw VersionError.conda(text, error.reason)
         }
@@ -154,7 +160,7 @@ public struct CondaMatchSpec: Sendable, Hashable {
         return false
     }
 
-    static func parseSpec(_ text: String) throws(Failure) -> CondaMatchSpec {
+    static func parseSpec(_ text: String, dropBareBrackets: Bool = false) throws(Failure) -> CondaMatchSpec {
         let all = Array(text.utf8)
         if all.contains(0x0A) || all.contains(0x0D) { throw Failure("line break inside a package spec") }
         var piece = Piece(bytes: all, offsets: Array(0..<all.count))
@@ -169,9 +175,16 @@ public struct CondaMatchSpec: Sendable, Hashable {
 
         // Step 3: the bracket section
         var brackets: [(key: String, value: Piece)] = []
+        var ignoredBracket: String?
         if let open = piece.bytes.firstIndex(of: 0x5B) {
             let close = try bracketEnd(piece.bytes, open)
-            brackets = try parseBrackets(piece.slice((open + 1)..<close))
+            let inner = piece.slice((open + 1)..<close)
+            if dropBareBrackets, !inner.bytes.contains(0x3D) {
+                // conda's bracket regex finds no `key=value` in `[srv]` and the section goes, silently.
+                ignoredBracket = piece.slice(open..<(close + 1)).string
+            } else {
+                brackets = try parseBrackets(inner)
+            }
             let after = piece.slice((close + 1)..<piece.bytes.count)
             if after.bytes.contains(0x5B) || after.bytes.contains(0x5D) {
                 throw Failure("only one bracket section is allowed")
@@ -220,6 +233,7 @@ public struct CondaMatchSpec: Sendable, Hashable {
         var result = CondaMatchSpec(name: name, form: .nameOnly)
         result.channel = channel
         result.subdir = subdir
+        result.ignoredBracket = ignoredBracket
 
         // Step 7: version and build
         var versionPiece: Piece?

@@ -5,6 +5,11 @@ public struct FileEdit: Sendable {
     public var original: String
     public var edited: String
     public var edits: [VersionEdit]
+    /// The file's encoding; `originalBytes` and `editedBytes` are the contents in it, byte-order mark included.
+    public var encoding: TextEncoding = .utf8
+
+    public var originalBytes: [UInt8] { encoding.encode(original) }
+    public var editedBytes: [UInt8] { encoding.encode(edited) }
 }
 
 /// Why a plan could not be made.
@@ -22,7 +27,8 @@ public struct ApplyPlan: Sendable {
     /// Links for the body's source column, by source label.
     public var links: [String: String]
 
-    /// Applies each update through the lossless editor, one after another per file, each re-read before the next.
+    /// Applies the updates of each file through the lossless editor in one pass: every splice made on the file as
+    /// it was read, the result read back once and proven to differ only in those versions.
     public init(
         report: DriftReport, local: [LocalKernel], branchPrefix: String, links: [String: String] = [:]
     )
@@ -31,39 +37,42 @@ public struct ApplyPlan: Sendable {
         self.report = report
         self.branchPrefix = branchPrefix
         self.links = links
-        var files: [FileEdit] = []
+        var byKernel: [String: LocalKernel] = [:]
+        for kernel in local where byKernel[kernel.kernel] == nil { byKernel[kernel.kernel] = kernel }
+        // Per file, in the order the report first names it: the kernel, the file as read, the changes.
+        var order: [String] = []
+        var pending: [String: (kernel: LocalKernel, changes: [VersionChange])] = [:]
         for (kernel, changes) in report.updates {
-            guard let localKernel = local.first(where: { $0.kernel == kernel.kernel }) else { continue }
-            var file = localKernel.file
-            if let index = files.firstIndex(where: { $0.path == localKernel.path }) {
-                do {
-                    file = try EnvironmentFile(text: files[index].edited, path: localKernel.path)
-                } catch {
-                    throw PlanError(message: error.description)
-                }
+            guard let localKernel = byKernel[kernel.kernel] else { continue }
+            let path = localKernel.path
+            if pending[path] == nil {
+                order.append(path)
+                pending[path] = (localKernel, [])
             }
-            var edits: [VersionEdit] = []
             for change in changes {
-                do {
-                    let result = try file.settingVersion(
-                        of: change.package, to: change.upstream, manager: change.manager)
-                    edits += result.edits
-                    file = try EnvironmentFile(text: result.text, path: localKernel.path)
-                } catch {
-                    throw PlanError(message: "cannot update \(change.package) in \(localKernel.path): \(error.message)")
+                let versionChange = VersionChange(
+                    package: change.package, version: change.upstream, manager: change.manager)
+                if pending[path]?.changes.contains(versionChange) == false {
+                    pending[path]?.changes.append(versionChange)
                 }
             }
-            guard !edits.isEmpty else { continue }
-            if let index = files.firstIndex(where: { $0.path == localKernel.path }) {
-                files[index].edited = file.text
-                files[index].edits += edits
-            } else {
-                files.append(
-                    FileEdit(
-                        kernel: kernel.kernel, path: localKernel.path, original: localKernel.file.text,
-                        edited: file.text,
-                        edits: edits))
+        }
+        var files: [FileEdit] = []
+        for path in order {
+            guard let (localKernel, changes) = pending[path] else { continue }
+            let result: EnvironmentEdit
+            do {
+                result = try localKernel.file.settingVersions(changes)
+            } catch {
+                let package =
+                    changes.count == 1 ? changes[0].package : changes.map(\.package).joined(separator: ", ")
+                throw PlanError(message: "cannot update \(package) in \(path): \(error.message)")
             }
+            guard !result.edits.isEmpty else { continue }
+            files.append(
+                FileEdit(
+                    kernel: localKernel.kernel, path: path, original: localKernel.file.text, edited: result.text,
+                    edits: result.edits))
         }
         self.files = files
     }
@@ -99,18 +108,35 @@ public struct ApplyPlan: Sendable {
         report.markdown(links: links)
     }
 
-    /// The drift report plus the exact edits, for machines.
-    public var json: JSONValue {
-        let edits: [JSONValue] = files.flatMap { file in
-            file.edits.map { edit in
-                JSONValue.object([
-                    ("file", .string(file.path)), ("kernel", .string(file.kernel)), ("package", .string(edit.package)),
-                    ("manager", .string(edit.manager.rawValue)), ("line", .int(edit.line)),
-                    ("from", .string(edit.oldText)), ("to", .string(edit.newText)),
-                    ("dropped_build", .string(edit.droppedBuild)),
-                ])
+    /// The drift report plus the exact edits, for machines (`plan.json`), with a final newline.
+    public var jsonText: String {
+        ByteOutput.collectText { output in
+            var json = JSONWriter(output: output)
+            json.beginObject()
+            json.field("branch", branch)
+            json.key("report")
+            report.writeJSON(to: &json)
+            json.key("edits")
+            json.beginArray()
+            for file in files {
+                for edit in file.edits {
+                    json.element()
+                    json.beginObject()
+                    json.field("file", file.path)
+                    json.field("kernel", file.kernel)
+                    json.field("package", edit.package)
+                    json.field("manager", edit.manager.rawValue)
+                    json.field("line", edit.line)
+                    json.field("from", edit.oldText)
+                    json.field("to", edit.newText)
+                    json.field("dropped_build", edit.droppedBuild)
+                    json.endObject()
+                }
             }
+            json.endArray()
+            json.endObject()
+            json.output.append(UInt8(ascii: "\n"))
+            output = json.output
         }
-        return .object([("branch", .string(branch)), ("report", report.json), ("edits", .array(edits))])
     }
 }

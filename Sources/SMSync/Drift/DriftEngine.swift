@@ -215,7 +215,7 @@ public struct DriftEngine: Sendable {
         let current = currentSpec.flatMap(Self.currentVersion)
         var change = DriftChange(
             package: name, manager: dependency.manager, line: dependency.line, current: current,
-            currentSpec: currentSpec, upstream: winner.version, kind: .other, action: .none, reason: nil,
+            currentSpec: currentSpec, upstream: winner.version, kind: .other, action: .same, reason: nil,
             origin: winner, runnerUp: nil, plannedSpec: nil)
         let ignored = policy.ignore.contains { names.key($0) == key }
         guard let current else {
@@ -232,7 +232,15 @@ public struct DriftEngine: Sendable {
         }
         switch change.kind {
         case .same:
-            change.action = .none
+            change.action = .same
+            // `pydap !=3.5.5` against 3.5.5 names the version it excludes: not the same, and no bound to move.
+            if let spec = currentSpec, let clauses = ConstraintClause.split(spec),
+                !clauses.contains(where: { EnvironmentFile.movableOperators.contains($0.op) }),
+                !EnvironmentFile.admits(spec, version: winner.version, target: dependency, hasBuild: false)
+            {
+                change.action = .blocked
+                change.reason = "range \(spec) excludes \(winner.version)"
+            }
             return change
         case .downgrade where !policy.downgrade:
             change.action = .held
@@ -256,8 +264,8 @@ public struct DriftEngine: Sendable {
         do {
             let planned = try file.plannedVersionText(for: dependency, to: winner.version)
             if planned == currentSpec {
-                change.action = .none
-                change.reason = "the local spec already admits \(winner.version)"
+                change.action = .same
+                change.reason = EnvironmentFile.admitsNote(dependency, winner.version)
             } else {
                 change.action = .update
                 change.plannedSpec = planned
@@ -266,7 +274,7 @@ public struct DriftEngine: Sendable {
             change.action = .blocked
             switch error.code {
             case .rangeExcludes: change.reason = "range \(currentSpec ?? "") excludes \(winner.version)"
-            case .notEditable: change.reason = "spec \(currentSpec ?? "") needs a hand edit"
+            case .notEditable: change.reason = "spec \(currentSpec ?? "") needs a hand edit: \(error.message)"
             default: change.reason = error.message
             }
         }
@@ -275,6 +283,7 @@ public struct DriftEngine: Sendable {
 
     /// The version a spec pins, without operator or build: the bound an edit would move, else the spec itself.
     static func currentVersion(_ spec: String) -> String? {
+        if EnvironmentFile.isAnyVersion(spec, manager: .conda) { return nil }
         let bytes = Array(spec.utf8)
         guard let clauses = ConstraintClause.split(spec) else { return spec }
         let movable = clauses.first { ["", "=", "==", "===", "~=", ">="].contains($0.op) }

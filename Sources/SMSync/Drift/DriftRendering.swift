@@ -1,134 +1,188 @@
 extension DriftReport {
-    /// The machine-readable report (`smsync diff --format json`).
-    public var json: JSONValue {
-        func origin(_ origin: DriftOrigin?) -> JSONValue {
-            guard let origin else { return .null }
-            return .object([
-                ("source", .string(origin.source)), ("kind", .string(origin.kind.rawValue)),
-                ("release", .string(origin.release)), ("name", .string(origin.name)),
-                ("version", .string(origin.version)), ("manager", .string(origin.manager?.rawValue)),
-            ])
+    /// The machine-readable report (`smsync diff --format json`), streamed: the same bytes as pretty JSON.
+    /// `extra` writes members of its own (`json.key(…)` then a value) after the report's last one.
+    public func writeJSON(to json: inout JSONWriter, extra: ((inout JSONWriter) -> Void)? = nil) {
+        json.beginObject()
+        json.key("kernels")
+        json.beginArray()
+        for kernel in kernels {
+            json.element()
+            json.beginObject()
+            json.field("kernel", kernel.kernel)
+            json.field("file", kernel.file)
+            json.field("sources", strings: kernel.sources)
+            json.key("changes")
+            json.beginArray()
+            for change in kernel.changes {
+                json.element()
+                json.beginObject()
+                json.field("package", change.package)
+                json.field("manager", change.manager.rawValue)
+                json.field("line", change.line)
+                json.field("current", change.current)
+                json.field("current_spec", change.currentSpec)
+                json.field("upstream", change.upstream)
+                json.field("upstream_name", change.origin.name)
+                json.field("kind", change.kind.rawValue)
+                json.field("action", change.action.rawValue)
+                json.field("reason", change.reason)
+                json.field("source", change.origin.source)
+                json.field("release", change.origin.release)
+                json.field("planned_spec", change.plannedSpec)
+                json.key("runner_up")
+                Self.writeOrigin(change.runnerUp, to: &json)
+                json.endObject()
+            }
+            json.endArray()
+            json.key("missing")
+            json.beginArray()
+            for missing in kernel.missing {
+                json.element()
+                json.beginObject()
+                json.field("name", missing.name)
+                json.field("version", missing.version)
+                json.field("manager", missing.manager?.rawValue)
+                json.field("source", missing.source)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
         }
-        let kernelValues: [JSONValue] = kernels.map { kernel in
-            .object([
-                ("kernel", .string(kernel.kernel)),
-                ("file", .string(kernel.file)),
-                ("sources", .array(kernel.sources.map { .string($0) })),
-                (
-                    "changes",
-                    .array(
-                        kernel.changes.map { change in
-                            .object([
-                                ("package", .string(change.package)),
-                                ("manager", .string(change.manager.rawValue)),
-                                ("line", .int(change.line)),
-                                ("current", .string(change.current)),
-                                ("current_spec", .string(change.currentSpec)),
-                                ("upstream", .string(change.upstream)),
-                                ("upstream_name", .string(change.origin.name)),
-                                ("kind", .string(change.kind.rawValue)),
-                                ("action", .string(change.action.rawValue)),
-                                ("reason", .string(change.reason)),
-                                ("source", .string(change.origin.source)),
-                                ("release", .string(change.origin.release)),
-                                ("planned_spec", .string(change.plannedSpec)),
-                                ("runner_up", origin(change.runnerUp)),
-                            ])
-                        })
-                ),
-                (
-                    "missing",
-                    .array(
-                        kernel.missing.map {
-                            .object([
-                                ("name", .string($0.name)), ("version", .string($0.version)),
-                                ("manager", .string($0.manager?.rawValue)), ("source", .string($0.source)),
-                            ])
-                        })
-                ),
-            ])
+        json.endArray()
+        json.key("renamed")
+        json.beginArray()
+        for rename in renames {
+            json.element()
+            json.beginObject()
+            json.field("local", rename.local)
+            json.field("upstream", rename.upstream)
+            json.field("source", rename.source)
+            json.endObject()
         }
-        let summary = self.summary
-        return .object([
-            ("kernels", .array(kernelValues)),
-            (
-                "renamed",
-                .array(
-                    renames.map {
-                        .object([
-                            ("local", .string($0.local)), ("upstream", .string($0.upstream)),
-                            ("source", .string($0.source)),
-                        ])
-                    })
-            ),
-            (
-                "upstream_kernels_missing",
-                .array(
-                    missingKernels.map { .object([("kernel", .string($0.kernel)), ("source", .string($0.source))]) })
-            ),
-            ("kernels_without_source", .array(unsourcedKernels.map { .string($0) })),
-            (
-                "conflicts",
-                .array(
-                    conflicts.map {
-                        .object([
-                            ("kernel", .string($0.kernel)), ("package", .string($0.package)),
-                            ("pinned", .string($0.pinned)), ("required", .string($0.spec)),
-                            ("files", .array($0.files.map { .string($0) })), ("source", .string($0.source)),
-                        ])
-                    })
-            ),
-            ("examples_commit", .string(examplesCommit)),
-            (
-                "sources",
-                .array(
-                    sources.map {
-                        .object([
-                            ("name", .string($0.name)), ("kind", .string($0.kind.rawValue)),
-                            ("release", .string($0.release)), ("published", .string($0.published?.description)),
-                        ])
-                    })
-            ),
-            (
-                "policy",
-                .object([
-                    (
-                        "update",
-                        .array(ChangeKind.allCases.filter { policy.update.contains($0) }.map { .string($0.rawValue) })
-                    ),
-                    ("ignore", .array(policy.ignore.map { .string($0) })),
-                    ("downgrade", .bool(policy.downgrade)),
-                ])
-            ),
-            (
-                "summary",
-                .object([
-                    ("updates", .int(summary.updates)), ("held", .int(summary.held)),
-                    ("blocked", .int(summary.blocked)), ("ignored", .int(summary.ignored)),
-                    ("same", .int(summary.same)),
-                ])
-            ),
-        ])
+        json.endArray()
+        json.key("upstream_kernels_missing")
+        json.beginArray()
+        for missing in missingKernels {
+            json.element()
+            json.beginObject()
+            json.field("kernel", missing.kernel)
+            json.field("source", missing.source)
+            json.endObject()
+        }
+        json.endArray()
+        json.field("kernels_without_source", strings: unsourcedKernels)
+        json.key("conflicts")
+        json.beginArray()
+        for conflict in conflicts {
+            json.element()
+            json.beginObject()
+            json.field("kernel", conflict.kernel)
+            json.field("package", conflict.package)
+            json.field("pinned", conflict.pinned)
+            json.field("required", conflict.spec)
+            json.field("files", strings: conflict.files)
+            json.field("source", conflict.source)
+            json.endObject()
+        }
+        json.endArray()
+        json.field("examples_commit", examplesCommit)
+        json.key("sources")
+        json.beginArray()
+        for source in sources {
+            json.element()
+            json.beginObject()
+            json.field("name", source.name)
+            json.field("kind", source.kind.rawValue)
+            json.field("release", source.release)
+            json.field("published", source.published?.description)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("policy")
+        json.beginObject()
+        json.field("update", strings: ChangeKind.allCases.filter { policy.update.contains($0) }.map(\.rawValue))
+        json.field("ignore", strings: policy.ignore)
+        json.key("downgrade")
+        json.bool(policy.downgrade)
+        json.endObject()
+        json.key("summary")
+        json.beginObject()
+        json.field("updates", summary.updates)
+        json.field("held", summary.held)
+        json.field("blocked", summary.blocked)
+        json.field("ignored", summary.ignored)
+        json.field("same", summary.same)
+        json.endObject()
+        extra?(&json)
+        json.endObject()
+    }
+
+    private static func writeOrigin(_ origin: DriftOrigin?, to json: inout JSONWriter) {
+        guard let origin else {
+            json.string(nil)
+            return
+        }
+        json.beginObject()
+        json.field("source", origin.source)
+        json.field("kind", origin.kind.rawValue)
+        json.field("release", origin.release)
+        json.field("name", origin.name)
+        json.field("version", origin.version)
+        json.field("manager", origin.manager?.rawValue)
+        json.endObject()
+    }
+
+    /// `smsync diff --format json`: the report and a final newline; `extra` as above.
+    public func writeJSON(to output: inout ByteOutput, extra: ((inout JSONWriter) -> Void)? = nil) {
+        var json = JSONWriter(output: output)
+        writeJSON(to: &json, extra: extra)
+        json.output.append(UInt8(ascii: "\n"))
+        output = json.output
+    }
+
+    /// The JSON report as text, with its final newline.
+    public var jsonText: String {
+        ByteOutput.collectText { writeJSON(to: &$0) }
     }
 
     /// An aligned table for terminals; `color` adds ANSI colours to the action column.
     public func table(color: Bool) -> String {
-        var out = ""
+        ByteOutput.collectText { writeTable(color: color, to: &$0) }
+    }
+
+    /// Streams the aligned table; `color` adds ANSI colours to the action column.
+    public func writeTable(color: Bool, to out: inout ByteOutput) {
         for source in sources {
-            let release = source.release.map { " \(Self.shortRelease($0))" } ?? ""
-            let date = source.published.map { " (\($0))" } ?? ""
-            out += "source \(source.name): \(source.kind.rawValue)\(release)\(date)\n"
+            out.append("source ")
+            out.append(source.name)
+            out.append(": ")
+            out.append(source.kind.rawValue)
+            if let release = source.release {
+                out.append(" ")
+                out.append(Self.shortRelease(release))
+            }
+            if let published = source.published {
+                out.append(" (")
+                out.append(published.description)
+                out.append(")")
+            }
+            out.append("\n")
         }
-        if !sources.isEmpty { out += "\n" }
+        if !sources.isEmpty { out.append("\n") }
+        let header = ["PACKAGE", "MANAGER", "CURRENT", "UPSTREAM", "KIND", "ACTION", "SOURCE"]
+        var rows: [[String]] = []
+        var widths = [Int](repeating: 0, count: header.count)
         for kernel in kernels {
-            out += "\(kernel.kernel)  \(kernel.file)\n"
-            let shown = kernel.changes.filter { $0.action != .none }
+            out.append(kernel.kernel)
+            out.append("  ")
+            out.append(kernel.file)
+            out.append("\n")
+            let shown = kernel.changes.filter { $0.action != .same || $0.reason != nil }
             if shown.isEmpty {
-                let note = kernel.sources.isEmpty ? "no source speaks for this kernel" : "up to date"
-                out += "  \(note)\n\n"
+                out.append(kernel.sources.isEmpty ? "  no source speaks for this kernel\n\n" : "  up to date\n\n")
                 continue
             }
-            var rows: [[String]] = [["PACKAGE", "MANAGER", "CURRENT", "UPSTREAM", "KIND", "ACTION", "SOURCE"]]
+            rows.removeAll(keepingCapacity: true)
             for change in shown {
                 var action = change.action.rawValue
                 if let reason = change.reason { action += " (\(reason))" }
@@ -139,49 +193,62 @@ extension DriftReport {
                     change.kind.rawValue, action, source,
                 ])
             }
-            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for column in widths.indices {
+                widths[column] = rows.reduce(Self.width(header[column])) { max($0, Self.width($1[column])) }
+            }
+            Self.writeRow(header, widths: widths, action: nil, to: &out)
             for (index, row) in rows.enumerated() {
-                var line = "  "
-                for (column, cell) in row.enumerated() {
-                    let padded =
-                        column == row.count - 1
-                        ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
-                    if color, index > 0, column == 5 {
-                        line += Self.colored(padded, action: shown[index - 1].action)
-                    } else {
-                        line += padded
-                    }
-                    if column < row.count - 1 { line += "  " }
-                }
-                out += line + "\n"
+                Self.writeRow(row, widths: widths, action: color ? shown[index].action : nil, to: &out)
             }
             if !kernel.missing.isEmpty {
-                out += "  \(kernel.missing.count) upstream packages not listed locally\n"
+                out.append("  ")
+                out.append(kernel.missing.count)
+                out.append(" upstream packages not listed locally\n")
             }
-            out += "\n"
+            out.append("\n")
         }
         for rename in renames {
-            out += "renamed upstream: \(rename.local) → \(rename.upstream) (\(rename.source)); not acted on\n"
+            out.append("renamed upstream: \(rename.local) → \(rename.upstream) (\(rename.source)); not acted on\n")
         }
         for missing in missingKernels {
-            out += "upstream kernel without a local file: \(missing.kernel) (\(missing.source))\n"
+            out.append("upstream kernel without a local file: \(missing.kernel) (\(missing.source))\n")
         }
         for kernel in unsourcedKernels {
-            out += "no source speaks for: \(kernel)\n"
+            out.append("no source speaks for: \(kernel)\n")
         }
         for group in conflictGroups {
             let needs = group.conflicts.map { conflict in
                 "\(conflict.spec) (\(conflict.files.map(Self.shownPath).joined(separator: ", ")))"
             }
-            out +=
+            out.append(
                 "conflict: \(group.kernel) pins \(group.package) \(group.pinned); example notebooks require "
-                + needs.joined(separator: "; ") + "\n"
+                    + needs.joined(separator: "; ") + "\n")
         }
-        let summary = self.summary
-        out +=
+        out.append(
             "\(summary.updates) updates, \(summary.held) held, \(summary.blocked) blocked, "
-            + "\(summary.ignored) ignored, \(summary.same) up to date\n"
-        return out
+                + "\(summary.ignored) ignored, \(summary.same) up to date\n")
+    }
+
+    /// One table line: cells padded to their column's width (in characters), two spaces apart, the last unpadded;
+    /// `action` colours the action column.
+    private static func writeRow(_ row: [String], widths: [Int], action: DriftAction?, to out: inout ByteOutput) {
+        out.append("  ")
+        let last = row.count - 1
+        for (column, cell) in row.enumerated() {
+            if column == 5, let action { out.append(colorCode(action)) }
+            out.append(cell)
+            if column < last { out.append(spaces: widths[column] - width(cell)) }
+            if column == 5, action != nil { out.append("\u{1B}[0m") }
+            if column < last { out.append("  ") }
+        }
+        out.append("\n")
+    }
+
+    /// A cell's width as the table counts it: characters (one per byte for ASCII text).
+    private static func width(_ text: String) -> Int {
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) { return utf8.count }
+        return text.count
     }
 
     /// A release id as shown to people: content digests cut to 12 hex digits.
@@ -208,89 +275,123 @@ extension DriftReport {
         path.first == " " || path.last == " " ? "\"\(path)\"" : path
     }
 
-    private static func colored(_ text: String, action: DriftAction) -> String {
-        let code: String
+    private static func colorCode(_ action: DriftAction) -> StaticString {
         switch action {
-        case .update: code = "32"
-        case .held: code = "33"
-        case .blocked: code = "31"
-        case .ignored, .none: code = "2"
+        case .update: "\u{1B}[32m"
+        case .held: "\u{1B}[33m"
+        case .blocked: "\u{1B}[31m"
+        case .ignored, .same: "\u{1B}[2m"
         }
-        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }
 
     /// Markdown for people: the pull-request body's core, and `smsync diff --format markdown`.
     /// `links` maps a source label to a URL for that source.
     public func markdown(links: [String: String] = [:]) -> String {
-        let summary = self.summary
-        var out = "## smsync: kernel package drift\n\n"
-        out +=
+        ByteOutput.collectText { writeMarkdown(links: links, to: &$0) }
+    }
+
+    /// Streams the Markdown report; `links` maps a source label to a URL for that source.
+    public func writeMarkdown(links: [String: String] = [:], to out: inout ByteOutput) {
+        out.append("## smsync: kernel package drift\n\n")
+        out.append(
             "**\(summary.updates)** updates, **\(summary.held)** held, **\(summary.blocked)** blocked, "
-            + "\(summary.ignored) ignored.\n\n"
+                + "\(summary.ignored) ignored.\n\n")
         if !sources.isEmpty {
-            out += "Sources, in precedence order:\n\n"
+            out.append("Sources, in precedence order:\n\n")
             for source in sources {
                 let name = links[source.name].map { "[\(source.name)](\($0))" } ?? "`\(source.name)`"
                 let release = source.release.map { " release `\(Self.shortRelease($0))`" } ?? ""
                 let date = source.published.map { ", published \($0)" } ?? ""
-                out += "- \(name) (\(source.kind.rawValue))\(release)\(date)\n"
+                out.append("- \(name) (\(source.kind.rawValue))\(release)\(date)\n")
             }
-            out += "\n"
+            out.append("\n")
         }
         for kernel in kernels {
             let updates = kernel.changes.filter { $0.action == .update }
             let other = kernel.changes.filter { $0.action == .held || $0.action == .blocked }
             guard !updates.isEmpty || !other.isEmpty else { continue }
-            out += "### `\(kernel.kernel)` (`\(kernel.file)`)\n\n"
+            out.append("### `")
+            out.append(kernel.kernel)
+            out.append("` (`")
+            out.append(kernel.file)
+            out.append("`)\n\n")
             if !updates.isEmpty {
-                out += "| package | from | to | kind | source |\n|---|---|---|---|---|\n"
+                out.append("| package | from | to | kind | source |\n|---|---|---|---|---|\n")
                 for change in updates {
-                    out += "| \(Self.cell(change.package)) | \(Self.cell(change.currentSpec ?? "")) | "
-                    out += "\(Self.cell(change.plannedSpec ?? change.upstream)) | \(change.kind.rawValue) | "
-                    out += "\(Self.sourceCell(change, links: links)) |\n"
+                    out.append("| ")
+                    Self.writeCell(change.package, to: &out)
+                    out.append(" | ")
+                    Self.writeCell(change.currentSpec ?? "", to: &out)
+                    out.append(" | ")
+                    Self.writeCell(change.plannedSpec ?? change.upstream, to: &out)
+                    out.append(" | ")
+                    out.append(change.kind.rawValue)
+                    out.append(" | ")
+                    Self.writeCell(Self.sourceText(change, links: links), to: &out)
+                    out.append(" |\n")
                 }
-                out += "\n"
+                out.append("\n")
             }
             if !other.isEmpty {
-                out += "<details><summary>\(other.count) held or blocked</summary>\n\n"
-                out += "| package | current | upstream | kind | action | why |\n|---|---|---|---|---|---|\n"
+                out.append("<details><summary>")
+                out.append(other.count)
+                out.append(" held or blocked</summary>\n\n")
+                out.append("| package | current | upstream | kind | action | why |\n|---|---|---|---|---|---|\n")
                 for change in other {
-                    out += "| \(Self.cell(change.package)) | \(Self.cell(change.currentSpec ?? "")) | "
-                    out += "\(Self.cell(change.upstream)) | \(change.kind.rawValue) | \(change.action.rawValue) | "
-                    out += "\(Self.cell(change.reason ?? "")) |\n"
+                    out.append("| ")
+                    Self.writeCell(change.package, to: &out)
+                    out.append(" | ")
+                    Self.writeCell(change.currentSpec ?? "", to: &out)
+                    out.append(" | ")
+                    Self.writeCell(change.upstream, to: &out)
+                    out.append(" | ")
+                    out.append(change.kind.rawValue)
+                    out.append(" | ")
+                    out.append(change.action.rawValue)
+                    out.append(" | ")
+                    Self.writeCell(change.reason ?? "", to: &out)
+                    out.append(" |\n")
                 }
-                out += "\n</details>\n\n"
+                out.append("\n</details>\n\n")
             }
         }
         if !renames.isEmpty || !missingKernels.isEmpty || !unsourcedKernels.isEmpty || !conflicts.isEmpty {
-            out += "### Notes\n\n"
+            out.append("### Notes\n\n")
             for rename in renames {
-                out += "- Kernel renamed upstream: `\(rename.local)` → `\(rename.upstream)` (not acted on).\n"
+                out.append("- Kernel renamed upstream: `\(rename.local)` → `\(rename.upstream)` (not acted on).\n")
             }
             for missing in missingKernels {
-                out += "- Upstream kernel `\(missing.kernel)` has no local environment file.\n"
+                out.append("- Upstream kernel `\(missing.kernel)` has no local environment file.\n")
             }
-            for kernel in unsourcedKernels { out += "- No source speaks for `\(kernel)`.\n" }
+            for kernel in unsourcedKernels { out.append("- No source speaks for `\(kernel)`.\n") }
             for conflict in conflicts {
                 let files = conflict.files.map { "`\(Self.cell($0))`" }.joined(separator: ", ")
-                out +=
+                out.append(
                     "- `\(conflict.kernel)` pins `\(conflict.package)` \(conflict.pinned), but example notebooks "
-                    + "require `\(Self.cell(conflict.spec))`: \(files)\n"
+                        + "require `\(Self.cell(conflict.spec))`: \(files)\n")
             }
-            out += "\n"
+            out.append("\n")
         }
         let allowed = ChangeKind.allCases.filter { policy.update.contains($0) }.map(\.rawValue)
-        out += "Policy: update \(allowed.joined(separator: ", "))"
-        if !policy.ignore.isEmpty { out += "; ignore \(policy.ignore.joined(separator: ", "))" }
-        out += policy.downgrade ? "; downgrades allowed.\n" : "; no downgrades.\n"
-        return out
+        out.append("Policy: update \(allowed.joined(separator: ", "))")
+        if !policy.ignore.isEmpty { out.append("; ignore \(policy.ignore.joined(separator: ", "))") }
+        out.append(policy.downgrade ? "; downgrades allowed.\n" : "; no downgrades.\n")
     }
 
-    private static func sourceCell(_ change: DriftChange, links: [String: String]) -> String {
+    private static func sourceText(_ change: DriftChange, links: [String: String]) -> String {
         var text = links[change.origin.source].map { "[\(change.origin.source)](\($0))" } ?? change.origin.source
         if let release = change.origin.release, !release.hasPrefix("sha256:") { text += " \(release)" }
         if let runnerUp = change.runnerUp { text += " (\(runnerUp.source) says \(runnerUp.version))" }
-        return cell(text)
+        return text
+    }
+
+    /// Writes `cell(text)`; ASCII text without `|`, `` ` ``, CR or LF (nearly every cell) is copied as it is.
+    private static func writeCell(_ text: String, to out: inout ByteOutput) {
+        let plain = text.utf8.allSatisfy { byte in
+            byte < 0x80 && byte != UInt8(ascii: "|") && byte != UInt8(ascii: "`") && byte != UInt8(ascii: "\n")
+                && byte != UInt8(ascii: "\r")
+        }
+        out.append(plain ? text : cell(text))
     }
 
     /// Text safe inside a Markdown table cell.

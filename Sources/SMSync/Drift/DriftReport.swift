@@ -8,8 +8,9 @@ public enum DriftAction: String, Sendable, Hashable {
     case blocked
     /// `policy.ignore` names the package, or it is unpinned locally.
     case ignored
-    /// Already the same version.
-    case none
+    /// Nothing to change: already the same version, or the local spec already admits the upstream one (`reason`
+    /// says so: `` `polars>0.20` already admits 0.30; left as is ``).
+    case same
 }
 
 /// Where an upstream version came from.
@@ -99,7 +100,8 @@ public struct SourceSummary: Sendable, Hashable {
 
 /// Everything `smsync diff` reports.
 public struct DriftReport: Sendable {
-    public var kernels: [KernelDrift]
+    /// The kernels' drift; `summary` counts it once, when the report is made.
+    public private(set) var kernels: [KernelDrift]
     public var renames: [KernelRename]
     public var missingKernels: [MissingKernel]
     /// Local kernels that no source speaks for.
@@ -118,18 +120,34 @@ public struct DriftReport: Sendable {
         public var same = 0
     }
 
-    public var summary: Summary {
+    /// The count of each action, computed once from `kernels`.
+    public let summary: Summary
+
+    public init(
+        kernels: [KernelDrift], renames: [KernelRename], missingKernels: [MissingKernel], unsourcedKernels: [String],
+        conflicts: [ExamplesConflict], sources: [SourceSummary], policy: Policy, examplesCommit: String?
+    ) {
+        self.kernels = kernels
+        self.renames = renames
+        self.missingKernels = missingKernels
+        self.unsourcedKernels = unsourcedKernels
+        self.conflicts = conflicts
+        self.sources = sources
+        self.policy = policy
+        self.examplesCommit = examplesCommit
         var summary = Summary()
-        for change in kernels.flatMap(\.changes) {
-            switch change.action {
-            case .update: summary.updates += 1
-            case .held: summary.held += 1
-            case .blocked: summary.blocked += 1
-            case .ignored: summary.ignored += 1
-            case .none: summary.same += 1
+        for kernel in kernels {
+            for change in kernel.changes {
+                switch change.action {
+                case .update: summary.updates += 1
+                case .held: summary.held += 1
+                case .blocked: summary.blocked += 1
+                case .ignored: summary.ignored += 1
+                case .same: summary.same += 1
+                }
             }
         }
-        return summary
+        self.summary = summary
     }
 
     /// The changes `apply` makes, by kernel.

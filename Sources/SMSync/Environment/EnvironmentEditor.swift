@@ -12,36 +12,54 @@ public struct VersionEdit: Sendable, Hashable {
     public var droppedBuild: String?
 }
 
+/// One version to set with `EnvironmentFile.settingVersions`.
+public struct VersionChange: Sendable, Hashable {
+    public var package: String
+    public var version: String
+    /// The manager whose entry to change; nil when the name alone is unambiguous.
+    public var manager: PackageManager?
+
+    public init(package: String, version: String, manager: PackageManager? = nil) {
+        self.package = package
+        self.version = version
+        self.manager = manager
+    }
+}
+
 /// The result of setting a version: the whole new file text and what changed. `edits` is empty when the file
 /// already admits the version and nothing had to change.
 public struct EnvironmentEdit: Sendable {
     public var text: String
     public var edits: [VersionEdit]
+    /// The file's encoding: `bytes` is what to write.
+    public var encoding: TextEncoding = .utf8
+    /// Why nothing changed when `edits` is empty (`` `polars>0.20` already admits 0.30; left as is ``).
+    public var unchanged: String?
+
+    /// The new file content in the file's own encoding, byte-order mark included.
+    public var bytes: [UInt8] { encoding.encode(text) }
 }
 
 extension EnvironmentFile {
-    /// Reads an environment file from bytes, refusing what is not UTF-8 text.
+    /// Reads an environment file from bytes as conda does: UTF-8 (with or without a byte-order mark) or UTF-16 with
+    /// a byte-order mark; binary data and other encodings are refused.
     public init(bytes: [UInt8], path: String) throws(EnvironmentFileError) {
-        if let nul = bytes.firstIndex(of: 0) {
-            let line = bytes[..<nul].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
-            throw EnvironmentFileError(.notText, path: path, line: line, "the file holds binary data (a NUL byte)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw EnvironmentFileError(.notText, path: path, line: nil, "the file is not UTF-8 text")
-        }
-        try self.init(text: text, path: path)
+        let (text, encoding) = try TextEncoding.decode(bytes, path: path)
+        try self.init(text: text, path: path, encoding: encoding)
     }
 
     /// The entries that `package` names under `manager` (or either manager), matched the way each ecosystem
-    /// compares names: conda exactly, pip PEP 503-normalised. Aliases of one YAML node count once.
+    /// compares names: conda case-insensitively (its `MatchSpec` lower-cases names: `PyYAML` is `pyyaml`), pip
+    /// PEP 503-normalised. Aliases of one YAML node count once.
     public func dependencies(named package: String, manager: PackageManager? = nil) -> [EnvironmentDependency] {
         let pipName = normalizedPythonPackageName(package)
+        let condaName = package.lowercased()
         var seen: Set<Int> = []
         return dependencies.filter { dependency in
             if let manager, dependency.manager != manager { return false }
             let matches: Bool
             switch dependency.requirement {
-            case .conda(let spec): matches = spec.name == package
+            case .conda(let spec): matches = spec.name.lowercased() == condaName
             case .pip(let requirement): matches = normalizedPythonPackageName(requirement.name) == pipName
             case .other: matches = Self.eggName(of: dependency.raw).map(normalizedPythonPackageName) == pipName
             }
@@ -62,52 +80,81 @@ extension EnvironmentFile {
     )
         throws(EnvironmentFileError) -> EnvironmentEdit
     {
-        guard Self.isSafePackageName(package) else {
-            throw EnvironmentFileError(
-                .invalidName, path: path, line: nil,
-                "\(package.debugDescription) is not a package name (letters, digits, `.`, `_`, `-` only)")
-        }
-        guard Self.isSafeVersion(version) else {
-            throw EnvironmentFileError(
-                .invalidVersion, path: path, line: nil,
-                "\(version.debugDescription) is not a version (letters, digits, `.`, `_`, `-`, `+`, `!` only)")
-        }
-        let found = dependencies(named: package, manager: manager)
-        guard let target = found.first else {
-            let which = manager.map { " as a \($0.rawValue) dependency" } ?? ""
-            throw EnvironmentFileError(.packageNotFound, path: path, line: nil, "no dependency `\(package)`\(which)")
-        }
-        guard found.count == 1 else {
-            let lines = found.map { "\($0.manager.rawValue) at line \($0.line)" }.joined(separator: ", ")
-            let hint = Set(found.map(\.manager)).count > 1 ? "; choose one with --manager" : ""
-            throw EnvironmentFileError(
-                .ambiguousPackage, path: path, line: target.line,
-                "`\(package)` appears more than once (\(lines))\(hint)")
-        }
-        let newText = try plannedVersionText(for: target, to: version)
-        guard let oldText = target.versionText, let versionRange = target.versionRange else {
-            return EnvironmentEdit(text: text, edits: [])
-        }
+        try settingVersions([VersionChange(package: package, version: version, manager: manager)])
+    }
+
+    /// Sets the versions of several dependencies at once, as `settingVersion` sets one: every splice is made on
+    /// this file's bytes, and the result is read back once and compared with this file, where only those
+    /// dependencies may differ. `unchanged` holds the first note when none of them needed an edit.
+    public func settingVersions(_ changes: [VersionChange]) throws(EnvironmentFileError) -> EnvironmentEdit {
         var splices: [(range: Range<Int>, replacement: [UInt8])] = []
-        if newText != oldText {
+        var edits: [VersionEdit] = []
+        var targets: [(dependency: EnvironmentDependency, versionText: String)] = []
+        var unchanged: String?
+        for change in changes {
+            let (package, version) = (change.package, change.version)
+            guard Self.isSafePackageName(package) else {
+                throw EnvironmentFileError(
+                    .invalidName, path: path, line: nil,
+                    "\(package.debugDescription) is not a package name (letters, digits, `.`, `_`, `-` only)")
+            }
+            guard Self.isSafeVersion(version) else {
+                throw EnvironmentFileError(
+                    .invalidVersion, path: path, line: nil,
+                    "\(version.debugDescription) is not a version (letters, digits, `.`, `_`, `-`, `+`, `!` only)")
+            }
+            let found = dependencies(named: package, manager: change.manager)
+            guard let target = found.first else {
+                let which = change.manager.map { " as a \($0.rawValue) dependency" } ?? ""
+                throw EnvironmentFileError(
+                    .packageNotFound, path: path, line: nil, "no dependency `\(package)`\(which)")
+            }
+            guard found.count == 1 else {
+                let lines = found.map { "\($0.manager.rawValue) at line \($0.line)" }.joined(separator: ", ")
+                let hint = Set(found.map(\.manager)).count > 1 ? "; choose one with --manager" : ""
+                throw EnvironmentFileError(
+                    .ambiguousPackage, path: path, line: target.line,
+                    "`\(package)` appears more than once (\(lines))\(hint)")
+            }
+            let newText = try plannedVersionText(for: target, to: version)
+            guard let oldText = target.versionText, let versionRange = target.versionRange, newText != oldText else {
+                unchanged = unchanged ?? Self.admitsNote(target, version)
+                continue
+            }
             splices.append((versionRange, Array(newText.utf8)))
+            var droppedBuild: String?
+            if let build = target.build, let buildRange = target.buildRange, !build.contains("*") {
+                splices.append((buildRange, []))
+                droppedBuild = build
+            }
+            edits.append(
+                VersionEdit(
+                    package: target.name ?? package, manager: target.manager, line: target.line, oldText: oldText,
+                    newText: newText, version: version, droppedBuild: droppedBuild))
+            targets.append((target, newText))
         }
-        var droppedBuild: String?
-        if newText != oldText, let build = target.build, let buildRange = target.buildRange, !build.contains("*") {
-            splices.append((buildRange, []))
-            droppedBuild = build
+        guard !splices.isEmpty else {
+            return EnvironmentEdit(text: text, edits: [], encoding: encoding, unchanged: unchanged)
         }
-        guard !splices.isEmpty else { return EnvironmentEdit(text: text, edits: []) }
+        splices.sort { $0.range.lowerBound > $1.range.lowerBound }
+        for (later, earlier) in zip(splices, splices.dropFirst())
+        where earlier.range.upperBound > later.range.lowerBound {
+            throw EnvironmentFileError(
+                .editProofFailed, path: path, line: nil,
+                "two updates change the same text (bytes \(later.range.lowerBound)); nothing was changed")
+        }
         var bytes = source.bytes
-        for splice in splices.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
+        for splice in splices {
             bytes.replaceSubrange(splice.range, with: splice.replacement)
         }
         let newFileText = String(decoding: bytes, as: UTF8.self)
-        let edit = VersionEdit(
-            package: target.name ?? package, manager: target.manager, line: target.line, oldText: oldText,
-            newText: newText, version: version, droppedBuild: droppedBuild)
-        try proveOnlyChanged(newFileText, edited: target, expectedVersionText: newText)
-        return EnvironmentEdit(text: newFileText, edits: [edit])
+        try proveOnlyChanged(newFileText, edited: targets)
+        return EnvironmentEdit(text: newFileText, edits: edits, encoding: encoding)
+    }
+
+    /// What `env set`, `diff` and `apply` say when a spec already admits the version: nothing is edited.
+    static func admitsNote(_ target: EnvironmentDependency, _ version: String) -> String {
+        "`\(target.raw)` already admits \(version); left as is"
     }
 
     /// The version-spec text `dependency` would have after moving to `version`, without editing anything:
@@ -128,6 +175,11 @@ extension EnvironmentFile {
                 .unpinned, path: path, line: target.line,
                 "`\(target.raw)` is unpinned; smsync changes existing version pins only")
         }
+        if Self.isAnyVersion(oldText, manager: target.manager) {
+            throw EnvironmentFileError(
+                .unpinned, path: path, line: target.line,
+                "`\(target.raw)` is unpinned (any version); smsync changes existing version pins only")
+        }
         guard target.versionRange != nil else {
             throw EnvironmentFileError(
                 .notEditable, path: path, line: target.line,
@@ -137,42 +189,70 @@ extension EnvironmentFile {
         return try Self.rewrite(versionText: oldText, to: version, for: target, path: path)
     }
 
-    /// Re-reads `newText` and checks that it differs from this file in exactly one dependency, as expected.
+    /// Whether a conda version spec admits every version (`*`, `=*`, `==*`, `* *`): unpinned, written out.
+    static func isAnyVersion(_ text: String, manager: PackageManager) -> Bool {
+        guard manager == .conda else { return false }
+        let compact = text.filter { $0 != " " && $0 != "\t" }
+        return ["*", "=*", "==*", "*.*"].contains(compact)
+    }
+
+    /// Re-reads `newText` and checks that it differs from this file in exactly the `edited` dependencies, each
+    /// reading back with its expected version text.
     func proveOnlyChanged(
-        _ newText: String, edited: EnvironmentDependency, expectedVersionText: String
+        _ newText: String, edited: [(dependency: EnvironmentDependency, versionText: String)]
     )
         throws(EnvironmentFileError)
     {
+        let firstLine = edited.first?.dependency.line
         let reread: EnvironmentFile
         do {
             reread = try EnvironmentFile(text: newText, path: path)
         } catch {
             throw EnvironmentFileError(
-                .editProofFailed, path: path, line: edited.line,
+                .editProofFailed, path: path, line: firstLine,
                 "the edited file no longer reads (\(error.message)); nothing was changed")
         }
-        func fail(_ why: String) -> EnvironmentFileError {
-            EnvironmentFileError(.editProofFailed, path: path, line: edited.line, "\(why); nothing was changed")
+        func fail(_ why: String, line: Int? = firstLine) -> EnvironmentFileError {
+            EnvironmentFileError(.editProofFailed, path: path, line: line, "\(why); nothing was changed")
         }
-        guard reread.name == name, reread.channels == channels, reread.prefix == prefix,
+        var expected: [Int: (dependency: EnvironmentDependency, versionText: String)] = [:]
+        for target in edited {
+            if let start = target.dependency.valueRange?.lowerBound { expected[start] = target }
+        }
+        // An alias of an edited node (`PY: *python_pin`) is that node: it may change, and only into the new value.
+        let editedStarts = Set(edited.compactMap(\.dependency.nodeStart))
+        var newRaw: [Int: String] = [:]
+        for dependency in reread.dependencies {
+            if let start = dependency.nodeStart, editedStarts.contains(start), newRaw[start] == nil {
+                newRaw[start] = dependency.raw
+            }
+        }
+        func same(_ before: String?, _ after: String?, start: Int?) -> Bool {
+            before == after || (start.flatMap { newRaw[$0] } != nil && after == start.flatMap { newRaw[$0] })
+        }
+        func sameList(_ before: [String], _ after: [String], starts: [Int?]) -> Bool {
+            before.count == after.count
+                && before.indices.allSatisfy { same(before[$0], after[$0], start: starts[safe: $0] ?? nil) }
+        }
+        guard same(name, reread.name, start: nodeStarts.name), same(prefix, reread.prefix, start: nodeStarts.prefix),
+            sameList(channels, reread.channels, starts: nodeStarts.channels),
             reread.variables.map(\.key) == variables.map(\.key),
-            reread.variables.map(\.value) == variables.map(\.value),
+            sameList(variables.map(\.value), reread.variables.map(\.value), starts: nodeStarts.variables),
             reread.otherKeys == otherKeys
         else { throw fail("the edit changed more than the version") }
         guard reread.dependencies.count == dependencies.count else {
             throw fail("the edit changed the number of dependencies")
         }
         for (before, after) in zip(dependencies, reread.dependencies) {
-            let isTarget = before.valueRange != nil && before.valueRange?.lowerBound == edited.valueRange?.lowerBound
             guard before.manager == after.manager, before.line == after.line, before.name == after.name else {
-                throw fail("the edit changed another dependency (line \(before.line))")
+                throw fail("the edit changed another dependency (line \(before.line))", line: before.line)
             }
-            if isTarget {
-                guard after.versionText == expectedVersionText, after.channel == before.channel else {
-                    throw fail("the edited dependency reads back as `\(after.raw)`")
+            if let start = before.valueRange?.lowerBound, let target = expected[start] {
+                guard after.versionText == target.versionText, after.channel == before.channel else {
+                    throw fail("the edited dependency reads back as `\(after.raw)`", line: before.line)
                 }
             } else if before.raw != after.raw {
-                throw fail("the edit changed another dependency (line \(before.line))")
+                throw fail("the edit changed another dependency (line \(before.line))", line: before.line)
             }
         }
     }
@@ -238,15 +318,16 @@ extension EnvironmentFile {
     }
 
     /// The operators whose version is the one a pin moves.
-    private static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
+    static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
 
     private static func rewrite(
         versionText: String, to version: String, for target: EnvironmentDependency, path: String
     ) throws(EnvironmentFileError) -> String {
         guard let clauses = ConstraintClause.split(versionText) else {
+            let what = versionText.contains("|") ? "an alternative (`|`)" : "a regex or grouped"
             throw EnvironmentFileError(
                 .notEditable, path: path, line: target.line,
-                "`\(versionText)` in `\(target.raw)` is an alternative (`|`) or regex spec; edit it by hand")
+                "`\(versionText)` in `\(target.raw)` is \(what) spec; edit it by hand")
         }
         let movable = clauses.filter { movableOperators.contains($0.op) }
         guard movable.count <= 1 else {
@@ -257,10 +338,22 @@ extension EnvironmentFile {
         var newText = versionText
         if let clause = movable.first {
             var bytes = Array(versionText.utf8)
-            bytes.replaceSubrange(clause.versionRange, with: Array(version.utf8))
+            var replacement = version
+            if clause.wildcard {
+                // `==8.*` moved to 9.1.0 is `==9.*`: as many components as the wildcard had.
+                let width = bytes[clause.versionRange].split(
+                    separator: UInt8(ascii: "."), omittingEmptySubsequences: false
+                )
+                .count
+                let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+                if parts.count > width { replacement = parts.prefix(width).joined(separator: ".") }
+            }
+            bytes.replaceSubrange(clause.versionRange, with: Array(replacement.utf8))
             newText = String(decoding: bytes, as: UTF8.self)
         }
-        guard admits(newText, version: version, target: target) else {
+        // The build stays only when the version text does not change or the build is a pattern.
+        let keepsBuild = target.build != nil && (newText == versionText || target.build?.contains("*") == true)
+        guard admits(newText, version: version, target: target, hasBuild: keepsBuild) else {
             throw EnvironmentFileError(
                 .rangeExcludes, path: path, line: target.line,
                 "`\(target.raw)` is a range that \(version) does not fit; widen it by hand")
@@ -268,10 +361,17 @@ extension EnvironmentFile {
         return newText
     }
 
-    private static func admits(_ specText: String, version: String, target: EnvironmentDependency) -> Bool {
+    /// Whether `specText`, written as `target`'s version spec, admits `version` under its manager's rules.
+    static func admits(
+        _ specText: String, version: String, target: EnvironmentDependency, hasBuild: Bool
+    ) -> Bool {
         switch target.requirement {
         case .conda:
-            guard let spec = try? CondaVersionSpec(specText), let parsed = try? CondaVersion(version) else {
+            // Read as conda's MatchSpec reads it: spaces do not count (`>= 3.8` is `>=3.8`), `==8.*` is `8.*`,
+            // `=1.2` is `1.2*`.
+            let compact = String(specText.unicodeScalars.filter { $0 != " " && $0 != "\t" })
+            let sanitized = CondaMatchSpec.sanitize(compact, hasBuild: hasBuild)
+            guard let spec = try? CondaVersionSpec(sanitized), let parsed = try? CondaVersion(version) else {
                 return false
             }
             return spec.matches(parsed)
@@ -291,6 +391,8 @@ extension EnvironmentFile {
 struct ConstraintClause: Equatable {
     var op: String
     var versionRange: Range<Int>
+    /// Whether a `*` or `.*` wildcard follows the version (`==8.*`).
+    var wildcard = false
 
     private static let operators = ["===", "==", "!=", "~=", ">=", "<=", ">", "<", "="]
 
@@ -318,12 +420,14 @@ struct ConstraintClause: Equatable {
             while low < end, bytes[low] == 0x20 || bytes[low] == 0x09 { low += 1 }
             var high = end
             while high > low, bytes[high - 1] == 0x20 || bytes[high - 1] == 0x09 { high -= 1 }
+            var wildcard = false
             if high > low, bytes[high - 1] == UInt8(ascii: "*") {
                 high -= 1
+                wildcard = true
                 if high > low, bytes[high - 1] == UInt8(ascii: ".") { high -= 1 }
             }
             guard high > low else { return nil }
-            clauses.append(ConstraintClause(op: op, versionRange: low..<high))
+            clauses.append(ConstraintClause(op: op, versionRange: low..<high, wildcard: wildcard))
             start = end + 1
         }
         return clauses

@@ -33,6 +33,8 @@ public struct EnvironmentDependency: Sendable, Hashable {
     public var versionRange: Range<Int>?
     /// Byte offsets in the file of a conda build string together with the separator before it.
     public var buildRange: Range<Int>?
+    /// Byte offset of the YAML node (its anchor or tag, if any): an alias of the node has the same one.
+    var nodeStart: Int?
 
     /// The package name as written (conda: exact; pip: as written, compare with PEP 503 normalisation).
     public var name: String? {
@@ -67,10 +69,11 @@ public struct EnvironmentDependency: Sendable, Hashable {
         }
     }
 
-    /// The name used to match this entry with a package name: conda names as they are, pip names PEP 503-normalised.
+    /// The name used to match this entry with a package name: conda names lower-cased (conda compares them so),
+    /// pip names PEP 503-normalised.
     public var matchName: String? {
         switch requirement {
-        case .conda(let spec): spec.name
+        case .conda(let spec): spec.name.lowercased()
         case .pip(let requirement): normalizedPythonPackageName(requirement.name)
         case .other: nil
         }
@@ -81,8 +84,10 @@ public struct EnvironmentDependency: Sendable, Hashable {
 public struct EnvironmentFile: Sendable {
     /// The path used in messages.
     public let path: String
-    /// The file's text, exactly as read.
+    /// The file's text, exactly as read, without a byte-order mark (`encoding` says whether it had one).
     public let text: String
+    /// The encoding the file was read in and is written back in.
+    public let encoding: TextEncoding
     public let name: String?
     public let channels: [String]
     public let prefix: String?
@@ -96,14 +101,33 @@ public struct EnvironmentFile: Sendable {
     public let notes: [String]
 
     let source: SourceText
+    /// Where the YAML node of `name`, `prefix`, each channel and each variable value starts, so that the edit proof
+    /// knows an alias of the edited entry (`PY: *python_pin`) when it meets one.
+    var nodeStarts = NodeStarts()
 
-    /// Reads an environment file. Errors name the file and line.
-    public init(text: String, path: String) throws(EnvironmentFileError) {
+    struct NodeStarts: Sendable {
+        var name: Int?
+        var prefix: Int?
+        var channels: [Int?] = []
+        var variables: [Int?] = []
+    }
+
+    /// Reads an environment file. Errors name the file and line. A leading byte-order mark is set aside: the text
+    /// holds none and `encoding` becomes `.utf8BOM` (when `encoding` is `.utf8`).
+    public init(text: String, path: String, encoding: TextEncoding = .utf8) throws(EnvironmentFileError) {
+        var text = text
+        var encoding = encoding
+        if text.unicodeScalars.first == "\u{FEFF}" {
+            text.unicodeScalars.removeFirst()
+            if encoding == .utf8 { encoding = .utf8BOM }
+        }
         let source = SourceText(text)
         self.path = path
         self.text = text
+        self.encoding = encoding
         self.source = source
         let root = try Self.compose(text, source: source, path: path)
+        if let root { try YAMLConformance.check(root, source: source, path: path) }
 
         guard let root else {
             throw EnvironmentFileError(.invalidYAML, path: path, line: 1, "the file is empty; expected a mapping")
@@ -121,6 +145,8 @@ public struct EnvironmentFile: Sendable {
         var conda: [EnvironmentDependency] = []
         var pip: [EnvironmentDependency] = []
         var notes: [String] = []
+        var starts = NodeStarts()
+        func start(_ node: Node) -> Int? { node.mark.flatMap { source.offset(line: $0.line, column: $0.column) } }
         for (keyNode, value) in mapping {
             guard let key = keyNode.scalar?.string else {
                 throw EnvironmentFileError(
@@ -129,12 +155,16 @@ public struct EnvironmentFile: Sendable {
             switch key {
             case "name":
                 name = try Self.optionalString(value, key: key, path: path)
+                starts.name = start(value)
             case "prefix":
                 prefix = try Self.optionalString(value, key: key, path: path)
+                starts.prefix = start(value)
             case "channels":
                 channels = try Self.stringList(value, key: key, path: path)
+                starts.channels = value.sequence.map { $0.map(start) } ?? []
             case "variables":
                 variables = try Self.stringMap(value, key: key, path: path)
+                starts.variables = value.mapping.map { $0.map { start($0.value) } } ?? []
             case "dependencies":
                 try Self.readDependencies(
                     value, source: source, path: path, conda: &conda, pip: &pip, notes: &notes)
@@ -149,6 +179,7 @@ public struct EnvironmentFile: Sendable {
         self.otherKeys = otherKeys
         self.dependencies = conda + pip
         self.notes = notes
+        self.nodeStarts = starts
     }
 
     // MARK: - YAML
@@ -295,7 +326,13 @@ public struct EnvironmentFile: Sendable {
                     throw EnvironmentFileError(
                         .invalidStructure, path: path, line: item.mark?.line, "empty entry in `dependencies`")
                 }
-                conda.append(try condaDependency(scalar, flow: flow, source: source, path: path))
+                let dependency = try condaDependency(scalar, flow: flow, source: source, path: path)
+                if case .conda(let spec) = dependency.requirement, let ignored = spec.ignoredBracket {
+                    notes.append(
+                        "line \(dependency.line): `\(ignored)` in `\(scalar.string)` holds no key=value; conda ignores "
+                            + "it (pip extras belong under `pip:`)")
+                }
+                conda.append(dependency)
             case .mapping(let mapping):
                 for (keyNode, value) in mapping {
                     let key = keyNode.scalar?.string ?? ""
@@ -349,7 +386,7 @@ public struct EnvironmentFile: Sendable {
         let line = scalar.mark?.line ?? 0
         let spec: CondaMatchSpec
         do {
-            spec = try CondaMatchSpec.parse(scalar.string)
+            spec = try CondaMatchSpec.parse(scalar.string, dropBareBrackets: true)
         } catch {
             throw EnvironmentFileError(
                 .invalidSpec, path: path, line: line,
@@ -359,7 +396,8 @@ public struct EnvironmentFile: Sendable {
         return EnvironmentDependency(
             manager: .conda, raw: scalar.string, requirement: .conda(spec), line: line,
             quoting: location.quoting, valueRange: location.range,
-            versionRange: location.map(spec.versionRange), buildRange: location.map(spec.buildRange))
+            versionRange: location.map(spec.versionRange), buildRange: location.map(spec.buildRange),
+            nodeStart: location.nodeStart)
     }
 
     private static func pipDependency(
@@ -382,11 +420,12 @@ public struct EnvironmentFile: Sendable {
             return EnvironmentDependency(
                 manager: .pip, raw: scalar.string, requirement: .pip(requirement), line: line,
                 quoting: location.quoting, valueRange: location.range,
-                versionRange: location.map(requirement.specifierRange), buildRange: nil)
+                versionRange: location.map(requirement.specifierRange), buildRange: nil, nodeStart: location.nodeStart)
         case .other(let reason):
             return EnvironmentDependency(
                 manager: .pip, raw: scalar.string, requirement: .other(reason: reason), line: line,
-                quoting: location.quoting, valueRange: location.range, versionRange: nil, buildRange: nil)
+                quoting: location.quoting, valueRange: location.range, versionRange: nil, buildRange: nil,
+                nodeStart: location.nodeStart)
         }
     }
 }
@@ -404,8 +443,11 @@ struct ScalarLocation {
     var quoting: ScalarQuoting
     /// Byte range of the text inside quotes; nil when that text is not byte for byte the loaded value.
     var range: Range<Int>?
+    /// Byte offset of the node's mark (its anchor or tag when it has one).
+    var nodeStart: Int?
 
     init(_ scalar: Node.Scalar, flow: Bool, source: SourceText) {
+        nodeStart = scalar.mark.flatMap { source.offset(line: $0.line, column: $0.column) }
         switch scalar.style {
         case .singleQuoted: quoting = .single
         case .doubleQuoted: quoting = .double

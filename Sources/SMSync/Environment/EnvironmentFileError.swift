@@ -4,6 +4,10 @@ public struct EnvironmentFileError: Error, Sendable, Equatable, CustomStringConv
         case notText = "not-text"
         case invalidYAML = "invalid-yaml"
         case tabIndentation = "tab-indentation"
+        /// A tab outside quotes, block scalars and comments, which conda's YAML reader refuses.
+        case tabCharacter = "tab-character"
+        /// An application tag (`!!python/tuple`) that conda's safe YAML loader refuses.
+        case unsupportedTag = "unsupported-tag"
         case duplicateKey = "duplicate-key"
         case invalidStructure = "invalid-structure"
         case invalidSpec = "invalid-spec"

@@ -453,6 +453,10 @@ public struct PEP440Version: Sendable {
         return key
     }
 
+    /// An order-preserving 64-bit prefix of the comparison: `a.orderingPrefix < b.orderingPrefix` implies `a < b`;
+    /// equal prefixes need `compare`. Sorting small (prefix, index) pairs moves far less memory than sorting versions.
+    @inlinable public var orderingPrefix: UInt64 { sortKey }
+
     /// Three-way comparison with packaging's ordering (-1, 0, 1).
     @inlinable public static func compare(_ lhs: PEP440Version, _ rhs: PEP440Version) -> Int {
         if lhs.sortKey != rhs.sortKey { return lhs.sortKey < rhs.sortKey ? -1 : 1 }

@@ -263,7 +263,7 @@ struct Run {
 
     mutating func writeInPlace(_ plan: ApplyPlan, pin: PinChange?) throws {
         var changes = plan.files.map {
-            TransactionalWriter.Change(path: $0.path, original: Array($0.original.utf8), updated: Array($0.edited.utf8))
+            TransactionalWriter.Change(path: $0.path, original: $0.originalBytes, updated: $0.editedBytes)
         }
         if let pin {
             changes.append(
@@ -291,7 +291,7 @@ struct Run {
         let root = repositoryRoot()
         var files: [GitHubClient.BranchFile] = []
         for file in plan.files {
-            files.append(GitHubClient.BranchFile(path: relative(file.path, to: root), content: Array(file.edited.utf8)))
+            files.append(GitHubClient.BranchFile(path: relative(file.path, to: root), content: file.editedBytes))
         }
         if let pin {
             files.append(GitHubClient.BranchFile(path: relative(pin.path, to: root), content: Array(pin.updated.utf8)))
