@@ -302,25 +302,6 @@ struct EnvironmentConformanceTests {
 
 @Suite("Environment files: conformance on the real corpus", .enabled(if: TestPaths.corpusExists))
 struct CorpusConformanceTests {
-    @Test func everyPinInTheCorpusMovesExactly() throws {
-        var files = 0
-        var exact = 0
-        for folder in ["qtangs-envs-2019", "qtangs-env-exports-2021", "examples-repo"] {
-            let url = TestPaths.corpus.appendingPathComponent(folder)
-            for name in try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
-            where name.hasSuffix(".yml") {
-                let result = EnvironmentConformance.check(
-                    bytes: try TestPaths.bytes(url.appendingPathComponent(name)), path: "\(folder)/\(name)")
-                #expect(result.error == nil, "\(result.error?.description ?? "")")
-                #expect(result.exact == result.pinned, "\(folder)/\(name)")
-                files += 1
-                exact += result.exact
-            }
-        }
-        #expect(files == 15)
-        #expect(exact >= 3900)
-    }
-
     /// The examples repository's root `environment.yml` writes `IPython==7.6.1` and `Jinja2==3.0.2`.
     @Test func mixedCaseNamesInTheExamplesRepository() throws {
         let url = TestPaths.corpus.appendingPathComponent("examples-repo/root_environment.yml")

@@ -56,28 +56,31 @@ public enum EnvironmentConformance {
         for dependency in file.dependencies {
             if let start = dependency.nodeStart, !seen.insert(start).inserted { continue }
             result.entries += 1
-            guard let name = dependency.name, let spec = dependency.versionText,
-                let current = pinnedVersion(spec)
-            else { continue }
+            guard let entry = checkEntry(dependency, in: file) else { continue }
             result.pinned += 1
-            let next = nextVersion(after: current)
-            let outcome: Outcome
-            do {
-                let edit = try file.settingVersion(of: name, to: next, manager: dependency.manager)
-                if edit.edits.isEmpty {
-                    outcome = .unchanged(edit.unchanged ?? "nothing changed")
-                } else {
-                    outcome = verify(edit, of: dependency, in: file, next: next)
-                }
-            } catch {
-                outcome = .refused(error.code, error.message)
-            }
-            result.results.append(
-                EntryResult(
-                    line: dependency.line, raw: dependency.raw, manager: dependency.manager, next: next,
-                    outcome: outcome))
+            result.results.append(entry)
         }
         return result
+    }
+
+    /// Moves one entry of `file` to a synthetic next version and checks the edit; nil when it pins nothing.
+    public static func checkEntry(_ dependency: EnvironmentDependency, in file: EnvironmentFile) -> EntryResult? {
+        guard let name = dependency.name, let spec = dependency.versionText, let current = pinnedVersion(spec)
+        else { return nil }
+        let next = nextVersion(after: current)
+        let outcome: Outcome
+        do {
+            let edit = try file.settingVersion(of: name, to: next, manager: dependency.manager)
+            if edit.edits.isEmpty {
+                outcome = .unchanged(edit.unchanged ?? "nothing changed")
+            } else {
+                outcome = verify(edit, of: dependency, in: file, next: next)
+            }
+        } catch {
+            outcome = .refused(error.code, error.message)
+        }
+        return EntryResult(
+            line: dependency.line, raw: dependency.raw, manager: dependency.manager, next: next, outcome: outcome)
     }
 
     /// The version a spec pins: the bound an edit moves, or for a spec the editor cannot split (`12.*|11.8`) its
