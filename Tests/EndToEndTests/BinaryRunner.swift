@@ -1,4 +1,5 @@
 import Foundation
+import SMSyncTestSupport
 import Testing
 
 /// Runs the built `smsync` binary as a user would, with real pipes and a real exit status.
@@ -41,35 +42,10 @@ enum Binary {
 
 }
 
-/// Drains both pipes on background threads so a chatty child never blocks on a full pipe.
-final class OutputCollector: @unchecked Sendable {
-    private let group = DispatchGroup()
-    private var out = Data()
-    private var err = Data()
-
-    init(output: FileHandle, error: FileHandle) {
-        group.enter()
-        DispatchQueue.global().async {
-            self.out = output.readDataToEndOfFile()
-            self.group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            self.err = error.readDataToEndOfFile()
-            self.group.leave()
-        }
-    }
-
-    func finish() -> (String, String) {
-        group.wait()
-        return (String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
-}
-
 /// A running `smsync` process that async tests can wait for (or kill) without blocking the cooperative pool.
 final class RunningBinary: @unchecked Sendable {
     let process: Process
-    private let collector: OutputCollector
+    private let collector: OutputCollectorBytes
 
     init(
         _ arguments: [String], stdin: String = "", environment: [String: String] = [:], currentDirectory: URL? = nil
@@ -88,7 +64,7 @@ final class RunningBinary: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        collector = OutputCollector(output: output.fileHandleForReading, error: error.fileHandleForReading)
+        collector = OutputCollectorBytes(output: output.fileHandleForReading, error: error.fileHandleForReading)
         let writer = input.fileHandleForWriting
         let bytes = Data(stdin.utf8)
         DispatchQueue.global().async {
@@ -107,7 +83,8 @@ final class RunningBinary: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        let (stdout, stderr) = collector.finish()
+        let (outBytes, errBytes) = collector.finish()
+        let (stdout, stderr) = (String(decoding: outBytes, as: UTF8.self), String(decoding: errBytes, as: UTF8.self))
         return Binary.Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 

@@ -285,13 +285,14 @@ actor GitBackedGitHub {
     }
 }
 
-/// Drains a child's stdout and stderr as bytes on background threads.
-final class OutputCollectorBytes: @unchecked Sendable {
+/// Drains a child's stdout and stderr as bytes on background threads, so a chatty child never blocks on a full
+/// pipe.
+public final class OutputCollectorBytes: @unchecked Sendable {
     private let group = DispatchGroup()
     private var out = Data()
     private var err = Data()
 
-    init(output: FileHandle, error: FileHandle) {
+    public init(output: FileHandle, error: FileHandle) {
         group.enter()
         DispatchQueue.global().async {
             self.out = output.readDataToEndOfFile()
@@ -304,7 +305,7 @@ final class OutputCollectorBytes: @unchecked Sendable {
         }
     }
 
-    func finish() -> (Data, Data) {
+    public func finish() -> (Data, Data) {
         group.wait()
         return (out, err)
     }

@@ -6,18 +6,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 script="$here/../scripts/smsync-checkout"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-pass() {
-    passed=$((passed + 1))
-    echo "ok - $*"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "not ok - $*"
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 export GIT_CONFIG_NOSYSTEM=1 HOME="$work/home" GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org \
     GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org
@@ -118,5 +108,4 @@ else
     fail "token: exit $status"
 fi
 
-echo "checkout test: $passed passed, $failed failed"
-((failed == 0))
+finish "checkout test"

@@ -6,18 +6,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 script="$here/../cron/smsync-cron"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-pass() {
-    passed=$((passed + 1))
-    echo "ok - $*"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "not ok - $*"
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 mkdir -p "$work/bin" "$work/state"
 cat >"$work/bin/smsync" <<'FAKE'
@@ -98,5 +88,4 @@ else
     fail "overlap: exit $status"
 fi
 
-echo "cron test: $passed passed, $failed failed"
-((failed == 0))
+finish "cron test"

@@ -26,21 +26,9 @@ while (($#)); do
     esac
 done
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mkdir -p "$work/bin" "$work/s3" "$work/expected"
-passed=0
-failed=0
-
-pass() {
-    passed=$((passed + 1))
-    echo "ok - $*"
-}
-
-fail() {
-    failed=$((failed + 1))
-    echo "not ok - $*"
-}
 
 # Expected outputs, also what the fake conda prints.
 cat >"$work/expected/python3.yml" <<'EOF'
@@ -283,5 +271,4 @@ if [[ -n "$keep" ]]; then
     cp "$work/s3/bucket/smsync/exports/nb/"* "$keep/"
 fi
 
-echo "lifecycle test: $passed passed, $failed failed"
-((failed == 0))
+finish "lifecycle test"
