@@ -10,8 +10,10 @@ import FoundationNetworking
 /// What it adds to `URLSession`, because libcurl's Foundation does not do it:
 /// - an overall deadline per attempt (`timeoutIntervalForResource` is not enforced on Linux): the
 ///   transfer races a sleep, and the loser is cancelled;
-/// - a size cap checked on the announced `Content-Length` and on every received chunk, so a huge body
-///   is cancelled as soon as it passes the cap and never buffered whole;
+/// - a size cap checked on the announced `Content-Length` and on every received (decoded) chunk, so a
+///   huge body is cancelled as soon as it passes the cap and never buffered whole; the attempt settles
+///   at once, later chunks are dropped as they arrive, and neither the cancel nor the session's
+///   teardown waits for libcurl to finish decoding what it had already read (a gzip bomb);
 /// - a check that the body is as long as its `Content-Length` (a cut connection is an error, not a
 ///   short file);
 /// - redirects only to `http`/`https`, at most 10, and without sensitive headers when the host changes.
@@ -116,7 +118,10 @@ private final class SessionCore: Sendable {
     }
 
     deinit {
-        session.invalidateAndCancel()
+        // `invalidateAndCancel` waits for the session's work queue, which may still be decoding what a
+        // cancelled transfer had buffered (a gzip bomb): never hold up the caller for it.
+        let session = SendableSession(value: session)
+        DispatchQueue.global().async { session.value.invalidateAndCancel() }
     }
 
     func transfer(
@@ -136,6 +141,11 @@ private final class SessionCore: Sendable {
             task.value.cancel()
         }
     }
+}
+
+/// `URLSession` is thread-safe; on Linux it is not marked `Sendable`.
+private struct SendableSession: @unchecked Sendable {
+    let value: URLSession
 }
 
 /// `URLSessionTask` is thread-safe; on Linux it is not marked `Sendable`.
@@ -163,7 +173,7 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable 
     ) {
         guard let transfer = transfer(dataTask), transfer.received(response) else {
             completionHandler(.cancel)
-            dataTask.cancel()
+            Self.cancel(dataTask)
             return
         }
         completionHandler(.allow)
@@ -171,9 +181,18 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable 
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         guard let transfer = transfer(dataTask) else { return }
-        if !transfer.append(data) {
-            dataTask.cancel()
+        if !transfer.append(data), transfer.claimCancel() {
+            Self.cancel(dataTask)
         }
+    }
+
+    /// Cancels off the delegate queue. libcurl decodes a whole socket read in one go (a gzip bomb gives
+    /// gigabytes) and Foundation queues every decoded chunk here; `cancel()` waits for that work queue,
+    /// so calling it here would stop the draining and let every chunk pile up in memory. Chunks that
+    /// still arrive are dropped at once by the settled transfer.
+    private static func cancel(_ task: URLSessionDataTask) {
+        let sendable = SendableTask(value: task)
+        DispatchQueue.global().async { sendable.value.cancel() }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
@@ -224,6 +243,7 @@ private final class Transfer: Sendable {
         var response: HTTPURLResponse?
         var body: [UInt8] = []
         var redirects = 0
+        var cancelClaimed = false
     }
 
     static let maxRedirects = 10
@@ -269,6 +289,14 @@ private final class Transfer: Sendable {
             return state.continuation
         }
         continuation?.resume(returning: outcome)
+    }
+
+    /// True the first time only: the task is cancelled once, however many chunks still arrive.
+    func claimCancel() -> Bool {
+        state.withLock { state in
+            defer { state.cancelClaimed = true }
+            return !state.cancelClaimed
+        }
     }
 
     func redirected() -> Bool {
