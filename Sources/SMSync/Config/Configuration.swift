@@ -102,6 +102,8 @@ public struct HTTPConfig: Sendable, Hashable {
     public var maxBytes: Int = 16 << 20
     public var maxArchiveBytes: Int = 512 << 20
     public var perHost: Int = 4
+    /// `http.deny_networks`: no request or redirect hop may go to an address in these networks.
+    public var denyNetworks: [IPNetwork] = IPNetwork.defaultDenied
 }
 
 /// `smsync.yml`, read strictly: unknown keys, wrong types and missing files are errors with key path and line.
@@ -364,6 +366,7 @@ public struct Configuration: Sendable {
         var http = HTTPConfig()
         let allowed: Set<String> = [
             "timeout_seconds", "connect_timeout_seconds", "retries", "max_bytes", "max_archive_bytes", "per_host",
+            "deny_networks",
         ]
         for (key, field) in try value.mapping(allowed: allowed) {
             switch key {
@@ -373,6 +376,17 @@ public struct Configuration: Sendable {
             case "max_bytes": http.maxBytes = try field.int(in: 1024...(1 << 31))
             case "max_archive_bytes": http.maxArchiveBytes = try field.int(in: 1024...(1 << 34))
             case "per_host": http.perHost = try field.int(in: 1...16)
+            case "deny_networks":
+                var networks: [IPNetwork] = []
+                for item in try field.list() {
+                    let text = try item.string()
+                    do {
+                        networks.append(try IPNetwork(parsing: text))
+                    } catch {
+                        throw item.error(error.message)
+                    }
+                }
+                http.denyNetworks = networks
             default: break
             }
         }

@@ -198,6 +198,7 @@ public actor HTTPClient {
 
     private func prepare(_ request: HTTPRequest) -> HTTPRequest {
         var prepared = request
+        prepared.denyNetworks = policy.denyNetworks
         func has(_ name: String) -> Bool { prepared.header(name) != nil }
         if !has("User-Agent") {
             prepared.headers["User-Agent"] = policy.userAgent

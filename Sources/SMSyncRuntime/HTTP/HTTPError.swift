@@ -18,6 +18,8 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         case invalidURL
         /// The fetch was cancelled.
         case cancelled
+        /// The host (or a redirect's host) resolves to an address in `http.deny_networks`; nothing was sent to it.
+        case deniedAddress
     }
 
     public var kind: Kind
@@ -80,6 +82,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
             return "\(head). Use an absolute http:// or https:// URL."
         case .cancelled:
             return "\(head)."
+        case .deniedAddress:
+            return "\(head). Addresses in `http.deny_networks` (link-local and cloud metadata by default) are "
+                + "never contacted; if this one is meant to be reached, remove its network from that list."
         }
     }
 

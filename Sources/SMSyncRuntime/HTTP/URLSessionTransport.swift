@@ -1,4 +1,5 @@
 import Foundation
+import SMSync
 import Synchronization
 
 #if canImport(FoundationNetworking)
@@ -41,6 +42,13 @@ public struct URLSessionTransport: HTTPTransport {
             let host = request.url.host, !host.isEmpty
         else {
             throw HTTPError(.invalidURL, url: request.url, method: request.method, message: "not an http(s) URL")
+        }
+        if let problem = await AddressGuard.check(request.url, request.denyNetworks) {
+            var error = HTTPError(
+                .deniedAddress, url: request.url, method: request.method,
+                message: "refused before connecting: \(problem)")
+            error.scrub(request.secrets)
+            throw error
         }
         var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData)
         // libcurl's Foundation uses this as an idle timeout (no bytes for that long, connecting
@@ -150,7 +158,7 @@ private struct SendableSession: @unchecked Sendable {
 
 /// `URLSessionTask` is thread-safe; on Linux it is not marked `Sendable`.
 private struct SendableTask: @unchecked Sendable {
-    let value: URLSessionDataTask
+    let value: URLSessionTask
 }
 
 /// Routes delegate callbacks to the transfer of each task.
@@ -190,7 +198,7 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable 
     /// gigabytes) and Foundation queues every decoded chunk here; `cancel()` waits for that work queue,
     /// so calling it here would stop the draining and let every chunk pile up in memory. Chunks that
     /// still arrive are dropped at once by the settled transfer.
-    private static func cancel(_ task: URLSessionDataTask) {
+    private static func cancel(_ task: URLSessionTask) {
         let sendable = SendableTask(value: task)
         DispatchQueue.global().async { sendable.value.cancel() }
     }
@@ -218,6 +226,16 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable 
         else {
             // The redirect response itself is delivered; HTTPClient reports its status.
             completionHandler(nil)
+            return
+        }
+        if let problem = AddressGuard.violation(next, transfer.denyNetworks) {
+            let target = HTTPRedaction.redact(next)
+            transfer.finish(
+                .failure(
+                    transfer.error(
+                        .deniedAddress, "the redirect to \(target) was refused before connecting: \(problem)")))
+            completionHandler(nil)
+            if transfer.claimCancel() { Self.cancel(task) }
             return
         }
         var redirected = request
@@ -252,6 +270,7 @@ private final class Transfer: Sendable {
     let method: String
     let maxBytes: Int
     let secrets: [String]
+    let denyNetworks: [IPNetwork]
     private let state = Mutex(State())
 
     init(request: HTTPRequest, maxBytes: Int) {
@@ -259,6 +278,7 @@ private final class Transfer: Sendable {
         method = request.method
         self.maxBytes = maxBytes
         secrets = request.secrets
+        denyNetworks = request.denyNetworks
     }
 
     func error(_ kind: HTTPError.Kind, _ message: String) -> HTTPError {
@@ -370,6 +390,22 @@ private final class Transfer: Sendable {
             .success(HTTPResponse(url: response.url ?? url, status: response.statusCode, headers: headers, body: body)))
     }
 
+    /// libcurl's own words for a failure Foundation has no code for (they arrive as the localized
+    /// description, `Out of memory` for a response header over libcurl's 100 KB limit), with the code.
+    static func cause(of failure: URLError) -> String {
+        let code = failure.code.rawValue
+        let text = (failure as NSError).localizedDescription.trimmingCharacters(in: .whitespacesAndNewlines)
+        let printable = String(text.unicodeScalars.filter { $0.properties.generalCategory != .control }.prefix(200))
+        guard !printable.isEmpty, !printable.contains("The operation could not be completed") else {
+            return "the transfer failed; libcurl gave no reason (URL error \(code))"
+        }
+        var cause = "the transfer failed: libcurl says \(printable.debugDescription) (URL error \(code))"
+        if printable == "Out of memory" {
+            cause += "; libcurl says this when a response header is over its 100 KB limit"
+        }
+        return cause
+    }
+
     private func translate(_ failure: any Error) -> HTTPError {
         guard let urlError = failure as? URLError else {
             return error(.connection, "\(failure)")
@@ -393,7 +429,7 @@ private final class Transfer: Sendable {
         case .httpTooManyRedirects, .redirectToNonExistentLocation:
             return error(.connection, "too many redirects")
         default:
-            return error(.connection, "URL error \(urlError.code.rawValue)")
+            return error(.connection, Self.cause(of: urlError))
         }
     }
 }

@@ -151,11 +151,12 @@ final class LoopbackServer: Sendable {
         self.runTask = runTask
     }
 
-    /// Starts a server on 127.0.0.1 with a port chosen by the OS.
-    static func start() async throws -> LoopbackServer {
+    /// Starts a server on 127.0.0.1 (or another loopback address, such as 127.0.0.2) with a port
+    /// chosen by the OS.
+    static func start(ip4 host: String = "127.0.0.1") async throws -> LoopbackServer {
         let router = Router()
         let server = HTTPServer(
-            address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0),
+            address: try sockaddr_in.inet(ip4: host, port: 0),
             timeout: 3600,
             logger: .disabled,
             handler: ClosureHTTPHandler { request in await router.handle(request) }
@@ -163,7 +164,7 @@ final class LoopbackServer: Sendable {
         let runTask = Task { try await server.run() }
         try await server.waitUntilListening(timeout: 10)
         guard case .ip4(_, let port)? = await server.listeningAddress,
-            let baseURL = URL(string: "http://127.0.0.1:\(port)")
+            let baseURL = URL(string: "http://\(host):\(port)")
         else {
             runTask.cancel()
             throw LoopbackServerError.notListening
@@ -178,9 +179,9 @@ final class LoopbackServer: Sendable {
         runTask.cancel()
     }
 
-    /// `http://127.0.0.1:<port><pathAndQuery>`; `pathAndQuery` starts with `/`.
+    /// `http://<host>:<port><pathAndQuery>`; `pathAndQuery` starts with `/`.
     func url(_ pathAndQuery: String) -> URL {
-        URL(string: "http://127.0.0.1:\(port)\(pathAndQuery)") ?? baseURL
+        URL(string: baseURL.absoluteString + pathAndQuery) ?? baseURL
     }
 
     // MARK: Routes
