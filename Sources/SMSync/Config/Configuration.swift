@@ -133,6 +133,7 @@ public struct Configuration: Sendable {
         self.file = file
         self.baseDirectory = Self.directory(of: file)
         let root: Node?
+        try YAMLBudget.check(text) { ConfigError(path: file, keyPath: "", line: $0, $1) }
         do {
             root = try Yams.compose(yaml: text, .default, .default, .utf8)
         } catch let error as YamlError {
