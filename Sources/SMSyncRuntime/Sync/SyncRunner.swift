@@ -56,6 +56,9 @@ public struct SyncRunner: Sendable {
             return SyncOutcome(exitCode: 2, message: error.description, summary: "")
         }
         let configuration = workspace.configuration
+        if let bad = Secrets(environment: environment).problem(Run.secretNames(configuration)) {
+            return SyncOutcome(exitCode: 2, message: bad, summary: "")
+        }
         let statePath = StateStore.defaultPath(configured: configuration.statePath, environment: environment)
         let lock: RunLock
         do {
