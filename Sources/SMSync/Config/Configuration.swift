@@ -116,8 +116,10 @@ public struct Configuration: Sendable {
     public var envsDirectory: String?
     /// `envs.kernels`, resolved: explicit kernel → file mappings, in file order.
     public var explicitKernels: [(kernel: String, file: String)]
-    /// `state`, resolved; nil for the default location.
+    /// `state` (or `state.path`), resolved; nil for the default location.
     public var statePath: String?
+    /// `state.retention_days`: runs older than this are deleted at the end of each sync (default 90).
+    public var stateRetentionDays: Double = 90
     public var sources: [SourceConfig]
     public var policy: Policy
     /// Extra alias groups: names that are one package (`[pytorch, torch]`).
@@ -153,6 +155,7 @@ public struct Configuration: Sendable {
         var pullRequest = PullRequestConfig(branchPrefix: "smsync/", github: nil)
         var http = HTTPConfig()
         var githubTokenEnv = "GITHUB_TOKEN"
+        var stateRetentionDays = 90.0
         let base = baseDirectory
         for (key, value) in try top.mapping(allowed: [
             "envs", "state", "sources", "policy", "aliases", "rebuild", "pull_request", "http", "github",
@@ -169,7 +172,17 @@ public struct Configuration: Sendable {
                     }
                 }
             case "state":
-                statePath = Self.resolve(try value.string(), against: base)
+                if value.node.mapping == nil {
+                    statePath = Self.resolve(try value.string(), against: base)
+                } else {
+                    for (stateKey, stateValue) in try value.mapping(allowed: ["path", "retention_days"]) {
+                        if stateKey == "path" {
+                            statePath = Self.resolve(try stateValue.string(), against: base)
+                        } else {
+                            stateRetentionDays = Double(try stateValue.int(in: 1...36_500))
+                        }
+                    }
+                }
             case "sources":
                 sources = try Self.readSources(value)
             case "policy":
@@ -200,6 +213,7 @@ public struct Configuration: Sendable {
         self.envsDirectory = envsDirectory
         self.explicitKernels = explicitKernels
         self.statePath = statePath
+        self.stateRetentionDays = stateRetentionDays
         self.sources = sources
         self.policy = policy
         self.aliases = aliases
