@@ -32,6 +32,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The last response, for status errors (a GitHub API error body, for example).
     public var response: HTTPResponse?
+    /// True when the request certainly never reached the server (connection refused, a name that does not
+    /// resolve, an address in `http.deny_networks`): the one failure after which a `POST` may be sent again.
+    public var notSent = false
 
     public init(
         _ kind: Kind,

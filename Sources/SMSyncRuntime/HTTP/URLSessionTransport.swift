@@ -47,6 +47,7 @@ public struct URLSessionTransport: HTTPTransport {
             var error = HTTPError(
                 .deniedAddress, url: request.url, method: request.method,
                 message: "refused before connecting: \(problem)")
+            error.notSent = true
             error.scrub(request.secrets)
             throw error
         }
@@ -416,9 +417,13 @@ private final class Transfer: Sendable {
         case .cancelled:
             return error(.cancelled, "cancelled")
         case .cannotConnectToHost:
-            return error(.connection, "could not connect (connection refused)")
+            var refused = error(.connection, "could not connect (connection refused)")
+            refused.notSent = true
+            return refused
         case .cannotFindHost, .dnsLookupFailed:
-            return error(.connection, "the host name could not be resolved")
+            var unresolved = error(.connection, "the host name could not be resolved")
+            unresolved.notSent = true
+            return unresolved
         case .networkConnectionLost:
             return error(.connection, "the connection was lost before the response was complete")
         case .notConnectedToInternet:
