@@ -75,6 +75,13 @@ struct YAMLBudgetTests {
         #expect(YAMLBudget.scan(text) == nil)
     }
 
+    @Test func filesWithoutAnchorsAreNotParsedTwice() {
+        #expect(!YAMLBudget.mayHaveAnchors("dependencies:\n  - numpy=1.*\n  - python *\n  - pip:\n    - a&b==1\n"))
+        #expect(YAMLBudget.mayHaveAnchors("a: &x 1\nb: *x\n"))
+        #expect(YAMLBudget.mayHaveAnchors("- &x [1]\n"))
+        #expect(YAMLBudget.mayHaveAnchors(Self.bomb))
+    }
+
     @Test func theBudgetCountsExpandedNodes() {
         // A list of 100 scalars is 101 nodes: 99 aliases of it stand for 9,999, 100 for 10,100.
         let list = "[" + Array(repeating: "x", count: 100).joined(separator: ", ") + "]"

@@ -7,7 +7,7 @@ import CYaml
 /// `b: &b [*a, *a]`, …); Yams shares the aliased node, but anything that walks or hashes it (Yams's
 /// duplicate-key check, when the last alias is a `? key`) does the full work. The check adds up how many
 /// nodes every alias stands for (its anchor's node, aliases inside it counted expanded, as numbers)
-/// and refuses the document once the sum passes ``maxAliasNodes``. A document without aliases is not
+/// and refuses the document once the sum passes ``maxAliasNodes``. A document without anchors is not
 /// parsed here at all. Syntax errors are left to Yams, whose messages the readers already translate
 /// (libyaml itself refuses nesting deeper than 1,000 levels).
 public enum YAMLBudget {
@@ -33,7 +33,7 @@ public enum YAMLBudget {
 
     /// The first place `text` passes the budget, or nil.
     public static func scan(_ text: String, maxAliasNodes: Int = maxAliasNodes) -> Exceeded? {
-        guard text.utf8.contains(UInt8(ascii: "*")) else { return nil }
+        guard mayHaveAnchors(text) else { return nil }
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBufferPointer { buffer in
             var parser = yaml_parser_t()
@@ -43,6 +43,26 @@ public enum YAMLBudget {
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             return walk(&parser, maxAliasNodes: maxAliasNodes)
         }
+    }
+
+    /// False when no `&` starts a token (after a line start, a space, a tab, `[`, `{`, `,`, `:`, `-` or
+    /// `?`): without an anchor, no alias can stand for anything, and the parse here is skipped (env files
+    /// are full of `*` in version globs, but anchors are rare).
+    static func mayHaveAnchors(_ text: String) -> Bool {
+        var previous: UInt8 = 0x0A
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "&") {
+                switch previous {
+                case 0x0A, 0x0D, 0x20, 0x09, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","),
+                    UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "?"):
+                    return true
+                default:
+                    break
+                }
+            }
+            previous = byte
+        }
+        return false
     }
 
     private static func walk(_ parser: inout yaml_parser_t, maxAliasNodes: Int) -> Exceeded? {
