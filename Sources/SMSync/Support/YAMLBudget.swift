@@ -1,5 +1,6 @@
 // libyaml, as built for Yams: its event stream is what Yams composes from, read here without building nodes.
 import CYaml
+import Foundation
 
 /// A bound on the work a YAML document can ask for, checked on libyaml's event stream before Yams builds it.
 ///
@@ -49,20 +50,23 @@ public enum YAMLBudget {
     /// `?`): without an anchor, no alias can stand for anything, and the parse here is skipped (env files
     /// are full of `*` in version globs, but anchors are rare).
     static func mayHaveAnchors(_ text: String) -> Bool {
-        var previous: UInt8 = 0x0A
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "&") {
-                switch previous {
+        var text = text
+        return text.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return false }
+            var offset = 0
+            // memchr keeps this cheap on large files, also in debug builds.
+            while offset < buffer.count, let found = memchr(base + offset, 0x26, buffer.count - offset) {
+                let index = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
+                switch index == 0 ? 0x0A : base[index - 1] {
                 case 0x0A, 0x0D, 0x20, 0x09, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","),
                     UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "?"):
                     return true
                 default:
-                    break
+                    offset = index + 1
                 }
             }
-            previous = byte
+            return false
         }
-        return false
     }
 
     private static func walk(_ parser: inout yaml_parser_t, maxAliasNodes: Int) -> Exceeded? {
