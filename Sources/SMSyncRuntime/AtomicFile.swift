@@ -24,20 +24,43 @@ public struct FileSystemError: Error, Sendable, Equatable, CustomStringConvertib
 /// Reading whole files and replacing them atomically (temp file in the same folder, fsync, rename, fsync folder).
 public enum AtomicFile {
     /// Reads a whole regular file, refusing anything larger than `limit` bytes.
+    ///
+    /// A FIFO, socket or device is refused without waiting: the type is checked before opening, and the
+    /// open is non-blocking (a FIFO swapped in between cannot hold the caller in `open(2)` until a writer
+    /// comes), then checked again on the open descriptor.
     public static func read(_ path: String, limit: Int = 64 << 20) throws(FileSystemError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw FileSystemError(path: path, operation: "read", reason: notRegular(info.st_mode))
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
-        var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileSystemError(path: path, operation: "stat", errno: errno) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw FileSystemError(path: path, operation: "read", reason: "not a regular file")
+            throw FileSystemError(path: path, operation: "read", reason: notRegular(info.st_mode))
         }
+        // Regular files ignore O_NONBLOCK; cleared anyway so reads behave as usual.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         guard Int(info.st_size) <= limit else {
             throw FileSystemError(
                 path: path, operation: "read", reason: "file is \(info.st_size) bytes, over the limit of \(limit)")
         }
         return try readAll(fd: fd, path: path, limit: limit)
+    }
+
+    /// What a path is when it is not a regular file, for messages.
+    static func notRegular(_ mode: mode_t) -> String {
+        let kind: String
+        switch mode & S_IFMT {
+        case S_IFIFO: kind = "a FIFO (named pipe)"
+        case S_IFSOCK: kind = "a socket"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        case S_IFDIR: kind = "a folder"
+        default: kind = "not a regular file"
+        }
+        return kind == "not a regular file" ? kind : "\(kind), not a regular file; refused without opening it"
     }
 
     /// Reads a descriptor to its end (standard input, a pipe), refusing more than `limit` bytes.

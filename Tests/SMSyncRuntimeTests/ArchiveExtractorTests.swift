@@ -178,6 +178,31 @@ struct ArchiveExtractorTests {
         }
     }
 
+    @Test func anArchiveExpandingFarPastTheCapIsRefusedWithoutListingItAll() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try FileManager.default.createDirectory(atPath: scratch.source + "/top", withIntermediateDirectories: true)
+        // 64 MiB of zeros (a sparse file here) that gzip packs into about 64 KB.
+        let big = scratch.source + "/top/big.bin"
+        #expect(FileManager.default.createFile(atPath: big, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: big))
+        try handle.truncate(atOffset: 64 << 20)
+        try handle.close()
+        let archive = try scratch.tarball(["top"])
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = #expect(throws: ArchiveError.self) {
+            try ArchiveExtractor.extract(
+                tarGz: archive, into: scratch.target, limits: ArchiveLimits(maxTotalBytes: 1 << 20, maxFiles: 100))
+        }
+        let elapsed = clock.now - start
+        print("archive of \(archive.count) bytes expanding to 64 MiB refused in \(elapsed)")
+        #expect(error?.code == .tooLarge)
+        #expect(error?.message.contains("decompresses to more than") == true, "\(error?.message ?? "")")
+        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        #expect(try scratch.parentEntries().isEmpty)
+    }
+
     @Test func tooLongPathsAreRefused() throws {
         try expectRefusal(.pathTooLong, limits: ArchiveLimits(maxPathLength: 40)) { scratch in
             try scratch.write("top/" + String(repeating: "d", count: 30) + "/" + String(repeating: "f", count: 20), "x")

@@ -6,14 +6,16 @@ import Testing
 /// libcurl (under URLSession) reads `http_proxy`, `https_proxy` and `no_proxy` from the process
 /// environment for every transfer, so these tests set them with `setenv` in this process.
 ///
-/// Other suites run at the same time and talk to `127.0.0.1`: `no_proxy` always lists `127.0.0.1`
-/// while a proxy is set, so their requests never go through the proxy. The host that proves the
+/// Other suites run at the same time and talk to `127.0.0.1` (and `127.0.0.2`, the deny-network tests):
+/// `no_proxy` always lists both while a proxy is set, so their requests never go through the proxy. The host that proves the
 /// proxy and `no_proxy` work here is `localhost` (and unresolvable `.invalid` names), which no other
 /// suite uses. `.serialized` keeps the tests of this suite from changing the variables under each other.
 @Suite("HTTP proxies from the environment", .serialized)
 struct HTTPProxyTests {
     /// Runs `body` with the variables set, then restores the previous values.
     func withEnvironment(_ values: [String: String], _ body: () async throws -> Void) async throws {
+        var values = values
+        if let noProxy = values["no_proxy"] { values["no_proxy"] = noProxy + ",127.0.0.2" }
         let names = ["no_proxy", "http_proxy", "https_proxy"]
         let saved = names.map { name in (name, getenv(name).map { String(cString: $0) }) }
         // no_proxy first, so that 127.0.0.1 is never proxied, even for a moment.

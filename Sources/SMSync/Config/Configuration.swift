@@ -102,6 +102,8 @@ public struct HTTPConfig: Sendable, Hashable {
     public var maxBytes: Int = 16 << 20
     public var maxArchiveBytes: Int = 512 << 20
     public var perHost: Int = 4
+    /// `http.deny_networks`: no request or redirect hop may go to an address in these networks.
+    public var denyNetworks: [IPNetwork] = IPNetwork.defaultDenied
 }
 
 /// `smsync.yml`, read strictly: unknown keys, wrong types and missing files are errors with key path and line.
@@ -114,8 +116,10 @@ public struct Configuration: Sendable {
     public var envsDirectory: String?
     /// `envs.kernels`, resolved: explicit kernel → file mappings, in file order.
     public var explicitKernels: [(kernel: String, file: String)]
-    /// `state`, resolved; nil for the default location.
+    /// `state` (or `state.path`), resolved; nil for the default location.
     public var statePath: String?
+    /// `state.retention_days`: runs older than this are deleted at the end of each sync (default 90).
+    public var stateRetentionDays: Double = 90
     public var sources: [SourceConfig]
     public var policy: Policy
     /// Extra alias groups: names that are one package (`[pytorch, torch]`).
@@ -131,6 +135,7 @@ public struct Configuration: Sendable {
         self.file = file
         self.baseDirectory = Self.directory(of: file)
         let root: Node?
+        try YAMLBudget.check(text) { ConfigError(path: file, keyPath: "", line: $0, $1) }
         do {
             root = try Yams.compose(yaml: text, .default, .default, .utf8)
         } catch let error as YamlError {
@@ -150,6 +155,7 @@ public struct Configuration: Sendable {
         var pullRequest = PullRequestConfig(branchPrefix: "smsync/", github: nil)
         var http = HTTPConfig()
         var githubTokenEnv = "GITHUB_TOKEN"
+        var stateRetentionDays = 90.0
         let base = baseDirectory
         for (key, value) in try top.mapping(allowed: [
             "envs", "state", "sources", "policy", "aliases", "rebuild", "pull_request", "http", "github",
@@ -166,7 +172,17 @@ public struct Configuration: Sendable {
                     }
                 }
             case "state":
-                statePath = Self.resolve(try value.string(), against: base)
+                if value.node.mapping == nil {
+                    statePath = Self.resolve(try value.string(), against: base)
+                } else {
+                    for (stateKey, stateValue) in try value.mapping(allowed: ["path", "retention_days"]) {
+                        if stateKey == "path" {
+                            statePath = Self.resolve(try stateValue.string(), against: base)
+                        } else {
+                            stateRetentionDays = Double(try stateValue.int(in: 1...36_500))
+                        }
+                    }
+                }
             case "sources":
                 sources = try Self.readSources(value)
             case "policy":
@@ -197,6 +213,7 @@ public struct Configuration: Sendable {
         self.envsDirectory = envsDirectory
         self.explicitKernels = explicitKernels
         self.statePath = statePath
+        self.stateRetentionDays = stateRetentionDays
         self.sources = sources
         self.policy = policy
         self.aliases = aliases
@@ -365,6 +382,7 @@ public struct Configuration: Sendable {
         var http = HTTPConfig()
         let allowed: Set<String> = [
             "timeout_seconds", "connect_timeout_seconds", "retries", "max_bytes", "max_archive_bytes", "per_host",
+            "deny_networks",
         ]
         for (key, field) in try value.mapping(allowed: allowed) {
             switch key {
@@ -374,6 +392,17 @@ public struct Configuration: Sendable {
             case "max_bytes": http.maxBytes = try field.int(in: 1024...(1 << 31))
             case "max_archive_bytes": http.maxArchiveBytes = try field.int(in: 1024...(1 << 34))
             case "per_host": http.perHost = try field.int(in: 1...16)
+            case "deny_networks":
+                var networks: [IPNetwork] = []
+                for item in try field.list() {
+                    let text = try item.string()
+                    do {
+                        networks.append(try IPNetwork(parsing: text))
+                    } catch {
+                        throw item.error(error.message)
+                    }
+                }
+                http.denyNetworks = networks
             default: break
             }
         }

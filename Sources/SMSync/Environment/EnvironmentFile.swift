@@ -189,6 +189,7 @@ public struct EnvironmentFile: Sendable {
     ) throws(EnvironmentFileError)
         -> Node?
     {
+        try YAMLBudget.check(text) { EnvironmentFileError(.invalidYAML, path: path, line: $0, $1) }
         do {
             return try Yams.compose(yaml: text, .default, .default, .utf8)
         } catch let error as YamlError {

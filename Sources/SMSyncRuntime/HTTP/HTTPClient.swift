@@ -6,7 +6,11 @@ import Logging
 /// flight per host.
 ///
 /// Retried: connection errors, timeouts, `5xx` and `429` (and a `403` that is a rate limit), up to
-/// `retries` extra attempts. Not retried: other `4xx`, a body over the cap, a bad URL. A server that
+/// `retries` extra attempts. A request that is not idempotent (`POST`, `PATCH`: a webhook, a dispatch, a
+/// pull request) is retried only when it certainly was not acted on: the connection was refused or the
+/// name did not resolve (``HTTPError/notSent``), or the server refused it for a rate limit (`429`, `503`
+/// with `Retry-After`, GitHub's rate-limit `403`); a timeout, a lost connection or another `5xx` may
+/// have come after the server did the work, so it is not sent again. Not retried: other `4xx`, a body over the cap, a bad URL. A server that
 /// asks to wait (`Retry-After`, or `x-ratelimit-remaining: 0` with `x-ratelimit-reset`) is waited for
 /// when the wait is within `maxRetryWait`; otherwise the fetch stops with
 /// ``HTTPError/Kind/rateLimited(until:)``. Every wait goes through the injected `sleep`.
@@ -107,7 +111,9 @@ public actor HTTPClient {
                 error.scrub(prepared.secrets)
                 metadata["smsync.error"] = "\(error.message)"
                 logger.debug("fetch failed", metadata: metadata)
-                guard error.kind == .timeout || error.kind == .connection, attempt <= policy.retries else {
+                guard error.kind == .timeout || error.kind == .connection, attempt <= policy.retries,
+                    Self.isIdempotent(prepared.method) || error.notSent
+                else {
                     throw error
                 }
                 wait = backoff(attempt)
@@ -156,6 +162,13 @@ public actor HTTPClient {
         guard retryable else {
             throw failure(.status(status), request, attempt, "HTTP \(status)\(Self.summary(response))", response)
         }
+        guard Self.isIdempotent(request.method) else {
+            throw failure(
+                .status(status), request, attempt,
+                "HTTP \(status)\(Self.summary(response)) (not sent again: a \(request.method.uppercased()) may "
+                    + "already have been acted on)",
+                response)
+        }
         guard attempt <= policy.retries else {
             throw failure(.status(status), request, attempt, "HTTP \(status)\(Self.summary(response))", response)
         }
@@ -198,6 +211,7 @@ public actor HTTPClient {
 
     private func prepare(_ request: HTTPRequest) -> HTTPRequest {
         var prepared = request
+        prepared.denyNetworks = policy.denyNetworks
         func has(_ name: String) -> Bool { prepared.header(name) != nil }
         if !has("User-Agent") {
             prepared.headers["User-Agent"] = policy.userAgent
@@ -275,6 +289,11 @@ public actor HTTPClient {
             let waiter = waiting[host]?.remove(at: index)
         else { return }
         waiter.continuation.resume(returning: false)
+    }
+
+    /// Methods that may be repeated without a second effect (RFC 9110, 9.2.2).
+    static func isIdempotent(_ method: String) -> Bool {
+        ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method.uppercased())
     }
 
     // MARK: Text

@@ -18,6 +18,8 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         case invalidURL
         /// The fetch was cancelled.
         case cancelled
+        /// The host (or a redirect's host) resolves to an address in `http.deny_networks`; nothing was sent to it.
+        case deniedAddress
     }
 
     public var kind: Kind
@@ -30,6 +32,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The last response, for status errors (a GitHub API error body, for example).
     public var response: HTTPResponse?
+    /// True when the request certainly never reached the server (connection refused, a name that does not
+    /// resolve, an address in `http.deny_networks`): the one failure after which a `POST` may be sent again.
+    public var notSent = false
 
     public init(
         _ kind: Kind,
@@ -80,6 +85,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
             return "\(head). Use an absolute http:// or https:// URL."
         case .cancelled:
             return "\(head)."
+        case .deniedAddress:
+            return "\(head). Addresses in `http.deny_networks` (link-local and cloud metadata by default) are "
+                + "never contacted; if this one is meant to be reached, remove its network from that list."
         }
     }
 

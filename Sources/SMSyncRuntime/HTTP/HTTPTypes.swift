@@ -30,6 +30,8 @@ public struct HTTPRequest: Sendable {
     public var validators: HTTPValidators?
     /// Overrides the policy's response-size cap for this request (larger for archives, for example).
     public var maxBytes: Int?
+    /// Networks the request and every redirect hop must not reach; ``HTTPClient`` sets the policy's.
+    public var denyNetworks: [IPNetwork] = []
 
     public init(
         url: URL,
@@ -122,6 +124,8 @@ public struct HTTPPolicy: Sendable, Hashable {
     public var backoffBase: Double
     /// The largest backoff ceiling in seconds.
     public var backoffCap: Double
+    /// No request or redirect hop may connect to an address in these networks (`http.deny_networks`).
+    public var denyNetworks: [IPNetwork]
 
     public init(
         timeout: Double = 30,
@@ -133,7 +137,8 @@ public struct HTTPPolicy: Sendable, Hashable {
         userAgent: String,
         maxRetryWait: Double = 120,
         backoffBase: Double = 0.5,
-        backoffCap: Double = 30
+        backoffCap: Double = 30,
+        denyNetworks: [IPNetwork] = IPNetwork.defaultDenied
     ) {
         self.timeout = max(timeout, 0.001)
         self.connectTimeout = max(connectTimeout, 0.001)
@@ -145,6 +150,7 @@ public struct HTTPPolicy: Sendable, Hashable {
         self.maxRetryWait = max(maxRetryWait, 0)
         self.backoffBase = max(backoffBase, 0)
         self.backoffCap = max(backoffCap, 0)
+        self.denyNetworks = denyNetworks
     }
 
     /// The policy of a configuration's `http:` section.
@@ -158,7 +164,8 @@ public struct HTTPPolicy: Sendable, Hashable {
             maxArchiveBytes: config.maxArchiveBytes,
             perHost: config.perHost,
             userAgent: userAgent,
-            maxRetryWait: maxRetryWait
+            maxRetryWait: maxRetryWait,
+            denyNetworks: config.denyNetworks
         )
     }
 }

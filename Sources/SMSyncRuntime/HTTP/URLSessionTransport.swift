@@ -1,4 +1,5 @@
 import Foundation
+import SMSync
 import Synchronization
 
 #if canImport(FoundationNetworking)
@@ -10,8 +11,10 @@ import FoundationNetworking
 /// What it adds to `URLSession`, because libcurl's Foundation does not do it:
 /// - an overall deadline per attempt (`timeoutIntervalForResource` is not enforced on Linux): the
 ///   transfer races a sleep, and the loser is cancelled;
-/// - a size cap checked on the announced `Content-Length` and on every received chunk, so a huge body
-///   is cancelled as soon as it passes the cap and never buffered whole;
+/// - a size cap checked on the announced `Content-Length` and on every received (decoded) chunk, so a
+///   huge body is cancelled as soon as it passes the cap and never buffered whole; the attempt settles
+///   at once, later chunks are dropped as they arrive, and neither the cancel nor the session's
+///   teardown waits for libcurl to finish decoding what it had already read (a gzip bomb);
 /// - a check that the body is as long as its `Content-Length` (a cut connection is an error, not a
 ///   short file);
 /// - redirects only to `http`/`https`, at most 10, and without sensitive headers when the host changes.
@@ -39,6 +42,14 @@ public struct URLSessionTransport: HTTPTransport {
             let host = request.url.host, !host.isEmpty
         else {
             throw HTTPError(.invalidURL, url: request.url, method: request.method, message: "not an http(s) URL")
+        }
+        if let problem = await AddressGuard.check(request.url, request.denyNetworks) {
+            var error = HTTPError(
+                .deniedAddress, url: request.url, method: request.method,
+                message: "refused before connecting: \(problem)")
+            error.notSent = true
+            error.scrub(request.secrets)
+            throw error
         }
         var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData)
         // libcurl's Foundation uses this as an idle timeout (no bytes for that long, connecting
@@ -116,7 +127,10 @@ private final class SessionCore: Sendable {
     }
 
     deinit {
-        session.invalidateAndCancel()
+        // `invalidateAndCancel` waits for the session's work queue, which may still be decoding what a
+        // cancelled transfer had buffered (a gzip bomb): never hold up the caller for it.
+        let session = SendableSession(value: session)
+        DispatchQueue.global().async { session.value.invalidateAndCancel() }
     }
 
     func transfer(
@@ -138,9 +152,14 @@ private final class SessionCore: Sendable {
     }
 }
 
+/// `URLSession` is thread-safe; on Linux it is not marked `Sendable`.
+private struct SendableSession: @unchecked Sendable {
+    let value: URLSession
+}
+
 /// `URLSessionTask` is thread-safe; on Linux it is not marked `Sendable`.
 private struct SendableTask: @unchecked Sendable {
-    let value: URLSessionDataTask
+    let value: URLSessionTask
 }
 
 /// Routes delegate callbacks to the transfer of each task.
@@ -163,7 +182,7 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable 
     ) {
         guard let transfer = transfer(dataTask), transfer.received(response) else {
             completionHandler(.cancel)
-            dataTask.cancel()
+            Self.cancel(dataTask)
             return
         }
         completionHandler(.allow)
@@ -171,9 +190,18 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable 
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         guard let transfer = transfer(dataTask) else { return }
-        if !transfer.append(data) {
-            dataTask.cancel()
+        if !transfer.append(data), transfer.claimCancel() {
+            Self.cancel(dataTask)
         }
+    }
+
+    /// Cancels off the delegate queue. libcurl decodes a whole socket read in one go (a gzip bomb gives
+    /// gigabytes) and Foundation queues every decoded chunk here; `cancel()` waits for that work queue,
+    /// so calling it here would stop the draining and let every chunk pile up in memory. Chunks that
+    /// still arrive are dropped at once by the settled transfer.
+    private static func cancel(_ task: URLSessionTask) {
+        let sendable = SendableTask(value: task)
+        DispatchQueue.global().async { sendable.value.cancel() }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
@@ -201,6 +229,16 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable 
             completionHandler(nil)
             return
         }
+        if let problem = AddressGuard.violation(next, transfer.denyNetworks) {
+            let target = HTTPRedaction.redact(next)
+            transfer.finish(
+                .failure(
+                    transfer.error(
+                        .deniedAddress, "the redirect to \(target) was refused before connecting: \(problem)")))
+            completionHandler(nil)
+            if transfer.claimCancel() { Self.cancel(task) }
+            return
+        }
         var redirected = request
         let previous = response.url ?? task.originalRequest?.url
         let sameOrigin =
@@ -224,6 +262,7 @@ private final class Transfer: Sendable {
         var response: HTTPURLResponse?
         var body: [UInt8] = []
         var redirects = 0
+        var cancelClaimed = false
     }
 
     static let maxRedirects = 10
@@ -232,6 +271,7 @@ private final class Transfer: Sendable {
     let method: String
     let maxBytes: Int
     let secrets: [String]
+    let denyNetworks: [IPNetwork]
     private let state = Mutex(State())
 
     init(request: HTTPRequest, maxBytes: Int) {
@@ -239,6 +279,7 @@ private final class Transfer: Sendable {
         method = request.method
         self.maxBytes = maxBytes
         secrets = request.secrets
+        denyNetworks = request.denyNetworks
     }
 
     func error(_ kind: HTTPError.Kind, _ message: String) -> HTTPError {
@@ -269,6 +310,14 @@ private final class Transfer: Sendable {
             return state.continuation
         }
         continuation?.resume(returning: outcome)
+    }
+
+    /// True the first time only: the task is cancelled once, however many chunks still arrive.
+    func claimCancel() -> Bool {
+        state.withLock { state in
+            defer { state.cancelClaimed = true }
+            return !state.cancelClaimed
+        }
     }
 
     func redirected() -> Bool {
@@ -342,6 +391,22 @@ private final class Transfer: Sendable {
             .success(HTTPResponse(url: response.url ?? url, status: response.statusCode, headers: headers, body: body)))
     }
 
+    /// libcurl's own words for a failure Foundation has no code for (they arrive as the localized
+    /// description, `Out of memory` for a response header over libcurl's 100 KB limit), with the code.
+    static func cause(of failure: URLError) -> String {
+        let code = failure.code.rawValue
+        let text = (failure as NSError).localizedDescription.trimmingCharacters(in: .whitespacesAndNewlines)
+        let printable = String(text.unicodeScalars.filter { $0.properties.generalCategory != .control }.prefix(200))
+        guard !printable.isEmpty, !printable.contains("The operation could not be completed") else {
+            return "the transfer failed; libcurl gave no reason (URL error \(code))"
+        }
+        var cause = "the transfer failed: libcurl says \(printable.debugDescription) (URL error \(code))"
+        if printable == "Out of memory" {
+            cause += "; libcurl says this when a response header is over its 100 KB limit"
+        }
+        return cause
+    }
+
     private func translate(_ failure: any Error) -> HTTPError {
         guard let urlError = failure as? URLError else {
             return error(.connection, "\(failure)")
@@ -352,9 +417,13 @@ private final class Transfer: Sendable {
         case .cancelled:
             return error(.cancelled, "cancelled")
         case .cannotConnectToHost:
-            return error(.connection, "could not connect (connection refused)")
+            var refused = error(.connection, "could not connect (connection refused)")
+            refused.notSent = true
+            return refused
         case .cannotFindHost, .dnsLookupFailed:
-            return error(.connection, "the host name could not be resolved")
+            var unresolved = error(.connection, "the host name could not be resolved")
+            unresolved.notSent = true
+            return unresolved
         case .networkConnectionLost:
             return error(.connection, "the connection was lost before the response was complete")
         case .notConnectedToInternet:
@@ -365,7 +434,7 @@ private final class Transfer: Sendable {
         case .httpTooManyRedirects, .redirectToNonExistentLocation:
             return error(.connection, "too many redirects")
         default:
-            return error(.connection, "URL error \(urlError.code.rawValue)")
+            return error(.connection, Self.cause(of: urlError))
         }
     }
 }

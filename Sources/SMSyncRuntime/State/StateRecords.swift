@@ -200,9 +200,12 @@ public struct DriftRow: Sendable, Hashable {
             source: change.origin.source)
     }
 
-    /// Every change of a drift report's kernels, in report order.
+    /// The changes of a drift report's kernels worth keeping, in report order: every action but "up to
+    /// date" (a workspace of a thousand files would otherwise store every dependency on every run).
     public static func rows(of kernels: [KernelDrift]) -> [DriftRow] {
-        kernels.flatMap { drift in drift.changes.map { DriftRow(kernel: drift.kernel, change: $0) } }
+        kernels.flatMap { drift in
+            drift.changes.filter { $0.action != .same }.map { DriftRow(kernel: drift.kernel, change: $0) }
+        }
     }
 }
 

@@ -163,6 +163,19 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Deletes the runs that started before `cutoff` (`state.retention_days` ago), with their fetches,
+    /// source results and drift; the newest run is always kept. Returns how many runs were deleted.
+    /// Freed pages are reused by later runs, so the file stops growing once runs come and go at the same rate.
+    @discardableResult
+    public func pruneRuns(startedBefore cutoff: Date) throws(StateError) -> Int {
+        try write("prune runs older than the retention") { db in
+            try db.execute(
+                sql: "DELETE FROM runs WHERE started_at < ? AND id <> (SELECT MAX(id) FROM runs)",
+                arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
     /// The newest runs first.
     public func runs(limit: Int) throws(StateError) -> [RunRecord] {
         try read("read the runs") { db in

@@ -19,6 +19,21 @@ public struct Secrets: Sendable {
         return text.isEmpty ? nil : text
     }
 
+    /// Why a `NAME_FILE` among `names` cannot be read (a FIFO, a socket, a device, missing, too large), for
+    /// names whose plain variable is unset; nil when all can. A run checks this before taking its lock,
+    /// so a bad secret file is a configuration error (exit 2), not a hang or a silently missing secret.
+    public func problem(_ names: [String]) -> String? {
+        for name in names where (environment[name] ?? "").isEmpty {
+            guard let path = environment["\(name)_FILE"], !path.isEmpty else { continue }
+            do {
+                _ = try AtomicFile.read(path, limit: 64 << 10)
+            } catch {
+                return "\(name)_FILE: \(error.description)"
+            }
+        }
+        return nil
+    }
+
     /// The environment with the `NAME_FILE` secrets resolved into `NAME`, for code that reads plain variables.
     public func resolving(_ names: [String]) -> [String: String] {
         var result = environment

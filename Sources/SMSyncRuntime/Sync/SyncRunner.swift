@@ -56,6 +56,9 @@ public struct SyncRunner: Sendable {
             return SyncOutcome(exitCode: 2, message: error.description, summary: "")
         }
         let configuration = workspace.configuration
+        if let bad = Secrets(environment: environment).problem(Run.secretNames(configuration)) {
+            return SyncOutcome(exitCode: 2, message: bad, summary: "")
+        }
         let statePath = StateStore.defaultPath(configured: configuration.statePath, environment: environment)
         let lock: RunLock
         do {
@@ -454,6 +457,8 @@ struct Run {
 
     mutating func finish(exitCode: Int32, outcome: RunOutcome, message: String, updatesPending: Int) -> SyncOutcome {
         try? store.finishRun(runID, endedAt: runner.now(), outcome: outcome, counts: counts, message: message)
+        _ = try? store.pruneRuns(
+            startedBefore: runner.now().addingTimeInterval(-86_400 * configuration.stateRetentionDays))
         if let path = options.metricsFile {
             let lastSuccess = (try? store.runs(limit: 50))?.first { $0.outcome == .success || $0.outcome == .changes }?
                 .endedAt

@@ -50,6 +50,21 @@ public struct RebuildEvent: Sendable, Hashable {
         self.pullRequestURL = pullRequestURL
     }
 
+    /// The `X-Smsync-Delivery` id of this event for `target`: a UUID-shaped digest of the target, the kernels
+    /// and the changes (not the run), so every retry of one event, in this run or a later one, carries
+    /// the same id and a receiver can drop duplicates (as with GitHub's `X-GitHub-Delivery`).
+    public func deliveryID(target: String) -> String {
+        var text = "smsync-delivery-v1\u{0}\(target)\u{0}\(kernels.joined(separator: ","))"
+        for change in changes {
+            text += "\u{0}\(change.kernel)|\(change.package)|\(change.manager)|\(change.from ?? "")|\(change.to ?? "")"
+        }
+        let hex = SHA256Digest.hex(SHA256Digest.hash(Array(text.utf8)).prefix(16))
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(hex.dropFirst(range.lowerBound).prefix(range.count))
+        }
+        return parts.joined(separator: "-")
+    }
+
     /// The webhook body: `{"run_id", "kernels", "changes": [{"kernel", "package", "manager", "from", "to"}],
     /// "pull_request_url"}`, compact, keys in that order.
     public var webhookBody: [UInt8] {

@@ -193,7 +193,10 @@ public struct TriggerRunner: Sendable {
         }
         let shown = Self.withoutCredentials(text)
         let body = event.webhookBody
-        var headers = ["Content-Type": "application/json", "User-Agent": userAgent]
+        var headers = [
+            "Content-Type": "application/json", "User-Agent": userAgent,
+            "X-Smsync-Delivery": event.deliveryID(target: name),
+        ]
         if let secretEnv {
             if let secret = Secret.from(environment: environment, name: secretEnv) {
                 headers["X-Smsync-Signature"] = Self.signature(body: body, secret: secret.value)

@@ -37,6 +37,8 @@ final class LoopbackServer: Sendable {
             case bytes([UInt8])
             /// `count` bytes of `byte`, produced as they are sent; `chunked` hides the length.
             case generated(count: Int, byte: UInt8, chunked: Bool)
+            /// A gzip stream of `count` bytes, chunked, made on the fly, that inflates about 1032-fold.
+            case gzipBomb(count: Int)
         }
 
         var status: Int
@@ -84,6 +86,16 @@ final class LoopbackServer: Sendable {
         static func generated(count: Int, chunked: Bool = false, byte: UInt8 = 0x61) -> Response {
             var response = Response(status: 200, headers: ["Content-Type": "application/octet-stream"])
             response.body = .generated(count: count, byte: byte, chunked: chunked)
+            return response
+        }
+
+        /// `Content-Encoding: gzip`, chunked: `count` bytes that inflate to about `1032 · count` zeros.
+        static func gzipBomb(count: Int) -> Response {
+            var response = Response(
+                status: 200,
+                headers: ["Content-Type": "text/html", "Content-Encoding": "gzip"]
+            )
+            response.body = .gzipBomb(count: count)
             return response
         }
 
@@ -139,11 +151,12 @@ final class LoopbackServer: Sendable {
         self.runTask = runTask
     }
 
-    /// Starts a server on 127.0.0.1 with a port chosen by the OS.
-    static func start() async throws -> LoopbackServer {
+    /// Starts a server on 127.0.0.1 (or another loopback address, such as 127.0.0.2) with a port
+    /// chosen by the OS.
+    static func start(ip4 host: String = "127.0.0.1") async throws -> LoopbackServer {
         let router = Router()
         let server = HTTPServer(
-            address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0),
+            address: try sockaddr_in.inet(ip4: host, port: 0),
             timeout: 3600,
             logger: .disabled,
             handler: ClosureHTTPHandler { request in await router.handle(request) }
@@ -151,7 +164,7 @@ final class LoopbackServer: Sendable {
         let runTask = Task { try await server.run() }
         try await server.waitUntilListening(timeout: 10)
         guard case .ip4(_, let port)? = await server.listeningAddress,
-            let baseURL = URL(string: "http://127.0.0.1:\(port)")
+            let baseURL = URL(string: "http://\(host):\(port)")
         else {
             runTask.cancel()
             throw LoopbackServerError.notListening
@@ -166,9 +179,9 @@ final class LoopbackServer: Sendable {
         runTask.cancel()
     }
 
-    /// `http://127.0.0.1:<port><pathAndQuery>`; `pathAndQuery` starts with `/`.
+    /// `http://<host>:<port><pathAndQuery>`; `pathAndQuery` starts with `/`.
     func url(_ pathAndQuery: String) -> URL {
-        URL(string: "http://127.0.0.1:\(port)\(pathAndQuery)") ?? baseURL
+        URL(string: baseURL.absoluteString + pathAndQuery) ?? baseURL
     }
 
     // MARK: Routes
@@ -379,6 +392,20 @@ private actor Router {
                 ? HTTPBodySequence(from: source, suggestedBufferSize: chunk)
                 : HTTPBodySequence(from: source, count: count, suggestedBufferSize: chunk)
             return HTTPResponse(statusCode: status, headers: headers, body: body)
+        case .gzipBomb(let count):
+            let source = ScriptedBytes(
+                count: count,
+                failAfter: nil,
+                chunk: chunk,
+                pause: pause,
+                source: .deflateBomb,
+                counted: { produced in counters.value.withLock { $0[path, default: 0] += produced } }
+            )
+            return HTTPResponse(
+                statusCode: status,
+                headers: headers,
+                body: HTTPBodySequence(from: source, suggestedBufferSize: chunk)
+            )
         }
     }
 
@@ -419,6 +446,8 @@ private struct ScriptedBytes: AsyncBufferedSequence, Sendable {
     enum Source: Sendable {
         case bytes([UInt8])
         case repeating(UInt8)
+        /// ``GzipBomb/header``, zero bytes, then the end of the block and the gzip trailer.
+        case deflateBomb
     }
 
     init(
@@ -465,6 +494,7 @@ private struct ScriptedBytes: AsyncBufferedSequence, Sendable {
             switch sequence.source {
             case .bytes(let bytes): chunk = Array(bytes[offset..<offset + length])
             case .repeating(let byte): chunk = [UInt8](repeating: byte, count: length)
+            case .deflateBomb: chunk = GzipBomb.bytes(offset..<offset + length, total: sequence.count)
             }
             // Generating is CPU work on the shared pool: leave room for the client under test.
             await Task.yield()
@@ -477,4 +507,30 @@ private struct ScriptedBytes: AsyncBufferedSequence, Sendable {
 
 private enum ScriptedBytesError: Error {
     case cut
+}
+
+/// A gzip member whose one dynamic-Huffman block gives the length 258 and the distance 1 a one-bit
+/// code `0` each: after `header` (which ends with the literal byte 0), every zero byte of the stream is
+/// four copies of 258 bytes, so `n` bytes inflate to about `1032 · n` zeros (deflate's largest ratio).
+/// The stream ends with the end-of-block code (`11`), padding, and a trailer (CRC not computed).
+enum GzipBomb {
+    /// gzip header (10 bytes), then the block header: BFINAL=1, BTYPE=2, HLIT=286, HDIST=2, HCLEN=18,
+    /// code-length codes of 2 bits for lengths 1, 2, 17 and 18, the literal/length lengths (0: 2,
+    /// 256: 2, 285: 1), the distance lengths (0: 1, 1: 1), the literal 0, and one match to align.
+    static let header: [UInt8] = [
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff,
+        0xed, 0xc1, 0x21, 0x01, 0x00, 0x00, 0x00, 0x80, 0x20, 0xff, 0xaf, 0xf6, 0x08, 0x10,
+    ]
+    /// The end-of-block code, then CRC-32 and ISIZE (left zero: the client must stop long before).
+    static let trailer: [UInt8] = [0x03, 0, 0, 0, 0, 0, 0, 0, 0]
+
+    /// The bytes at `range` of a stream of `total` bytes.
+    static func bytes(_ range: Range<Int>, total: Int) -> [UInt8] {
+        range.map { index in
+            if index < header.count { return header[index] }
+            let fromEnd = total - index
+            if fromEnd <= trailer.count { return trailer[trailer.count - fromEnd] }
+            return 0
+        }
+    }
 }
