@@ -11,6 +11,8 @@ struct StateRetentionEndToEndTests {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let demo = root.appendingPathComponent("demo")
         try FileManager.default.copyItem(at: Binary.fixture("demo"), to: demo)
+        // A state database left in the checkout by a Quickstart run is not part of the fixture.
+        try? FileManager.default.removeItem(at: demo.appendingPathComponent(".smsync"))
         let config = demo.appendingPathComponent("smsync.yml")
         var text = try String(contentsOf: config, encoding: .utf8)
         text = text.replacingOccurrences(
