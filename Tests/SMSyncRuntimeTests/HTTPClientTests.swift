@@ -69,12 +69,7 @@ final class ScriptedTransport: HTTPTransport {
     var sent: [HTTPRequest] { state.withLock { $0.sent } }
     var maxInFlight: Int { state.withLock { $0.maxInFlight } }
 
-    func send(
-        _ request: HTTPRequest,
-        maxBytes: Int,
-        timeout: Double,
-        connectTimeout: Double
-    ) async throws(HTTPError) -> HTTPResponse {
+    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
         let step = state.withLock { state -> Step in
             state.sent.append(request)
             state.inFlight += 1
