@@ -160,6 +160,28 @@ struct HTTPClientTests {
         #expect(recorder.waits.count == 2)
     }
 
+    /// As the one HTTP seam, the client returns the final response whatever its status, after the same retries,
+    /// with the policy's bounds filled in on the request the transport sees.
+    @Test func sendReturnsTheFinalStatusAsAResponseAfterTheRetries() async throws {
+        let transport = ScriptedTransport([.respond(503, [:], "busy"), .respond(404, [:], "gone")])
+        let recorder = SleepRecorder()
+        let http = client(transport, recorder, policy: testPolicy(timeout: 7, connectTimeout: 3, retries: 2))
+        let response = try await http.send(HTTPRequest(url: url, maxBytes: 99))
+        #expect(response.status == 404)
+        #expect(response.text == "gone")
+        #expect(transport.sent.count == 2)
+        #expect(recorder.waits.count == 1)
+        #expect(transport.sent.first?.timeout == 7)
+        #expect(transport.sent.first?.connectTimeout == 3)
+        #expect(transport.sent.first?.maxBytes == 99)
+        let exhausted = ScriptedTransport([.respond(500, [:], "boom")])
+        let last = try await client(exhausted, SleepRecorder(), policy: testPolicy(retries: 1)).send(
+            HTTPRequest(url: url))
+        #expect(last.status == 500)
+        #expect(exhausted.sent.count == 2)
+        #expect(exhausted.sent.first?.maxBytes == testPolicy().maxBytes)
+    }
+
     @Test(arguments: [400, 401, 403, 404, 410, 422])
     func otherClientErrorsAreNotRetried(status: Int) async throws {
         let transport = ScriptedTransport([.respond(status, [:], ""), .respond(200, [:], "")])
