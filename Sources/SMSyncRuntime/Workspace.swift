@@ -140,18 +140,43 @@ public enum LocalSources {
                 .unreadable, source: kind, location: source.url,
                 message: "an http(s) source is read over HTTP (by the source poller), not from disk")
         }
+        let variant = DistributionVariant(rawValue: source.variant ?? "cpu") ?? .cpu
+        return try read(kind, paths: [path], variant: variant, kernels: source.kernels, limits: limits)
+    }
+
+    /// The one map from a source kind to its reader on disk, for configured sources and `smsync upstream parse`.
+    ///
+    /// `paths` is one file or folder; distribution takes several release files or folders, and env-export an export
+    /// YAML followed by its `pip freeze` text. A single export file is read with the `<env>_pip.txt` beside it
+    /// when `siblingFreeze` (a configured source), else alone (the command reads only the files it is given).
+    public static func read(
+        _ kind: UpstreamSourceKind, paths: [String], variant: DistributionVariant = .cpu, kernels: [String]? = nil,
+        commit: String? = nil, siblingFreeze: Bool = true, limits: UpstreamLimits
+    ) throws(UpstreamError) -> UpstreamRelease {
+        guard let path = paths.first else {
+            throw UpstreamError(.unreadable, source: kind, location: "", message: "no input path")
+        }
         switch kind {
         case .awsDocs:
             return try UpstreamReaders.awsDocs(path: path, limits: limits)
         case .sdkChangelog:
             return try UpstreamReaders.sdkChangelog(path: path, limits: limits)
         case .distribution:
-            let variant = DistributionVariant(rawValue: source.variant ?? "cpu") ?? .cpu
-            return try UpstreamReaders.distribution(paths: [path], variant: variant, limits: limits)
+            return try UpstreamReaders.distribution(paths: paths, variant: variant, limits: limits)
         case .examples:
-            return try ExamplesTree.scan(root: path, commit: nil, limits: limits)
+            return try ExamplesTree.scan(root: path, commit: commit, limits: limits)
         case .envExport:
-            return try envExports(at: path, kernels: source.kernels, limits: limits)
+            if UpstreamFiles.isDirectory(path) || (siblingFreeze && paths.count == 1) {
+                return try envExports(at: path, kernels: kernels, limits: limits)
+            }
+            let export = try UpstreamFiles.read(path, source: .envExport, maxBytes: limits.maxBytesPerFile)
+            let freezePath = paths.dropFirst().first
+            let freeze = try freezePath.map { (freezePath) throws(UpstreamError) in
+                try UpstreamFiles.read(freezePath, source: .envExport, maxBytes: limits.maxBytesPerFile)
+            }
+            return try EnvExportReader.read(
+                export: Array(export), exportLocation: path, freeze: freeze.map(Array.init),
+                freezeLocation: freezePath, limits: limits)
         }
     }
 

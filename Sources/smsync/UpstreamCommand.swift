@@ -126,30 +126,10 @@ struct UpstreamCommand: AsyncParsableCommand {
                 maxBytesPerFile: maxBytes, maxTreeBytes: maxTotalBytes, maxTreeEntries: maxFiles)
             let release: UpstreamRelease
             do {
-                switch kind {
-                case .awsDocs:
-                    release = try UpstreamReaders.awsDocs(path: paths[0], limits: limits)
-                case .distribution:
-                    let chosen = variant.flatMap(DistributionVariant.init(rawValue:)) ?? .cpu
-                    release = try UpstreamReaders.distribution(paths: paths, variant: chosen, limits: limits)
-                case .sdkChangelog:
-                    release = try UpstreamReaders.sdkChangelog(path: paths[0], limits: limits)
-                case .envExport:
-                    if UpstreamFiles.isDirectory(paths[0]) {
-                        release = try LocalSources.envExports(at: paths[0], kernels: nil, limits: limits)
-                    } else {
-                        let export = try UpstreamFiles.read(paths[0], source: .envExport, maxBytes: maxBytes)
-                        let freeze = try paths.dropFirst().first.map {
-                            (path) throws(UpstreamError) in
-                            try UpstreamFiles.read(path, source: .envExport, maxBytes: maxBytes)
-                        }
-                        release = try EnvExportReader.read(
-                            export: Array(export), exportLocation: paths[0], freeze: freeze.map(Array.init),
-                            freezeLocation: paths.dropFirst().first, limits: limits)
-                    }
-                case .examples:
-                    release = try ExamplesTree.scan(root: paths[0], commit: commit?.lowercased(), limits: limits)
-                }
+                // The same kind-to-reader map as configured sources; only the files given are read.
+                release = try LocalSources.read(
+                    kind, paths: paths, variant: variant.flatMap(DistributionVariant.init(rawValue:)) ?? .cpu,
+                    commit: commit?.lowercased(), siblingFreeze: false, limits: limits)
             } catch {
                 throw CommandFailure(ExitStatus.upstreamFailed, error.description)
             }

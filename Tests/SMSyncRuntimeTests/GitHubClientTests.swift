@@ -7,10 +7,10 @@ import Testing
 
 @Suite("GitHub API reads")
 struct GitHubClientTests {
-    let web = URLSessionWebClient(timeoutSeconds: 10)
+    let web: any HTTPTransport = URLSessionTransport()
 
     func client(_ fixture: GitHubFixture, environment: [String: String]? = nil) throws -> GitHubClient {
-        try GitHubClient(web: web, environment: environment ?? fixture.environment, userAgent: "smsync/test")
+        try GitHubClient(http: web, environment: environment ?? fixture.environment, userAgent: "smsync/test")
     }
 
     @Test func headCommitSendsTheAPIHeadersAndHonoursTheETag() async throws {
@@ -69,7 +69,7 @@ struct GitHubClientTests {
         defer { Task { await fixture.server.stop() } }
         await fixture.fake.seedBranch("main", files: ["a": "b"])
         let github = try GitHubClient(
-            web: web, environment: ["GITHUB_API_URL": fixture.server.base, "SMSYNC_GH": "other-token-value"],
+            http: web, environment: ["GITHUB_API_URL": fixture.server.base, "SMSYNC_GH": "other-token-value"],
             tokenEnv: "SMSYNC_GH")
         _ = try await github.headCommit(repo: "octo/env-repo", branch: "main")
         #expect(await fixture.server.requests.first?.headers["authorization"] == "Bearer other-token-value")
@@ -188,24 +188,23 @@ struct GitHubClientTests {
         #expect(error?.description.contains("4999") == true)
     }
 
-    @Test func theWebClientGivesUpOnAHangingServer() async throws {
+    @Test func theTransportGivesUpOnAHangingServer() async throws {
         let server = try await ScriptedServer.start { _ in
             try? await Task.sleep(nanoseconds: 20_000_000_000)
             return TestReply(status: 200)
         }
         defer { Task { await server.stop() } }
         let url = try #require(URL(string: server.base + "/slow"))
-        let error = await #expect(throws: WebClientError.self) {
-            try await URLSessionWebClient(timeoutSeconds: 0.5).send(
-                method: "GET", url: url, headers: [:], body: nil, maxBytes: nil)
+        let error = await #expect(throws: HTTPError.self) {
+            try await URLSessionTransport().send(HTTPRequest(url: url, timeout: 0.5))
         }
-        #expect(error?.code == .timedOut)
+        #expect(error?.kind == .timeout)
         #expect(error?.description.contains("/slow") == true)
     }
 
     @Test func aNonHTTPAPIBaseIsRefused() {
         #expect(throws: GitHubError.self) {
-            try GitHubClient(web: web, environment: ["GITHUB_API_URL": "file:///etc"])
+            try GitHubClient(http: web, environment: ["GITHUB_API_URL": "file:///etc"])
         }
     }
 }
@@ -237,7 +236,7 @@ struct DistributionReleaseTests {
             [("RELEASE.md", "file"), ("CHANGELOG-cpu.md", "file"), ("cpu.env.in", "file"), ("gpu.env.out", "file")])
         await fake.addFile("build_artifacts/v4/v4.4/v4.4.1/RELEASE.md", "# Release notes: 4.4.1\n")
         await fake.addFile("build_artifacts/v4/v4.4/v4.4.1/CHANGELOG-cpu.md", "# Change log: 4.4.1 (cpu)\n")
-        let github = try GitHubClient(web: URLSessionWebClient(timeoutSeconds: 10), environment: fixture.environment)
+        let github = try GitHubClient(http: URLSessionTransport(), environment: fixture.environment)
 
         let release = try await github.latestDistributionRelease(major: "4", variant: .cpu)
         #expect(release.folder == "build_artifacts/v4/v4.4/v4.4.1")
@@ -257,7 +256,7 @@ struct DistributionReleaseTests {
         let fixture = try await GitHubFixture.start(repo: "aws/sagemaker-distribution")
         defer { Task { await fixture.server.stop() } }
         await fixture.fake.addFolder("build_artifacts/v4", [("notes", "dir"), ("README.md", "file")])
-        let github = try GitHubClient(web: URLSessionWebClient(timeoutSeconds: 10), environment: fixture.environment)
+        let github = try GitHubClient(http: URLSessionTransport(), environment: fixture.environment)
         let error = await #expect(throws: GitHubError.self) { try await github.latestDistributionRelease(major: "v4") }
         #expect(error?.description.contains("layout") == true)
         await #expect(throws: GitHubError.self) { try await github.latestDistributionRelease(major: "4/../x") }

@@ -69,12 +69,7 @@ final class ScriptedTransport: HTTPTransport {
     var sent: [HTTPRequest] { state.withLock { $0.sent } }
     var maxInFlight: Int { state.withLock { $0.maxInFlight } }
 
-    func send(
-        _ request: HTTPRequest,
-        maxBytes: Int,
-        timeout: Double,
-        connectTimeout: Double
-    ) async throws(HTTPError) -> HTTPResponse {
+    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
         let step = state.withLock { state -> Step in
             state.sent.append(request)
             state.inFlight += 1
@@ -163,6 +158,28 @@ struct HTTPClientTests {
         #expect(error?.description.contains("boom") == true)
         #expect(error?.description.contains("after 3 attempts") == true)
         #expect(recorder.waits.count == 2)
+    }
+
+    /// As the one HTTP seam, the client returns the final response whatever its status, after the same retries,
+    /// with the policy's bounds filled in on the request the transport sees.
+    @Test func sendReturnsTheFinalStatusAsAResponseAfterTheRetries() async throws {
+        let transport = ScriptedTransport([.respond(503, [:], "busy"), .respond(404, [:], "gone")])
+        let recorder = SleepRecorder()
+        let http = client(transport, recorder, policy: testPolicy(timeout: 7, connectTimeout: 3, retries: 2))
+        let response = try await http.send(HTTPRequest(url: url, maxBytes: 99))
+        #expect(response.status == 404)
+        #expect(response.text == "gone")
+        #expect(transport.sent.count == 2)
+        #expect(recorder.waits.count == 1)
+        #expect(transport.sent.first?.timeout == 7)
+        #expect(transport.sent.first?.connectTimeout == 3)
+        #expect(transport.sent.first?.maxBytes == 99)
+        let exhausted = ScriptedTransport([.respond(500, [:], "boom")])
+        let last = try await client(exhausted, SleepRecorder(), policy: testPolicy(retries: 1)).send(
+            HTTPRequest(url: url))
+        #expect(last.status == 500)
+        #expect(exhausted.sent.count == 2)
+        #expect(exhausted.sent.first?.maxBytes == testPolicy().maxBytes)
     }
 
     @Test(arguments: [400, 401, 403, 404, 410, 422])

@@ -70,7 +70,7 @@ struct ReplaySafetyTests {
             policy: testPolicy(retries: 2), transport: URLSessionTransport(), sleep: { _ in }, random: { $0.upperBound }
         )
         let runner = TriggerRunner(
-            environment: [:], web: HTTPClientWebClient(client: http), commandTimeout: 10, userAgent: "smsync/test")
+            environment: [:], http: http, commandTimeout: 10, userAgent: "smsync/test")
         let changes = [TriggerChange(kernel: "conda_python3", package: "numpy", manager: "conda", from: "1", to: "2")]
         let first = RebuildEvent(runID: "run-1", kernels: ["conda_python3"], changes: changes, changedFiles: [])
         let target = RebuildTarget(

@@ -7,25 +7,40 @@ import Testing
 /// The poller with an injected fetcher (scripted answers per URL) and an in-memory cache.
 @Suite("Sync: source poller")
 struct SourcePollerTests {
-    final class ScriptedFetcher: Fetcher, @unchecked Sendable {
-        private let lock = NSLock()
-        private var answers: [String: FetchResult] = [:]
-        private(set) var log: [(url: String, etag: String?)] = []
+    /// One scripted answer.
+    struct Answer: Sendable {
+        var status: Int
+        var body: [UInt8]
+        var etag: String?
+    }
 
-        func set(_ url: String, _ result: FetchResult) {
-            lock.withLock { answers[url] = result }
+    /// The HTTP seam answering from a script per URL (a 304 when the request's validator matches), recording
+    /// each request.
+    final class ScriptedFetcher: HTTPTransport, @unchecked Sendable {
+        private let lock = NSLock()
+        private var answers: [String: Answer] = [:]
+        private(set) var log: [(url: String, etag: String?)] = []
+        private(set) var requests: [HTTPRequest] = []
+
+        func set(_ url: String, _ answer: Answer) {
+            lock.withLock { answers[url] = answer }
         }
 
-        func get(
-            _ url: URL, headers: [String: String], etag: String?, lastModified: String?, maxBytes: Int?
-        )
-            async throws -> FetchResult
-        {
+        func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
             lock.withLock {
+                let url = request.url
+                let etag = request.validators?.etag ?? request.header("If-None-Match")
                 log.append((url.absoluteString, etag))
-                guard let answer = answers[url.absoluteString] else { return FetchResult(status: 404, body: []) }
-                if let etag, answer.etag == etag { return FetchResult(status: 304, body: [], etag: etag) }
-                return answer
+                requests.append(request)
+                guard let answer = answers[url.absoluteString] else {
+                    return HTTPResponse(url: url, status: 404, headers: [:], body: [])
+                }
+                if let etag, answer.etag == etag {
+                    return HTTPResponse(url: url, status: 304, headers: ["ETag": etag], body: [])
+                }
+                return HTTPResponse(
+                    url: url, status: answer.status, headers: answer.etag.map { ["ETag": $0] } ?? [:],
+                    body: answer.body)
             }
         }
     }
@@ -66,11 +81,14 @@ struct SourcePollerTests {
         try Configuration(text: "envs: {dir: envs}\nsources:\n\(sources)", file: "/tmp/smsync.yml")
     }
 
-    func poller(_ fetcher: ScriptedFetcher, _ cache: MemoryCache) -> SourcePoller {
+    func poller(
+        _ fetcher: ScriptedFetcher, _ cache: MemoryCache, githubAPI: String = "https://api.example.test"
+    ) -> SourcePoller {
         SourcePoller(
-            fetcher: fetcher, cache: cache, limits: UpstreamLimits(), maxArchiveBytes: 1 << 20,
-            githubAPI: URL(fileURLWithPath: "/").deletingLastPathComponent(), githubToken: nil,
-            extract: { _, _ in })
+            http: fetcher,
+            github: Result { () throws(GitHubError) in try GitHubClient(http: fetcher, apiBase: githubAPI, token: nil)
+            },
+            cache: cache, limits: UpstreamLimits(), maxArchiveBytes: 1 << 20, extract: { _, _ in })
     }
 
     static let changelog = "# Changelog\n\n## v2.232.2 (2024-10-03)\n\n### Fixes\n\n * a fix\n"
@@ -80,7 +98,7 @@ struct SourcePollerTests {
         let cache = MemoryCache()
         fetcher.set(
             "https://example.test/CHANGELOG.md",
-            FetchResult(status: 200, body: Array(Self.changelog.utf8), etag: "\"a\""))
+            Answer(status: 200, body: Array(Self.changelog.utf8), etag: "\"a\""))
         let config = try configuration("  - kind: sdk-changelog\n    url: https://example.test/CHANGELOG.md\n")
         let source = try #require(config.sources.first)
         let first = try await poller(fetcher, cache).poll(source, configuration: config)
@@ -97,7 +115,7 @@ struct SourcePollerTests {
     @Test func theSameContentWithoutValidatorsIsUnchangedByDigest() async throws {
         let fetcher = ScriptedFetcher()
         let cache = MemoryCache()
-        fetcher.set("https://example.test/CHANGELOG.md", FetchResult(status: 200, body: Array(Self.changelog.utf8)))
+        fetcher.set("https://example.test/CHANGELOG.md", Answer(status: 200, body: Array(Self.changelog.utf8)))
         let config = try configuration("  - kind: sdk-changelog\n    url: https://example.test/CHANGELOG.md\n")
         let source = try #require(config.sources.first)
         let first = try await poller(fetcher, cache).poll(source, configuration: config)
@@ -112,15 +130,15 @@ struct SourcePollerTests {
         let base = "https://bucket.example.test/exports/"
         fetcher.set(
             base + "environment_list.txt",
-            FetchResult(
+            Answer(
                 status: 200, body: Array("# exported by on-start.sh\npython3 sha256:0a1b\n".utf8), etag: "\"i\""))
         fetcher.set(
             base + "python3.yml",
-            FetchResult(
+            Answer(
                 status: 200,
                 body: Array("name: python3\ndependencies:\n  - numpy=1.26.4=py_0\n  - pip:\n    - boto3==1.0.0\n".utf8))
         )
-        fetcher.set(base + "python3_pip.txt", FetchResult(status: 200, body: Array("boto3==1.2.0\n".utf8)))
+        fetcher.set(base + "python3_pip.txt", Answer(status: 200, body: Array("boto3==1.2.0\n".utf8)))
         let config = try configuration("  - kind: env-export\n    url: \(base)\n")
         let source = try #require(config.sources.first)
         let polled = try await poller(fetcher, cache).poll(source, configuration: config)
@@ -139,10 +157,10 @@ struct SourcePollerTests {
     func exportsWorld(index: String) throws -> (ScriptedFetcher, Configuration, SourceConfig) {
         let fetcher = ScriptedFetcher()
         let base = "https://bucket.example.test/exports/"
-        fetcher.set(base + "environment_list.txt", FetchResult(status: 200, body: Array(index.utf8), etag: "\"i\""))
-        fetcher.set(base + "python3.yml", FetchResult(status: 200, body: Array(Self.export.utf8), etag: "\"e1\""))
+        fetcher.set(base + "environment_list.txt", Answer(status: 200, body: Array(index.utf8), etag: "\"i\""))
+        fetcher.set(base + "python3.yml", Answer(status: 200, body: Array(Self.export.utf8), etag: "\"e1\""))
         fetcher.set(
-            base + "python3_pip.txt", FetchResult(status: 200, body: Array("boto3==1.2.0\n".utf8), etag: "\"p\""))
+            base + "python3_pip.txt", Answer(status: 200, body: Array("boto3==1.2.0\n".utf8), etag: "\"p\""))
         let config = try configuration("  - kind: env-export\n    url: \(base)\n")
         return (fetcher, config, try #require(config.sources.first))
     }
@@ -164,7 +182,7 @@ struct SourcePollerTests {
         let changedExport = Self.export.replacingOccurrences(of: "0.11.1", with: "0.11.2")
         fetcher.set(
             "https://bucket.example.test/exports/python3.yml",
-            FetchResult(status: 200, body: Array(changedExport.utf8), etag: "\"e2\""))
+            Answer(status: 200, body: Array(changedExport.utf8), etag: "\"e2\""))
         let moved = try await poller(fetcher, cache).poll(source, configuration: config)
         #expect(moved.changed)
         #expect(moved.origin == .fetched)
@@ -191,7 +209,7 @@ struct SourcePollerTests {
         let changedExport = Self.export.replacingOccurrences(of: "0.11.1", with: "0.11.2")
         fetcher.set(
             "https://bucket.example.test/exports/python3.yml",
-            FetchResult(status: 200, body: Array(changedExport.utf8), etag: "\"e2\""))
+            Answer(status: 200, body: Array(changedExport.utf8), etag: "\"e2\""))
         // A diff sees the change and fills the HTTP cache, without processing it.
         let diff = try await poller(fetcher, cache).poll(source, configuration: config)
         #expect(diff.changed)
@@ -214,15 +232,16 @@ struct SourcePollerTests {
         let folders: (String) -> [UInt8] = { names in
             Array(
                 ("["
-                    + names.split(separator: ",").map { "{\"name\": \"\($0)\", \"type\": \"dir\"}" }
+                    + names.split(separator: ",").map {
+                        "{\"name\": \"\($0)\", \"path\": \"x/\($0)\", \"type\": \"dir\"}"
+                    }
                     .joined(separator: ",") + "]").utf8)
         }
+        fetcher.set(api + "/v4", Answer(status: 200, body: folders("v4.2,v4.10,v4.9,notes"), etag: "\"l\""))
+        fetcher.set(api + "/v4/v4.10", Answer(status: 200, body: folders("v4.10.0,v4.10.2,v4.10.1")))
         fetcher.set(
-            api + "/v4?ref=main", FetchResult(status: 200, body: folders("v4.2,v4.10,v4.9,notes"), etag: "\"l\""))
-        fetcher.set(api + "/v4/v4.10?ref=main", FetchResult(status: 200, body: folders("v4.10.0,v4.10.2,v4.10.1")))
-        fetcher.set(
-            api + "/v4/v4.10/v4.10.2/RELEASE.md?ref=main",
-            FetchResult(
+            api + "/v4/v4.10/v4.10.2/RELEASE.md",
+            Answer(
                 status: 200,
                 body: Array("# Release notes: 4.10.2\n\nPackage | gpu| cpu\n---|---|---\nnumpy|2.1.0|2.1.0\n".utf8)
             ))
@@ -230,17 +249,25 @@ struct SourcePollerTests {
             "  - kind: distribution\n    url: https://github.com/aws/sagemaker-distribution\n"
                 + "    repo: aws/sagemaker-distribution\n    branch: v4\n")
         let source = try #require(config.sources.first)
-        var poller = poller(fetcher, cache)
-        poller.githubAPI = try #require(URL(string: "https://api.example.test"))
-        let polled = try await poller.poll(source, configuration: config)
+        let polled = try await poller(fetcher, cache).poll(source, configuration: config)
         #expect(polled.release.release == "4.10.2")
+        // Read through the GitHub client: its headers, the default branch (no hard-coded `ref`), the raw file.
+        #expect(fetcher.requests.allSatisfy { $0.url.query == nil })
+        #expect(fetcher.requests.allSatisfy { $0.header("X-GitHub-Api-Version") == GitHubClient.apiVersion })
+        #expect(fetcher.requests.last?.header("Accept") == "application/vnd.github.raw")
+        // The listing is the conditional request: asked again, it is a 304 and nothing more is read.
+        cache.remember(polled, source: source.name)
+        let again = try await poller(fetcher, cache).poll(source, configuration: config)
+        #expect(again.changed == false)
+        #expect(again.requests == 1)
+        #expect(fetcher.log.last?.etag == "\"l\"")
         #expect(polled.release.kernels.first?.packages.first { $0.name == "numpy" }?.version == "2.1.0")
         #expect(GitHubClient.newestReleaseFolder(names: ["v4.2", "v4.10", "v4.9", "latest"]) == "v4.10")
     }
 
     @Test func aFailedFetchNamesTheSourceAndURL() async throws {
         let fetcher = ScriptedFetcher()
-        fetcher.set("https://example.test/page.html", FetchResult(status: 500, body: []))
+        fetcher.set("https://example.test/page.html", Answer(status: 500, body: []))
         let config = try configuration("  - kind: aws-docs\n    url: https://example.test/page.html\n")
         let source = try #require(config.sources.first)
         let error = await #expect(throws: UpstreamError.self) {

@@ -27,7 +27,7 @@ struct TriggerRunnerTests {
 
     func runner(_ environment: [String: String], timeout: Double = 60) -> TriggerRunner {
         TriggerRunner(
-            environment: environment, web: URLSessionWebClient(timeoutSeconds: 10), commandTimeout: timeout,
+            environment: environment, http: URLSessionTransport(), commandTimeout: timeout,
             userAgent: "smsync/test")
     }
 

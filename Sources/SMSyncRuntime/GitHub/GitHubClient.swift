@@ -16,8 +16,8 @@ public struct GitHubClient: Sendable {
 
     /// The API base, without a trailing `/`.
     public let apiBase: String
-    /// How requests are sent.
-    public let web: any WebClient
+    /// How requests are sent: the one HTTP seam (an ``HTTPClient`` in production).
+    public let http: any HTTPTransport
     /// `User-Agent` of every call.
     public var userAgent: String
     /// Cap on the body of a JSON reply.
@@ -28,7 +28,7 @@ public struct GitHubClient: Sendable {
 
     /// A client for `apiBase` with an explicit token (nil for anonymous reads).
     public init(
-        web: any WebClient, apiBase: String = defaultAPIBase, token: Secret?, tokenName: String = "GITHUB_TOKEN",
+        http: any HTTPTransport, apiBase: String = defaultAPIBase, token: Secret?, tokenName: String = "GITHUB_TOKEN",
         userAgent: String = "smsync"
     ) throws(GitHubError) {
         var base = apiBase
@@ -40,7 +40,7 @@ public struct GitHubClient: Sendable {
                 .invalidInput, endpoint: apiBase, message: "the API base must be an http(s) URL (set GITHUB_API_URL)")
         }
         self.apiBase = base
-        self.web = web
+        self.http = http
         self.token = token
         self.tokenName = tokenName
         self.userAgent = userAgent
@@ -48,12 +48,13 @@ public struct GitHubClient: Sendable {
 
     /// A client configured from `environment`: `GITHUB_API_URL` and the token in `tokenEnv`.
     public init(
-        web: any WebClient, environment: [String: String], tokenEnv: String = "GITHUB_TOKEN",
+        http: any HTTPTransport, environment: [String: String], tokenEnv: String = "GITHUB_TOKEN",
         userAgent: String = "smsync"
     ) throws(GitHubError) {
         let base = environment["GITHUB_API_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultAPIBase
         try self.init(
-            web: web, apiBase: base, token: Secret.from(environment: environment, name: tokenEnv), tokenName: tokenEnv,
+            http: http, apiBase: base, token: Secret.from(environment: environment, name: tokenEnv),
+            tokenName: tokenEnv,
             userAgent: userAgent)
     }
 
@@ -88,16 +89,11 @@ public struct GitHubClient: Sendable {
     ) async throws(GitHubError)
         -> HeadCommit
     {
-        try checkRepository(repo)
-        try checkReference(branch, what: "branch")
-        var headers: [String: String] = [:]
-        if let etag { headers["If-None-Match"] = etag }
-        let reply = try await call(
-            "GET", "/repos/\(repo)/commits/\(branch)", headers: headers, expect: etag == nil ? [200] : [200, 304])
+        let read = Read.commit(repo: repo, ref: branch)
+        let reply = try await send(read, validators: etag.map { HTTPValidators(etag: $0) })
         if reply.status == 304 { return .unchanged }
-        let commit = try decode(CommitReply.self, reply)
-        try checkSHA(commit.sha, reply)
-        return .commit(sha: commit.sha, etag: WebResponseHeaders.value("ETag", in: reply.headers))
+        let sha = try Self.commitSHA(in: reply.body, endpoint: try endpoint(of: read), status: reply.status)
+        return .commit(sha: sha, etag: reply.header("ETag"))
     }
 
     /// One entry of a folder listing.
@@ -116,20 +112,18 @@ public struct GitHubClient: Sendable {
         }
     }
 
-    /// The entries of folder `path` at `ref` (`GET /repos/{repo}/contents/{path}?ref=…`).
+    /// The entries of folder `path` at `ref` (`GET /repos/{repo}/contents/{path}?ref=…`); without `ref`, the
+    /// repository's default branch.
     public func listDirectory(
         repo: String, path: String, ref: String? = nil
     ) async throws(GitHubError)
         -> [ContentEntry]
     {
-        try checkRepository(repo)
-        try checkPath(path)
-        if let ref { try checkReference(ref, what: "ref") }
-        let reply = try await call(
-            "GET", "/repos/\(repo)/contents/\(GitHubNames.encodePath(path))", query: ref.map { [("ref", $0)] } ?? [])
-        guard let entries = try? JSONDecoder().decode([ContentEntry].self, from: Data(reply.body)) else {
+        let read = Read.directory(repo: repo, path: path, ref: ref)
+        let reply = try await send(read)
+        guard let entries = Self.entries(in: reply.body) else {
             throw GitHubError(
-                .unexpectedResponse, endpoint: reply.endpoint, status: reply.status,
+                .unexpectedResponse, endpoint: try endpoint(of: read), status: reply.status,
                 message: "expected a folder listing (a JSON array); is \(path.debugDescription) a file?")
         }
         return entries
@@ -141,38 +135,135 @@ public struct GitHubClient: Sendable {
     )
         async throws(GitHubError) -> [UInt8]
     {
-        try checkRepository(repo)
-        try checkPath(path)
-        if let ref { try checkReference(ref, what: "ref") }
-        let reply = try await call(
-            "GET", "/repos/\(repo)/contents/\(GitHubNames.encodePath(path))", query: ref.map { [("ref", $0)] } ?? [],
-            accept: "application/vnd.github.raw", maxBytes: maxBytes)
-        return reply.body
+        try await send(.file(repo: repo, path: path, ref: ref), maxBytes: maxBytes).body
     }
 
     /// The gzip'd tar archive of `repo` at `ref` (`GET /repos/{repo}/tarball/{ref}`); GitHub puts every entry
     /// under one top folder `owner-repo-sha/`.
     public func downloadTarball(repo: String, ref: String, maxBytes: Int) async throws(GitHubError) -> [UInt8] {
-        try checkRepository(repo)
-        try checkReference(ref, what: "ref")
-        let reply = try await call("GET", "/repos/\(repo)/tarball/\(ref)", accept: "*/*", maxBytes: maxBytes)
-        return reply.body
+        try await send(.tarball(repo: repo, ref: ref), maxBytes: maxBytes).body
+    }
+
+    // MARK: Validated reads
+
+    /// One read of the REST API. Every name in it is checked before anything is sent
+    /// (``GitHubNames``), so a configured repository, branch or path cannot reshape the URL.
+    public enum Read: Sendable, Hashable {
+        /// `GET /repos/{repo}/commits/{ref}`: the commit a branch (or any ref) points at, as JSON.
+        case commit(repo: String, ref: String)
+        /// `GET /repos/{repo}/contents/{path}[?ref=]`: a folder listing, as JSON; no `ref` is the default branch.
+        case directory(repo: String, path: String, ref: String?)
+        /// The contents endpoint with `Accept: application/vnd.github.raw`: the bytes of a file.
+        case file(repo: String, path: String, ref: String?)
+        /// `GET /repos/{repo}/tarball/{ref}`: a gzip'd tar archive.
+        case tarball(repo: String, ref: String)
+    }
+
+    /// The URL a read is sent to: the key under which a caller caches what it answered.
+    public func url(of read: Read) throws(GitHubError) -> URL {
+        let target = try target(of: read)
+        guard let url = URL(string: apiBase + target.path) else {
+            throw GitHubError(.invalidInput, endpoint: "GET \(target.path)", message: "cannot form a URL")
+        }
+        return url
+    }
+
+    /// Sends a read, conditional when `validators` are given. Returns a `200`, or a `304` for a conditional read;
+    /// with `allowMissing`, a `404` is nil. Any other status is a ``GitHubError`` naming the endpoint.
+    /// - Parameter maxBytes: the body cap; nil is ``maxJSONBytes``.
+    public func get(
+        _ read: Read, validators: HTTPValidators? = nil, maxBytes: Int? = nil, allowMissing: Bool = false
+    ) async throws(GitHubError) -> HTTPResponse? {
+        var expect: Set<Int> = validators == nil ? [200] : [200, 304]
+        if allowMissing { expect.insert(404) }
+        let reply = try await send(read, validators: validators, maxBytes: maxBytes, expect: expect)
+        return reply.status == 404 && allowMissing ? nil : reply
+    }
+
+    /// The commit id in a commits-API reply body, checked to be one.
+    public static func commitSHA(in body: [UInt8], endpoint: String, status: Int = 200) throws(GitHubError) -> String {
+        let commit: CommitReply
+        do {
+            commit = try JSONDecoder().decode(CommitReply.self, from: Data(body))
+        } catch {
+            throw GitHubError(
+                .unexpectedResponse, endpoint: endpoint, status: status,
+                message: "the reply is not the JSON this endpoint returns (\(body.count) bytes)")
+        }
+        guard GitHubNames.isCommit(commit.sha) else {
+            throw GitHubError(
+                .unexpectedResponse, endpoint: endpoint, status: status,
+                message: "the reply holds \(String(commit.sha.prefix(80)).debugDescription), not a commit id")
+        }
+        return commit.sha
+    }
+
+    /// The entries of a folder-listing reply body; nil when it is not one (a file's reply, for example).
+    public static func entries(in body: [UInt8]) -> [ContentEntry]? {
+        try? JSONDecoder().decode([ContentEntry].self, from: Data(body))
+    }
+
+    /// `GET /path?query`, as errors name it.
+    public func endpoint(of read: Read) throws(GitHubError) -> String {
+        "GET " + (try target(of: read).path)
+    }
+
+    private func target(of read: Read) throws(GitHubError) -> (path: String, accept: String) {
+        func withRef(_ path: String, _ ref: String?) -> String {
+            ref.map { path + "?ref=" + GitHubNames.encode($0) } ?? path
+        }
+        switch read {
+        case .commit(let repo, let ref):
+            try checkRepository(repo)
+            try checkReference(ref, what: "branch")
+            return ("/repos/\(repo)/commits/\(ref)", "application/vnd.github+json")
+        case .directory(let repo, let path, let ref), .file(let repo, let path, let ref):
+            try checkRepository(repo)
+            try checkPath(path)
+            if let ref { try checkReference(ref, what: "ref") }
+            let accept: String
+            if case .file = read {
+                accept = "application/vnd.github.raw"
+            } else {
+                accept = "application/vnd.github+json"
+            }
+            return (withRef("/repos/\(repo)/contents/\(GitHubNames.encodePath(path))", ref), accept)
+        case .tarball(let repo, let ref):
+            try checkRepository(repo)
+            try checkReference(ref, what: "ref")
+            return ("/repos/\(repo)/tarball/\(ref)", "*/*")
+        }
+    }
+
+    private func send(
+        _ read: Read, validators: HTTPValidators? = nil, maxBytes: Int? = nil, expect: Set<Int>? = nil
+    ) async throws(GitHubError) -> HTTPResponse {
+        let target = try target(of: read)
+        var headers: [String: String] = [:]
+        if let etag = validators?.etag { headers["If-None-Match"] = etag }
+        if let lastModified = validators?.lastModified { headers["If-Modified-Since"] = lastModified }
+        let reply = try await call(
+            "GET", target.path, headers: headers, accept: target.accept, maxBytes: maxBytes,
+            expect: expect ?? (validators == nil ? [200] : [200, 304]), validators: validators)
+        return reply.response
     }
 
     // MARK: Plumbing
 
     struct Reply {
         var endpoint: String
-        var status: Int
-        var headers: [String: String]
-        var body: [UInt8]
+        var response: HTTPResponse
+        var status: Int { response.status }
+        /// Lower-cased names: see ``HTTPResponse/headers``.
+        var headers: [String: String] { response.headers }
+        var body: [UInt8] { response.body }
     }
 
     /// Sends one API call and turns every status outside `expect` into a ``GitHubError``.
     func call(
         _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil,
         headers extra: [String: String] = [:], accept: String = "application/vnd.github+json",
-        maxBytes: Int? = nil, expect: Set<Int> = [200], needsToken: Bool = false
+        maxBytes: Int? = nil, expect: Set<Int> = [200], needsToken: Bool = false, validators: HTTPValidators? = nil
     ) async throws(GitHubError) -> Reply {
         let queryText = query.map { "\(GitHubNames.encode($0.0))=\(GitHubNames.encode($0.1))" }.joined(separator: "&")
         let target = queryText.isEmpty ? path : path + "?" + queryText
@@ -196,24 +287,26 @@ public struct GitHubClient: Sendable {
             bytes = Array(body.serialized(pretty: false).utf8)
             headers["Content-Type"] = "application/json"
         }
-        let result: (status: Int, headers: [String: String], body: [UInt8])
+        let response: HTTPResponse
         do {
-            result = try await web.send(
-                method: method, url: url, headers: headers, body: bytes, maxBytes: maxBytes ?? maxJSONBytes)
+            response = try await http.send(
+                HTTPRequest(
+                    url: url, method: method, headers: headers, body: bytes, validators: validators,
+                    maxBytes: maxBytes ?? maxJSONBytes))
         } catch {
             throw GitHubError(.transport, endpoint: endpoint, message: redact("\(error)"))
         }
-        let reply = Reply(endpoint: endpoint, status: result.status, headers: result.headers, body: result.body)
-        guard expect.contains(result.status) else { throw failure(reply) }
+        let reply = Reply(endpoint: endpoint, response: response)
+        guard expect.contains(reply.status) else { throw failure(reply) }
         return reply
     }
 
     private func failure(_ reply: Reply) -> GitHubError {
         let githubMessage = (try? JSONDecoder().decode(MessageReply.self, from: Data(reply.body)))?.message
             .map { redact(String($0.prefix(500))) }
-        let remaining = WebResponseHeaders.value("x-ratelimit-remaining", in: reply.headers)
+        let remaining = reply.response.header("x-ratelimit-remaining")
         if [403, 429].contains(reply.status), remaining == "0" {
-            let reset = WebResponseHeaders.value("x-ratelimit-reset", in: reply.headers).flatMap { Double($0) }
+            let reset = reply.response.header("x-ratelimit-reset").flatMap { Double($0) }
             let when = reset.map { " until \(Date(timeIntervalSince1970: $0))" } ?? ""
             return GitHubError(
                 .rateLimited, endpoint: reply.endpoint, status: reply.status, githubMessage: githubMessage,

@@ -14,7 +14,11 @@ import Logging
 /// asks to wait (`Retry-After`, or `x-ratelimit-remaining: 0` with `x-ratelimit-reset`) is waited for
 /// when the wait is within `maxRetryWait`; otherwise the fetch stops with
 /// ``HTTPError/Kind/rateLimited(until:)``. Every wait goes through the injected `sleep`.
-public actor HTTPClient {
+///
+/// It is itself an ``HTTPTransport`` (``send(_:)``: the final response, whatever its status), so everything that
+/// sends requests takes the one seam; ``fetch(_:)`` is the variant for callers that want any status other than
+/// `2xx` and `304` as an error.
+public actor HTTPClient: HTTPTransport {
     public let policy: HTTPPolicy
     private let transport: any HTTPTransport
     private let sleep: @Sendable (Double) async -> Void
@@ -57,6 +61,30 @@ public actor HTTPClient {
     /// Fetches `request`, retrying as the policy allows. A `2xx` or `304` is returned; any other
     /// status, and every failure, throws.
     public func fetch(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        let (prepared, response, attempts) = try await perform(request)
+        let status = response.status
+        guard (200..<300).contains(status) || status == 304 else {
+            let retryable = status == 429 || (500..<600).contains(status)
+            let note =
+                retryable && !Self.isIdempotent(prepared.method)
+                ? " (not sent again: a \(prepared.method.uppercased()) may already have been acted on)" : ""
+            throw failure(
+                .status(status), prepared, attempts, "HTTP \(status)\(Self.summary(response))\(note)", response)
+        }
+        return response
+    }
+
+    /// Sends `request`, retrying as the policy allows, and returns the final response whatever its status (a `404`,
+    /// or the last `5xx` once retries ran out). Transport failures, a rate limit longer than the policy waits, and
+    /// cancellation throw.
+    public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        try await perform(request).response
+    }
+
+    /// The attempts of one request: the request as sent, the final response and the number of attempts.
+    private func perform(
+        _ request: HTTPRequest
+    ) async throws(HTTPError) -> (request: HTTPRequest, response: HTTPResponse, attempts: Int) {
         guard let scheme = request.url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = request.url.host, !host.isEmpty
         else {
@@ -64,7 +92,6 @@ public actor HTTPClient {
         }
         let hostKey = "\(host.lowercased()):\(request.url.port ?? (scheme == "https" ? 443 : 80))"
         let prepared = prepare(request)
-        let maxBytes = request.maxBytes ?? policy.maxBytes
         var attempt = 0
         while true {
             attempt += 1
@@ -77,14 +104,7 @@ public actor HTTPClient {
             requestCount += 1
             let result: Result<HTTPResponse, HTTPError>
             do {
-                result = .success(
-                    try await transport.send(
-                        prepared,
-                        maxBytes: maxBytes,
-                        timeout: policy.timeout,
-                        connectTimeout: policy.connectTimeout
-                    )
-                )
+                result = .success(try await transport.send(prepared))
             } catch {
                 result = .failure(error)
             }
@@ -102,7 +122,7 @@ public actor HTTPClient {
                 metadata["smsync.bytes"] = "\(response.body.count)"
                 logger.debug("fetched", metadata: metadata)
                 switch try decide(response, prepared, attempt) {
-                case .done: return response
+                case .done: return (prepared, response, attempt)
                 case .retry(let after): wait = after
                 }
                 reason = "HTTP \(response.status)"
@@ -132,7 +152,8 @@ public actor HTTPClient {
         case retry(after: Double)
     }
 
-    /// Whether a response is final or is retried after a wait; throws when it is a final failure.
+    /// Whether a response is final or is retried after a wait; throws only for a rate limit that cannot be waited
+    /// out. A status that is not retried, or whose retries ran out, is final.
     private func decide(_ response: HTTPResponse, _ request: HTTPRequest, _ attempt: Int) throws(HTTPError) -> Decision
     {
         let status = response.status
@@ -159,19 +180,8 @@ public actor HTTPClient {
             }
             return .retry(after: wait)
         }
-        guard retryable else {
-            throw failure(.status(status), request, attempt, "HTTP \(status)\(Self.summary(response))", response)
-        }
-        guard Self.isIdempotent(request.method) else {
-            throw failure(
-                .status(status), request, attempt,
-                "HTTP \(status)\(Self.summary(response)) (not sent again: a \(request.method.uppercased()) may "
-                    + "already have been acted on)",
-                response)
-        }
-        guard attempt <= policy.retries else {
-            throw failure(.status(status), request, attempt, "HTTP \(status)\(Self.summary(response))", response)
-        }
+        // A POST or PATCH whose answer was a 5xx may already have been acted on: it is final, never sent again.
+        guard retryable, Self.isIdempotent(request.method), attempt <= policy.retries else { return .done }
         return .retry(after: backoff(attempt))
     }
 
@@ -216,6 +226,9 @@ public actor HTTPClient {
         if !has("User-Agent") {
             prepared.headers["User-Agent"] = policy.userAgent
         }
+        prepared.maxBytes = request.maxBytes ?? policy.maxBytes
+        prepared.timeout = request.timeout ?? policy.timeout
+        prepared.connectTimeout = request.connectTimeout ?? policy.connectTimeout
         if let validators = request.validators {
             if let etag = validators.etag, !has("If-None-Match") {
                 prepared.headers["If-None-Match"] = etag

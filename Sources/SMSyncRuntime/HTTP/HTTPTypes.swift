@@ -18,7 +18,8 @@ public struct HTTPValidators: Sendable, Hashable, Codable {
     public var isEmpty: Bool { etag == nil && lastModified == nil }
 }
 
-/// One HTTP request, as the caller means it; ``HTTPClient`` adds `User-Agent` and the conditional headers.
+/// One HTTP request, as the caller means it; ``HTTPClient`` adds `User-Agent`, the conditional headers and the
+/// policy's bounds where the request leaves them open.
 public struct HTTPRequest: Sendable {
     public var url: URL
     public var method: String
@@ -32,6 +33,10 @@ public struct HTTPRequest: Sendable {
     public var maxBytes: Int?
     /// Networks the request and every redirect hop must not reach; ``HTTPClient`` sets the policy's.
     public var denyNetworks: [IPNetwork] = []
+    /// The overall deadline of one attempt in seconds; nil takes the policy's (``HTTPPolicy/timeout``).
+    public var timeout: Double?
+    /// The connect (and idle) deadline in seconds; nil takes the policy's (``HTTPPolicy/connectTimeout``).
+    public var connectTimeout: Double?
 
     public init(
         url: URL,
@@ -39,7 +44,9 @@ public struct HTTPRequest: Sendable {
         headers: [String: String] = [:],
         body: [UInt8]? = nil,
         validators: HTTPValidators? = nil,
-        maxBytes: Int? = nil
+        maxBytes: Int? = nil,
+        timeout: Double? = nil,
+        connectTimeout: Double? = nil
     ) {
         self.url = url
         self.method = method
@@ -47,6 +54,8 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.validators = validators
         self.maxBytes = maxBytes
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
     }
 
     /// The value of a header, matching its name case-insensitively.
@@ -127,11 +136,18 @@ public struct HTTPPolicy: Sendable, Hashable {
     /// No request or redirect hop may connect to an address in these networks (`http.deny_networks`).
     public var denyNetworks: [IPNetwork]
 
+    /// The deadline of an attempt when neither a policy nor the request sets one, in seconds.
+    public static let defaultTimeout: Double = 30
+    /// The connect deadline when neither a policy nor the request sets one, in seconds.
+    public static let defaultConnectTimeout: Double = 10
+    /// The response-size cap when neither a policy nor the request sets one.
+    public static let defaultMaxBytes = 16 << 20
+
     public init(
-        timeout: Double = 30,
-        connectTimeout: Double = 10,
+        timeout: Double = defaultTimeout,
+        connectTimeout: Double = defaultConnectTimeout,
         retries: Int = 3,
-        maxBytes: Int = 16 << 20,
+        maxBytes: Int = defaultMaxBytes,
         maxArchiveBytes: Int = 512 << 20,
         perHost: Int = 4,
         userAgent: String,
@@ -170,17 +186,16 @@ public struct HTTPPolicy: Sendable, Hashable {
     }
 }
 
-/// Sends one attempt of a request. ``HTTPClient`` adds retries, the per-host cap and conditional headers.
+/// The one HTTP seam: send a request, get a response.
+///
+/// Any status is a response (a `404` or a `500` too); only a failure to get one throws: no connection, a deadline
+/// passed, a body over the cap, a bad URL, cancellation, or a rate limit longer than the caller will wait.
+/// ``URLSessionTransport`` sends one attempt; ``HTTPClient`` wraps a transport and adds retries, the per-host cap,
+/// `User-Agent`, conditional headers and the policy's bounds. The source poller, the GitHub client and the
+/// rebuild triggers depend on this protocol only (in production an ``HTTPClient``; in tests a loopback transport or
+/// a script).
 public protocol HTTPTransport: Sendable {
-    /// Sends `request` once. Any status is a response; only transport failures throw.
-    /// - Parameters:
-    ///   - maxBytes: cancel and throw ``HTTPError/Kind/tooLarge`` as soon as the body passes this many bytes.
-    ///   - timeout: the overall deadline of the attempt in seconds.
-    ///   - connectTimeout: the deadline for connecting (and for each pause of the transfer) in seconds.
-    func send(
-        _ request: HTTPRequest,
-        maxBytes: Int,
-        timeout: Double,
-        connectTimeout: Double
-    ) async throws(HTTPError) -> HTTPResponse
+    /// Sends `request`. The bounds are the request's (``HTTPRequest/maxBytes``, ``HTTPRequest/timeout``,
+    /// ``HTTPRequest/connectTimeout``), else the implementation's defaults.
+    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse
 }

@@ -88,15 +88,22 @@ public struct Pipeline: Sendable {
     /// The one place a source kind meets its reader: local files through ``LocalSources``, HTTP through the
     /// ``SourcePoller`` (which switches over the kind once), both behind the same cache.
     public func poller() -> SourcePoller {
-        let githubAPI = URL(string: environment["GITHUB_API_URL"] ?? "https://api.github.com")
         let limits = UpstreamLimits(
             maxBytesPerFile: configuration.http.maxBytes, maxTreeBytes: configuration.http.maxArchiveBytes * 4)
         let maxArchiveBytes = configuration.http.maxArchiveBytes
         let cache: any SourceCache = store.map { StateSourceCache(store: $0) } ?? NoSourceCache()
+        var githubEnvironment = environment
+        if let token = secrets.value(configuration.githubTokenEnv) {
+            githubEnvironment[configuration.githubTokenEnv] = token
+        }
+        let http = self.http
+        let github = Result { () throws(GitHubError) -> GitHubClient in
+            try GitHubClient(
+                http: http, environment: githubEnvironment, tokenEnv: configuration.githubTokenEnv,
+                userAgent: http.policy.userAgent)
+        }
         return SourcePoller(
-            fetcher: HTTPClientFetcher(client: http), cache: cache, limits: limits,
-            maxArchiveBytes: maxArchiveBytes, githubAPI: githubAPI ?? URL(fileURLWithPath: "/"),
-            githubToken: secrets.value(configuration.githubTokenEnv),
+            http: http, github: github, cache: cache, limits: limits, maxArchiveBytes: maxArchiveBytes,
             extract: { archive, directory in
                 _ = try ArchiveExtractor.extract(
                     tarGz: archive, into: directory,

@@ -32,7 +32,7 @@ extension Run {
             var environment = runner.environment
             if let token = secrets.value(github.tokenEnv) { environment[github.tokenEnv] = token }
             let client = try GitHubClient(
-                web: HTTPClientWebClient(client: http), environment: environment, tokenEnv: github.tokenEnv,
+                http: http, environment: environment, tokenEnv: github.tokenEnv,
                 userAgent: "smsync/\(options.version)")
             files = try await BaseBranchFiles.read(
                 client: client, repo: github.repo, base: github.base, configuration: configuration,

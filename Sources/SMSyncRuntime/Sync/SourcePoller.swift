@@ -1,31 +1,6 @@
 import Foundation
 import SMSync
 
-/// One HTTP response as the poller needs it.
-public struct FetchResult: Sendable {
-    public var status: Int
-    public var body: [UInt8]
-    public var etag: String?
-    public var lastModified: String?
-
-    public init(status: Int, body: [UInt8], etag: String? = nil, lastModified: String? = nil) {
-        self.status = status
-        self.body = body
-        self.etag = etag
-        self.lastModified = lastModified
-    }
-
-    public var notModified: Bool { status == 304 }
-}
-
-/// The network seam of a sync run: one GET with retries, caps and deadlines handled by the implementation.
-public protocol Fetcher: Sendable {
-    func get(
-        _ url: URL, headers: [String: String], etag: String?, lastModified: String?, maxBytes: Int?
-    ) async throws
-        -> FetchResult
-}
-
 /// What the state remembers of a URL, for conditional requests.
 public struct CachedFetch: Sendable, Hashable {
     public var etag: String?
@@ -95,26 +70,29 @@ public struct PolledSource: Sendable {
 }
 
 /// Reads one configured source over HTTP (or from disk) with conditional requests.
+///
+/// Every request goes through the one HTTP seam (``HTTPTransport``); GitHub is read through ``GitHubClient``'s
+/// validated reads on that same seam, so repository, branch and path names are checked before they reach a URL.
 public struct SourcePoller: Sendable {
-    public var fetcher: any Fetcher
+    public var http: any HTTPTransport
+    /// The GitHub client for `repo:` sources, or why there is none (a bad `GITHUB_API_URL`), reported when a
+    /// source needs it.
+    public var github: Result<GitHubClient, GitHubError>
     public var cache: any SourceCache
     public var limits: UpstreamLimits
     public var maxArchiveBytes: Int
-    public var githubAPI: URL
-    public var githubToken: String?
     /// Unpacks a `.tar.gz` of the examples repository into a folder (strips the top folder).
     public var extract: @Sendable (_ archive: [UInt8], _ directory: String) throws -> Void
 
     public init(
-        fetcher: any Fetcher, cache: any SourceCache, limits: UpstreamLimits, maxArchiveBytes: Int, githubAPI: URL,
-        githubToken: String?, extract: @escaping @Sendable ([UInt8], String) throws -> Void
+        http: any HTTPTransport, github: Result<GitHubClient, GitHubError>, cache: any SourceCache,
+        limits: UpstreamLimits, maxArchiveBytes: Int, extract: @escaping @Sendable ([UInt8], String) throws -> Void
     ) {
-        self.fetcher = fetcher
+        self.http = http
+        self.github = github
         self.cache = cache
         self.limits = limits
         self.maxArchiveBytes = maxArchiveBytes
-        self.githubAPI = githubAPI
-        self.githubToken = githubToken
         self.extract = extract
     }
 
@@ -169,12 +147,18 @@ public struct SourcePoller: Sendable {
         }
     }
 
+    /// How one input is asked for: the URL it is cached under, and a request given the validators to send (nil
+    /// for an unconditional one). An answer of nil is a `404` the caller allowed.
+    struct Request: Sendable {
+        var url: URL
+        var send: @Sendable (HTTPValidators?) async throws -> HTTPResponse?
+    }
+
     /// One response body: new, or known by its digest (a 304, or the same content again) and read from the cache
     /// only when a reader needs it.
     struct Input {
-        var url: URL
-        var headers: [String: String]
-        var maxBytes: Int?
+        var request: Request
+        var url: URL { request.url }
         var digest: String
         var bytes: [UInt8]?
     }
@@ -225,10 +209,35 @@ public struct SourcePoller: Sendable {
             return url
         }
 
-        var githubHeaders: [String: String] {
-            var headers = ["Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"]
-            if let token = poller.githubToken { headers["Authorization"] = "Bearer \(token)" }
-            return headers
+        var github: GitHubClient {
+            get throws(GitHubError) { try poller.github.get() }
+        }
+
+        /// A GET of `url` through the HTTP seam; `optional` makes a `404` nil, any other status outside `2xx` and
+        /// `304` an error naming the URL.
+        func request(_ url: URL, maxBytes: Int? = nil, optional: Bool = false) -> Request {
+            let http = poller.http
+            let kind = self.kind
+            return Request(url: url) { validators in
+                let response = try await http.send(HTTPRequest(url: url, validators: validators, maxBytes: maxBytes))
+                if optional, response.status == 404 { return nil }
+                guard (200..<300).contains(response.status) || response.status == 304 else {
+                    throw UpstreamError(
+                        .unreadable, source: kind, location: url.absoluteString,
+                        message: "the server answered HTTP \(response.status)")
+                }
+                return response
+            }
+        }
+
+        /// A read through the GitHub client; `optional` makes a `404` nil.
+        func request(
+            _ read: GitHubClient.Read, maxBytes: Int? = nil, optional: Bool = false
+        ) throws(GitHubError) -> Request {
+            let github = try self.github
+            return Request(url: try github.url(of: read)) { validators in
+                try await github.get(read, validators: validators, maxBytes: maxBytes, allowMissing: optional)
+            }
         }
 
         /// The checkpoint of a source: fixes the fingerprint of the inputs read so far and says whether these
@@ -245,38 +254,44 @@ public struct SourcePoller: Sendable {
         }
 
         /// A GET that sends the stored validators. The answer is new content, or the cached content's digest when
-        /// the server says 304; `optional` turns a 404 into nil.
-        mutating func conditional(
-            _ url: URL, headers: [String: String] = [:], maxBytes: Int? = nil, optional: Bool = false
-        ) async throws
-            -> Input?
-        {
+        /// the server says 304; nil is a `404` the request allows.
+        mutating func conditional(_ request: Request) async throws -> Input? {
+            let url = request.url
             let cached = ignoreCache ? nil : try poller.cache.cachedFetch(url: url.absoluteString)
+            let validators = cached.map { HTTPValidators(etag: $0.etag, lastModified: $0.lastModified) }
             requests += 1
-            let result = try await poller.fetcher.get(
-                url, headers: headers, etag: cached?.etag, lastModified: cached?.lastModified, maxBytes: maxBytes)
+            guard let result = try await request.send(validators.flatMap { $0.isEmpty ? nil : $0 }) else {
+                return nil
+            }
             if result.notModified, let cached, let digest = cached.digest {
                 fetches.append(
                     PendingFetch(
-                        url: url.absoluteString, status: 304, etag: result.etag ?? cached.etag,
-                        lastModified: result.lastModified ?? cached.lastModified, digest: digest))
+                        url: url.absoluteString, status: 304, etag: result.validators.etag ?? cached.etag,
+                        lastModified: result.validators.lastModified ?? cached.lastModified, digest: digest))
                 inputs.append((url.absoluteString, digest))
-                return Input(url: url, headers: headers, maxBytes: maxBytes, digest: digest, bytes: nil)
+                return Input(request: request, digest: digest, bytes: nil)
             }
-            if optional, result.status == 404 { return nil }
-            guard (200..<300).contains(result.status) else {
-                throw UpstreamError(
-                    .unreadable, source: kind, location: url.absoluteString,
-                    message: "the server answered HTTP \(result.status)")
-            }
-            let digest = "sha256:" + SHA256Digest.hex(result.body)
+            let body = try Self.success(result, url: url, kind: kind)
+            let digest = "sha256:" + SHA256Digest.hex(body)
             fetches.append(
                 PendingFetch(
-                    url: url.absoluteString, status: result.status, etag: result.etag,
-                    lastModified: result.lastModified, digest: digest, body: result.body))
+                    url: url.absoluteString, status: result.status, etag: result.validators.etag,
+                    lastModified: result.validators.lastModified, digest: digest, body: body))
             inputs.append((url.absoluteString, digest))
             if cached?.digest != digest { fresh = true }
-            return Input(url: url, headers: headers, maxBytes: maxBytes, digest: digest, bytes: result.body)
+            return Input(request: request, digest: digest, bytes: body)
+        }
+
+        /// The body of a `2xx`; a `304` nothing was cached for is an error.
+        static func success(
+            _ response: HTTPResponse, url: URL, kind: UpstreamSourceKind
+        ) throws(UpstreamError) -> [UInt8] {
+            guard (200..<300).contains(response.status) else {
+                throw UpstreamError(
+                    .unreadable, source: kind, location: url.absoluteString,
+                    message: "the server answered HTTP \(response.status)")
+            }
+            return response.body
         }
 
         /// The bytes of an input: as received, else from the body cache, else fetched again without validators
@@ -289,55 +304,43 @@ public struct SourcePoller: Sendable {
                 return cached
             }
             requests += 1
-            let result = try await poller.fetcher.get(
-                input.url, headers: input.headers, etag: nil, lastModified: nil, maxBytes: input.maxBytes)
-            guard (200..<300).contains(result.status) else {
+            guard let result = try await input.request.send(nil) else {
                 throw UpstreamError(
                     .unreadable, source: kind, location: input.url.absoluteString,
-                    message: "the server answered HTTP \(result.status)")
+                    message: "the server answered HTTP 404")
             }
-            let digest = "sha256:" + SHA256Digest.hex(result.body)
+            let body = try Self.success(result, url: input.url, kind: kind)
+            let digest = "sha256:" + SHA256Digest.hex(body)
             fetches.append(
                 PendingFetch(
-                    url: input.url.absoluteString, status: result.status, etag: result.etag,
-                    lastModified: result.lastModified, digest: digest, body: result.body))
+                    url: input.url.absoluteString, status: result.status, etag: result.validators.etag,
+                    lastModified: result.validators.lastModified, digest: digest, body: body))
             if digest != input.digest {
                 fresh = true
                 if let index = inputs.firstIndex(where: { $0.url == input.url.absoluteString }) {
                     inputs[index].digest = digest
                 }
             }
-            return result.body
+            return body
         }
 
-        /// A plain GET that must succeed; `optional` turns a 404 into nil.
-        mutating func plain(
-            _ url: URL, headers: [String: String] = [:], maxBytes: Int? = nil, optional: Bool = false
-        )
-            async throws -> [UInt8]?
-        {
+        /// A plain GET that must succeed; nil is a `404` the request allows.
+        mutating func plain(_ request: Request) async throws -> [UInt8]? {
             requests += 1
-            let result = try await poller.fetcher.get(
-                url, headers: headers, etag: nil, lastModified: nil, maxBytes: maxBytes)
-            if optional, result.status == 404 { return nil }
-            guard (200..<300).contains(result.status) else {
-                throw UpstreamError(
-                    .unreadable, source: kind, location: url.absoluteString,
-                    message: "the server answered HTTP \(result.status)")
-            }
-            return result.body
+            guard let result = try await request.send(nil) else { return nil }
+            return try Self.success(result, url: request.url, kind: kind)
         }
 
         mutating func awsDocs() async throws -> UpstreamRelease? {
             let page = try url(source.url)
-            guard let input = try await conditional(page), !unchanged() else { return nil }
+            guard let input = try await conditional(request(page)), !unchanged() else { return nil }
             return try UpstreamReaders.awsDocs(
                 bytes: Data(try await bytes(input)), location: page.absoluteString, limits: poller.limits)
         }
 
         mutating func sdkChangelog() async throws -> UpstreamRelease? {
             let file = try url(source.url)
-            guard let input = try await conditional(file), !unchanged() else { return nil }
+            guard let input = try await conditional(request(file)), !unchanged() else { return nil }
             let text = try UpstreamText.decode(
                 try await bytes(input), source: .sdkChangelog, location: file.absoluteString,
                 maxBytes: poller.limits.maxBytesPerFile)
@@ -351,7 +354,7 @@ public struct SourcePoller: Sendable {
         mutating func envExports() async throws -> UpstreamRelease? {
             let base = source.url.hasSuffix("/") ? source.url : source.url + "/"
             let indexURL = try url(base + "environment_list.txt")
-            guard let index = try await conditional(indexURL, maxBytes: poller.limits.maxBytesPerFile) else {
+            guard let index = try await conditional(request(indexURL, maxBytes: poller.limits.maxBytesPerFile)) else {
                 return nil
             }
             var entries = EnvExportIndex.entries(in: String(decoding: try await bytes(index), as: UTF8.self))
@@ -371,10 +374,12 @@ public struct SourcePoller: Sendable {
                 try EnvExportReader.checkEnvironmentName(entry.name, location: indexURL.absoluteString)
                 let exportURL = try url(base + "\(entry.name).yml")
                 let freezeURL = try url(base + "\(entry.name)_pip.txt")
-                guard let export = try await conditional(exportURL, maxBytes: poller.limits.maxBytesPerFile) else {
+                guard let export = try await conditional(request(exportURL, maxBytes: poller.limits.maxBytesPerFile))
+                else {
                     continue
                 }
-                let freeze = try await conditional(freezeURL, maxBytes: poller.limits.maxBytesPerFile, optional: true)
+                let freeze = try await conditional(
+                    request(freezeURL, maxBytes: poller.limits.maxBytesPerFile, optional: true))
                 exports.append((export, freeze, freezeURL))
             }
             if !trusted, unchanged() { return nil }
@@ -399,38 +404,39 @@ public struct SourcePoller: Sendable {
             let variant = DistributionVariant(rawValue: source.variant ?? "cpu") ?? .cpu
             guard let repo = source.repo else {
                 let file = try url(source.url)
-                guard let input = try await conditional(file), !unchanged() else { return nil }
+                guard let input = try await conditional(request(file)), !unchanged() else { return nil }
                 let text = try UpstreamText.decode(
                     try await bytes(input), source: .distribution, location: file.absoluteString,
                     maxBytes: poller.limits.maxBytesPerFile)
                 return try DistributionReader.read(
                     [DistributionFile(location: file.absoluteString, text: text)], variant: variant)
             }
+            // `branch:` names the major folder here (`v4`); the files are read on the default branch.
             let major = source.branch ?? "v4"
-            let listing = try contentsURL(repo: repo, path: "build_artifacts/\(major)")
-            guard let input = try await conditional(listing, headers: githubHeaders), !unchanged() else { return nil }
+            let listingPath = "build_artifacts/\(major)"
+            let listing = try request(.directory(repo: repo, path: listingPath, ref: nil))
+            guard let input = try await conditional(listing), !unchanged() else { return nil }
             guard let minor = Self.newestFolder(in: try await bytes(input)) else {
                 throw UpstreamError(
-                    .missingContent, source: .distribution, location: listing.absoluteString,
-                    message: "no release folders under build_artifacts/\(major)")
+                    .missingContent, source: .distribution, location: listing.url.absoluteString,
+                    message: "no release folders under \(listingPath)")
             }
-            let minorURL = try contentsURL(repo: repo, path: "build_artifacts/\(major)/\(minor)")
-            guard let minorBody = try await plain(minorURL, headers: githubHeaders),
+            let minorPath = "\(listingPath)/\(minor)"
+            let minorListing = try request(.directory(repo: repo, path: minorPath, ref: nil))
+            guard let minorBody = try await plain(minorListing),
                 let patch = Self.newestFolder(in: minorBody)
             else {
                 throw UpstreamError(
-                    .missingContent, source: .distribution, location: minorURL.absoluteString,
-                    message: "no release folders under build_artifacts/\(major)/\(minor)")
+                    .missingContent, source: .distribution, location: minorListing.url.absoluteString,
+                    message: "no release folders under \(minorPath)")
             }
-            let folder = "build_artifacts/\(major)/\(minor)/\(patch)"
-            var headers = githubHeaders
-            headers["Accept"] = "application/vnd.github.raw"
+            let folder = "\(minorPath)/\(patch)"
             var files: [DistributionFile] = []
             for name in ["RELEASE.md", "CHANGELOG-\(variant.rawValue).md", "\(variant.rawValue).env.out"] {
-                let fileURL = try contentsURL(repo: repo, path: "\(folder)/\(name)")
-                guard let bytes = try await plain(fileURL, headers: headers, optional: name != "RELEASE.md") else {
-                    continue
-                }
+                let file = try request(
+                    .file(repo: repo, path: "\(folder)/\(name)", ref: nil), maxBytes: poller.limits.maxBytesPerFile,
+                    optional: name != "RELEASE.md")
+                guard let bytes = try await plain(file) else { continue }
                 let text = try UpstreamText.decode(
                     bytes, source: .distribution, location: "\(repo)/\(folder)/\(name)",
                     maxBytes: poller.limits.maxBytesPerFile)
@@ -448,22 +454,24 @@ public struct SourcePoller: Sendable {
                     message: "an examples source over HTTP needs `repo: owner/name` (read through the GitHub API)")
             }
             let branch = source.branch ?? "default"
-            let commitURL = try githubURL("repos/\(repo)/commits/\(branch)")
-            guard let input = try await conditional(commitURL, headers: githubHeaders), !unchanged() else {
+            let commit = try request(.commit(repo: repo, ref: branch))
+            guard let input = try await conditional(commit), !unchanged() else {
                 return nil
             }
             let body = try await bytes(input)
-            guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-                let sha = object["sha"] as? String, sha.count >= 7, sha.count <= 64, sha.allSatisfy(\.isHexDigit)
-            else {
+            let sha: String
+            do {
+                sha = try GitHubClient.commitSHA(
+                    in: body, endpoint: try github.endpoint(of: .commit(repo: repo, ref: branch)))
+            } catch {
                 throw UpstreamError(
-                    .malformed, source: .examples, location: commitURL.absoluteString,
-                    message: "the commits API answer has no commit sha")
+                    .malformed, source: .examples, location: commit.url.absoluteString,
+                    message: "the commits API answer has no commit sha: \(error.message)")
             }
             if !ignoreCache, let stored = processedRelease, stored.examples?.commit == sha { return nil }
-            let archiveURL = try githubURL("repos/\(repo)/tarball/\(sha)")
-            guard let archive = try await plain(archiveURL, headers: githubHeaders, maxBytes: poller.maxArchiveBytes)
-            else { return nil }
+            let archive = try request(.tarball(repo: repo, ref: sha), maxBytes: poller.maxArchiveBytes)
+            let archiveURL = archive.url
+            guard let archive = try await plain(archive) else { return nil }
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-examples-\(UUID())").path
             defer { try? FileManager.default.removeItem(atPath: folder) }
             do {
@@ -479,27 +487,10 @@ public struct SourcePoller: Sendable {
             return release
         }
 
-        func githubURL(_ path: String) throws(UpstreamError) -> URL {
-            let base =
-                poller.githubAPI.absoluteString.hasSuffix("/")
-                ? String(poller.githubAPI.absoluteString.dropLast()) : poller.githubAPI.absoluteString
-            return try url("\(base)/\(path)")
-        }
-
-        func contentsURL(repo: String, path: String) throws(UpstreamError) -> URL {
-            try githubURL("repos/\(repo)/contents/\(path)?ref=main")
-        }
-
         /// The newest `vX.Y[.Z]` folder in a GitHub contents listing.
         static func newestFolder(in body: [UInt8]) -> String? {
-            guard let entries = try? JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]] else {
-                return nil
-            }
-            let names = entries.compactMap { entry -> String? in
-                guard entry["type"] as? String == "dir", let name = entry["name"] as? String else { return nil }
-                return name
-            }
-            return GitHubClient.newestReleaseFolder(names: names)
+            guard let entries = GitHubClient.entries(in: body) else { return nil }
+            return GitHubClient.newestReleaseFolder(names: entries.filter { $0.type == "dir" }.map(\.name))
         }
     }
 }

@@ -302,7 +302,7 @@ struct Run {
         var environment = runner.environment
         environment[github.tokenEnv] = token
         let client = try GitHubClient(
-            web: HTTPClientWebClient(client: http), environment: environment, tokenEnv: github.tokenEnv,
+            http: http, environment: environment, tokenEnv: github.tokenEnv,
             userAgent: "smsync/\(options.version)")
         let branch = plan.files.isEmpty ? configuration.pullRequest.branchPrefix + "examples" : plan.branch
         var message = plan.files.isEmpty ? "chore(examples): move the examples pin\n" : plan.commitMessage
@@ -379,7 +379,7 @@ struct Run {
                 ))
         }
         var triggers = TriggerRunner(
-            environment: secrets.resolving(secretNames), web: HTTPClientWebClient(client: http),
+            environment: secrets.resolving(secretNames), http: http,
             githubTokenEnv: configuration.pullRequest.github?.tokenEnv ?? configuration.githubTokenEnv,
             workingDirectory: configuration.baseDirectory, userAgent: "smsync/\(options.version)", logger: logger)
         triggers.secretNames = Set(secretNames)

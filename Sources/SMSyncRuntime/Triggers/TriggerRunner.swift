@@ -53,7 +53,7 @@ public struct TriggerRunner: Sendable {
     /// Where secrets come from; also the base environment of commands.
     public var environment: [String: String]
     /// How webhooks and dispatches are sent.
-    public var web: any WebClient
+    public var http: any HTTPTransport
     /// The environment variable holding the GitHub token for dispatches.
     public var githubTokenEnv: String
     /// The folder commands run in (the configuration's folder); nil for the current one.
@@ -71,13 +71,13 @@ public struct TriggerRunner: Sendable {
 
     /// A runner with secrets from `environment`.
     public init(
-        environment: [String: String], web: any WebClient, githubTokenEnv: String = "GITHUB_TOKEN",
+        environment: [String: String], http: any HTTPTransport, githubTokenEnv: String = "GITHUB_TOKEN",
         workingDirectory: String? = nil, commandTimeout: Double = 1800, outputLimit: Int = 256 << 10,
         userAgent: String = "smsync",
         logger: Logger = Logger(label: "smsync.trigger", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.environment = environment
-        self.web = web
+        self.http = http
         self.githubTokenEnv = githubTokenEnv
         self.workingDirectory = workingDirectory
         self.commandTimeout = commandTimeout
@@ -206,9 +206,10 @@ public struct TriggerRunner: Sendable {
                     metadata: ["smsync.trigger": .string(name), "smsync.secret_env": .string(secretEnv)])
             }
         }
-        let reply: (status: Int, headers: [String: String], body: [UInt8])
+        let reply: HTTPResponse
         do {
-            reply = try await web.send(method: "POST", url: url, headers: headers, body: body, maxBytes: 64 << 10)
+            reply = try await http.send(
+                HTTPRequest(url: url, method: "POST", headers: headers, body: body, maxBytes: 64 << 10))
         } catch {
             throw TriggerError(.webhook, target: name, message: redact("POST \(shown): \(error)"))
         }
@@ -239,7 +240,7 @@ public struct TriggerRunner: Sendable {
         let client: GitHubClient
         do {
             client = try GitHubClient(
-                web: web, environment: environment, tokenEnv: githubTokenEnv, userAgent: userAgent)
+                http: http, environment: environment, tokenEnv: githubTokenEnv, userAgent: userAgent)
         } catch {
             throw TriggerError(.configuration, target: name, message: redact(error.description))
         }
