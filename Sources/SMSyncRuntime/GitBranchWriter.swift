@@ -30,9 +30,9 @@ public struct GitBranchWriter: Sendable {
         self.environment = cleaned
     }
 
-    private func git(_ arguments: [String], in directory: String) throws(GitError) -> String {
+    private func git(_ arguments: [String], in directory: String) async throws(GitError) -> String {
         do {
-            return try ProcessRunner.check(["git"] + arguments, in: directory, environment: environment)
+            return try await ProcessRunner.check(["git"] + arguments, in: directory, environment: environment)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {
             throw GitError(message: error.description)
@@ -41,13 +41,13 @@ public struct GitBranchWriter: Sendable {
 
     /// Commits `plan` on `plan.branch`. Each file's edits are made again on HEAD's version of the file, so
     /// uncommitted work in the checkout never leaks into the branch.
-    public func commit(_ plan: ApplyPlan) throws(GitError) -> Outcome {
+    public func commit(_ plan: ApplyPlan) async throws(GitError) -> Outcome {
         guard let first = plan.files.first else { return .nothingToCommit }
         let branch = plan.branch
         let start = URL(fileURLWithPath: first.path).deletingLastPathComponent().path
-        let root = try git(["rev-parse", "--show-toplevel"], in: start)
-        let head = try git(["rev-parse", "--verify", "HEAD^{commit}"], in: root)
-        _ = try git(["check-ref-format", "--branch", branch], in: root)
+        let root = try await git(["rev-parse", "--show-toplevel"], in: start)
+        let head = try await git(["rev-parse", "--verify", "HEAD^{commit}"], in: root)
+        _ = try await git(["check-ref-format", "--branch", branch], in: root)
         let rootURL = URL(fileURLWithPath: root).resolvingSymlinksInPath()
         var relativePaths: [String] = []
         for file in plan.files {
@@ -59,12 +59,30 @@ public struct GitBranchWriter: Sendable {
         }
         let temporary = FileManager.default.temporaryDirectory
             .appendingPathComponent("smsync-worktree-\(UUID().uuidString)").path
-        _ = try git(["worktree", "add", "--quiet", "--detach", temporary, head], in: root)
-        defer {
-            _ = try? git(["worktree", "remove", "--force", temporary], in: root)
-            try? FileManager.default.removeItem(atPath: temporary)
-            _ = try? git(["worktree", "prune"], in: root)
+        _ = try await git(["worktree", "add", "--quiet", "--detach", temporary, head], in: root)
+        // The temporary worktree is removed on every way out (an `await` cannot stand in a `defer`).
+        let outcome: Outcome
+        do {
+            outcome = try await commit(
+                plan, branch: branch, root: root, head: head, temporary: temporary, relativePaths: relativePaths)
+        } catch {
+            await removeWorktree(temporary, root: root)
+            throw error
         }
+        await removeWorktree(temporary, root: root)
+        return outcome
+    }
+
+    private func removeWorktree(_ temporary: String, root: String) async {
+        _ = try? await git(["worktree", "remove", "--force", temporary], in: root)
+        try? FileManager.default.removeItem(atPath: temporary)
+        _ = try? await git(["worktree", "prune"], in: root)
+    }
+
+    /// The edits, the commit and the branch, in the temporary worktree.
+    private func commit(
+        _ plan: ApplyPlan, branch: String, root: String, head: String, temporary: String, relativePaths: [String]
+    ) async throws(GitError) -> Outcome {
         for (file, relative) in zip(plan.files, relativePaths) {
             let target = "\(temporary)/\(relative)"
             let headBytes: [UInt8]
@@ -88,28 +106,28 @@ public struct GitBranchWriter: Sendable {
                 throw GitError(message: error.description)
             }
         }
-        _ = try git(["add", "--"] + relativePaths, in: temporary)
-        let staged = try git(["diff", "--cached", "--name-only"], in: temporary)
+        _ = try await git(["add", "--"] + relativePaths, in: temporary)
+        let staged = try await git(["diff", "--cached", "--name-only"], in: temporary)
         if staged.isEmpty { return .nothingToCommit }
-        let tree = try git(["write-tree"], in: temporary)
-        if let existing = try? git(["rev-parse", "--verify", "--quiet", "refs/heads/\(branch)"], in: root),
+        let tree = try await git(["write-tree"], in: temporary)
+        if let existing = try? await git(["rev-parse", "--verify", "--quiet", "refs/heads/\(branch)"], in: root),
             !existing.isEmpty,
-            let parent = try? git(["rev-parse", "--verify", "--quiet", "\(existing)^"], in: root),
-            let existingTree = try? git(["rev-parse", "\(existing)^{tree}"], in: root),
+            let parent = try? await git(["rev-parse", "--verify", "--quiet", "\(existing)^"], in: root),
+            let existingTree = try? await git(["rev-parse", "\(existing)^{tree}"], in: root),
             parent == head, existingTree == tree
         {
             return .unchanged(branch: branch, commit: existing)
         }
         var identity: [String] = []
-        if (try? git(["config", "user.name"], in: root))?.isEmpty ?? true {
+        if (try? await git(["config", "user.name"], in: root))?.isEmpty ?? true {
             identity += ["-c", "user.name=smsync"]
         }
-        if (try? git(["config", "user.email"], in: root))?.isEmpty ?? true {
+        if (try? await git(["config", "user.email"], in: root))?.isEmpty ?? true {
             identity += ["-c", "user.email=smsync@localhost"]
         }
-        _ = try git(identity + ["commit", "--quiet", "--no-verify", "-m", plan.commitMessage], in: temporary)
-        let commit = try git(["rev-parse", "HEAD"], in: temporary)
-        _ = try git(["branch", "--force", branch, commit], in: root)
+        _ = try await git(identity + ["commit", "--quiet", "--no-verify", "-m", plan.commitMessage], in: temporary)
+        let commit = try await git(["rev-parse", "HEAD"], in: temporary)
+        _ = try await git(["branch", "--force", branch, commit], in: root)
         return .committed(branch: branch, commit: commit)
     }
 }

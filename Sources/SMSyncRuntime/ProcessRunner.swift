@@ -38,11 +38,12 @@ public enum ProcessRunner {
     }
 
     /// Runs `arguments[0]` with the rest as its arguments. `environment` replaces the child's environment when
-    /// given; `outputLimit` caps what is kept of each stream; past `timeout` seconds the child is killed.
+    /// given; `outputLimit` caps what is kept of each stream; past `timeout` seconds the child is terminated, then
+    /// killed. Nothing here blocks a thread: the exit and both pipes are awaited through callbacks.
     public static func run(
         _ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil,
         outputLimit: Int = 1 << 20, timeout: Double = 120
-    ) throws(ProcessError) -> Output {
+    ) async throws(ProcessError) -> Output {
         guard let name = arguments.first,
             let executable = locate(name, environment: environment ?? ProcessInfo.processInfo.environment)
         else {
@@ -58,30 +59,30 @@ public enum ProcessRunner {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
+        let exit = ExitSignal()
+        process.terminationHandler = { ended in exit.fire(status: ended.terminationStatus) }
         let collector = StreamCollector(stdout.fileHandleForReading, stderr.fileHandleForReading, limit: outputLimit)
         do {
             try process.run()
         } catch {
             throw ProcessError(command: arguments, status: nil, output: "", message: "cannot start: \(error)")
         }
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() > deadline {
-                timedOut = true
-                process.terminate()
-                usleep(200_000)
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                break
-            }
-            usleep(1_000)
+        let pid = process.processIdentifier
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            guard !exit.hasFired else { return }
+            exit.markTimedOut()
+            kill(pid, SIGTERM)
+            try await Task.sleep(for: .milliseconds(200))
+            if !exit.hasFired { kill(pid, SIGKILL) }
         }
-        process.waitUntilExit()
-        let (out, err) = collector.finish()
-        if timedOut {
+        let status = await exit.ended()
+        watchdog.cancel()
+        let (out, err) = await collector.finish()
+        if exit.timedOut {
             throw ProcessError(command: arguments, status: nil, output: err, message: "timed out after \(timeout) s")
         }
-        return Output(status: process.terminationStatus, stdout: out, stderr: err)
+        return Output(status: status, stdout: out, stderr: err)
     }
 
     /// Like `run`, but a non-zero exit is an error carrying the program's stderr.
@@ -89,8 +90,8 @@ public enum ProcessRunner {
     public static func check(
         _ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil,
         timeout: Double = 120
-    ) throws(ProcessError) -> String {
-        let output = try run(arguments, in: directory, environment: environment, timeout: timeout)
+    ) async throws(ProcessError) -> String {
+        let output = try await run(arguments, in: directory, environment: environment, timeout: timeout)
         guard output.status == 0 else {
             throw ProcessError(
                 command: arguments, status: output.status, output: output.stderr,
@@ -129,8 +130,46 @@ final class StreamCollector: @unchecked Sendable {
         return kept
     }
 
-    func finish() -> (String, String) {
-        group.wait()
-        return (String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    /// Both streams once each has reached its end; the wait is a callback, not a blocked thread.
+    func finish() async -> (String, String) {
+        await withCheckedContinuation { continuation in
+            group.notify(queue: .global()) {
+                continuation.resume(
+                    returning: (String(decoding: self.out, as: UTF8.self), String(decoding: self.err, as: UTF8.self)))
+            }
+        }
+    }
+}
+
+/// A child's exit, signalled once by its termination handler and awaited by `ProcessRunner.run`.
+final class ExitSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var status: Int32?
+    private var waiter: CheckedContinuation<Int32, Never>?
+    private var expired = false
+
+    var hasFired: Bool { lock.withLock { status != nil } }
+    var timedOut: Bool { lock.withLock { expired } }
+
+    func markTimedOut() { lock.withLock { expired = true } }
+
+    func fire(status: Int32) {
+        let waiter = lock.withLock { () -> CheckedContinuation<Int32, Never>? in
+            self.status = status
+            defer { self.waiter = nil }
+            return self.waiter
+        }
+        waiter?.resume(returning: status)
+    }
+
+    func ended() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let ended = lock.withLock { () -> Int32? in
+                if let status { return status }
+                waiter = continuation
+                return nil
+            }
+            if let ended { continuation.resume(returning: ended) }
+        }
     }
 }

@@ -232,7 +232,7 @@ struct ApplyCommand: AsyncParsableCommand {
         if let prDir { try writeBundle(plan, to: prDir) }
         if gitCommit {
             do {
-                switch try GitBranchWriter().commit(plan) {
+                switch try await GitBranchWriter().commit(plan) {
                 case .committed(let branch, let commit): print("committed \(commit) on \(branch)")
                 case .unchanged(let branch, let commit): print("\(branch) already at \(commit); unchanged")
                 case .nothingToCommit: print("nothing to commit: HEAD already has these versions")

@@ -29,9 +29,9 @@ struct ArchiveExtractorTests {
         }
 
         /// Runs the real `tar` in `source/` with `arguments` (after `-czf ARCHIVE`) and returns the archive.
-        func tarball(_ arguments: [String]) throws -> [UInt8] {
+        func tarball(_ arguments: [String]) async throws -> [UInt8] {
             let archive = root + "/made-\(UUID().uuidString).tgz"
-            try ProcessRunner.check(["tar", "-czf", archive] + arguments, in: source)
+            try await ProcessRunner.check(["tar", "-czf", archive] + arguments, in: source)
             return Array(try Data(contentsOf: URL(fileURLWithPath: archive)))
         }
 
@@ -55,7 +55,7 @@ struct ArchiveExtractorTests {
         }
     }
 
-    @Test func aGitHubStyleTarballIsExtractedWithoutItsTopFolder() throws {
+    @Test func aGitHubStyleTarballIsExtractedWithoutItsTopFolder() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let top = "aws-amazon-sagemaker-examples-2d519b5"
@@ -63,9 +63,9 @@ struct ArchiveExtractorTests {
         try scratch.write("\(top)/ml_ops/notebook é.ipynb", "{}")
         try scratch.write("\(top)/back\\slash.txt", "b")
         try scratch.write("\(top)/README.md", "readme\n")
-        let bytes = try scratch.tarball([top])
+        let bytes = try await scratch.tarball([top])
 
-        let summary = try ArchiveExtractor.extract(tarGz: bytes, into: scratch.target)
+        let summary = try await ArchiveExtractor.extract(tarGz: bytes, into: scratch.target)
         #expect(summary.topFolder == top)
         #expect(summary.files == 4)
         #expect(summary.bytes == "sagemaker>=2.200\n".utf8.count + 2 + 1 + "readme\n".utf8.count)
@@ -77,21 +77,21 @@ struct ArchiveExtractorTests {
         #expect(try scratch.parentEntries() == ["examples"], "the temporary archive is gone")
     }
 
-    @Test func aGitArchiveWithItsPaxHeaderIsAccepted() throws {
+    @Test func aGitArchiveWithItsPaxHeaderIsAccepted() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         try scratch.write("repo/ leading space/file.txt", "x\n")
         let git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
-        try ProcessRunner.check(["git", "init", "-q", scratch.source + "/repo"])
-        try ProcessRunner.check(git + ["-C", scratch.source + "/repo", "add", "-A"])
-        try ProcessRunner.check(git + ["-C", scratch.source + "/repo", "commit", "-qm", "m"])
+        try await ProcessRunner.check(["git", "init", "-q", scratch.source + "/repo"])
+        try await ProcessRunner.check(git + ["-C", scratch.source + "/repo", "add", "-A"])
+        try await ProcessRunner.check(git + ["-C", scratch.source + "/repo", "commit", "-qm", "m"])
         let archive = scratch.root + "/git.tgz"
-        try ProcessRunner.check([
+        try await ProcessRunner.check([
             "git", "-C", scratch.source + "/repo", "archive", "--format=tar.gz", "--prefix=octo-repo-abc1234/",
             "-o", archive, "HEAD",
         ])
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: archive)))
-        let summary = try ArchiveExtractor.extract(tarGz: bytes, into: scratch.target)
+        let summary = try await ArchiveExtractor.extract(tarGz: bytes, into: scratch.target)
         #expect(summary.topFolder == "octo-repo-abc1234")
         #expect(try String(contentsOfFile: scratch.target + "/ leading space/file.txt", encoding: .utf8) == "x\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.target) == [" leading space"])
@@ -100,14 +100,14 @@ struct ArchiveExtractorTests {
     /// Builds a malicious archive, extracts it, and checks the refusal and that nothing was written anywhere.
     func expectRefusal(
         _ code: ArchiveError.Code, limits: ArchiveLimits = ArchiveLimits(), containing words: [String] = [],
-        build: (Scratch) throws -> [UInt8]
-    ) throws {
+        build: (Scratch) async throws -> [UInt8]
+    ) async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let bytes = try build(scratch)
+        let bytes = try await build(scratch)
         let before = try FileManager.default.contentsOfDirectory(atPath: scratch.root).sorted()
-        let error = #expect(throws: ArchiveError.self) {
-            try ArchiveExtractor.extract(tarGz: bytes, into: scratch.target, limits: limits)
+        let error = await #expect(throws: ArchiveError.self) {
+            try await ArchiveExtractor.extract(tarGz: bytes, into: scratch.target, limits: limits)
         }
         #expect(error?.code == code, "\(String(describing: error))")
         for word in words { #expect(error?.description.contains(word) == true, "\(String(describing: error))") }
@@ -117,68 +117,68 @@ struct ArchiveExtractorTests {
         #expect(!FileManager.default.fileExists(atPath: scratch.parent + "/evil"))
     }
 
-    @Test func dotDotEntriesAreRefused() throws {
-        try expectRefusal(.unsafeEntry, containing: ["top/../../evil", "`..`"]) { scratch in
+    @Test func dotDotEntriesAreRefused() async throws {
+        try await expectRefusal(.unsafeEntry, containing: ["top/../../evil", "`..`"]) { scratch in
             try scratch.write("top/ok.txt", "fine")
             try scratch.write("file", "evil")
-            return try scratch.tarball(["-P", "--transform=s,^file$,top/../../evil,", "top", "file"])
+            return try await scratch.tarball(["-P", "--transform=s,^file$,top/../../evil,", "top", "file"])
         }
     }
 
-    @Test func absolutePathsAreRefused() throws {
+    @Test func absolutePathsAreRefused() async throws {
         let marker = "/tmp/smsync-archive-absolute-\(UUID().uuidString)"
-        try expectRefusal(.unsafeEntry, containing: ["absolute"]) { scratch in
+        try await expectRefusal(.unsafeEntry, containing: ["absolute"]) { scratch in
             try scratch.write("top/ok.txt", "fine")
             try scratch.write("file", "evil")
-            return try scratch.tarball(["-P", "--transform=s,^file$,\(marker),", "top", "file"])
+            return try await scratch.tarball(["-P", "--transform=s,^file$,\(marker),", "top", "file"])
         }
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
-    @Test func aSymlinkPointingOutsideIsRefused() throws {
-        try expectRefusal(.unsafeEntry, containing: ["symbolic link", "top/link"]) { scratch in
+    @Test func aSymlinkPointingOutsideIsRefused() async throws {
+        try await expectRefusal(.unsafeEntry, containing: ["symbolic link", "top/link"]) { scratch in
             try scratch.write("top/ok.txt", "fine")
             try FileManager.default.createSymbolicLink(
                 atPath: scratch.source + "/top/link", withDestinationPath: "../../..")
             try scratch.write("payload", "evil")
             // A second entry that writes through the link, the classic escape.
-            return try scratch.tarball(["top", "--transform=s,^payload$,top/link/evil,", "payload"])
+            return try await scratch.tarball(["top", "--transform=s,^payload$,top/link/evil,", "payload"])
         }
     }
 
-    @Test func hardLinksAreRefused() throws {
-        try expectRefusal(.unsafeEntry, containing: ["hard link"]) { scratch in
+    @Test func hardLinksAreRefused() async throws {
+        try await expectRefusal(.unsafeEntry, containing: ["hard link"]) { scratch in
             try scratch.write("top/a.txt", "a")
             try FileManager.default.linkItem(
                 atPath: scratch.source + "/top/a.txt", toPath: scratch.source + "/top/b.txt")
-            return try scratch.tarball(["top"])
+            return try await scratch.tarball(["top"])
         }
     }
 
-    @Test func fifosAreRefused() throws {
-        try expectRefusal(.unsafeEntry, containing: ["only regular files and folders"]) { scratch in
+    @Test func fifosAreRefused() async throws {
+        try await expectRefusal(.unsafeEntry, containing: ["only regular files and folders"]) { scratch in
             try scratch.write("top/a.txt", "a")
-            try ProcessRunner.check(["mkfifo", scratch.source + "/top/pipe"])
-            return try scratch.tarball(["top"])
+            try await ProcessRunner.check(["mkfifo", scratch.source + "/top/pipe"])
+            return try await scratch.tarball(["top"])
         }
     }
 
-    @Test func tooManyFilesAreRefused() throws {
-        try expectRefusal(.tooManyFiles, limits: ArchiveLimits(maxFiles: 10), containing: ["10"]) { scratch in
+    @Test func tooManyFilesAreRefused() async throws {
+        try await expectRefusal(.tooManyFiles, limits: ArchiveLimits(maxFiles: 10), containing: ["10"]) { scratch in
             for index in 0..<20 { try scratch.write("top/f\(index).txt", "x") }
-            return try scratch.tarball(["top"])
+            return try await scratch.tarball(["top"])
         }
     }
 
-    @Test func tooManyBytesAreRefused() throws {
-        try expectRefusal(.tooLarge, limits: ArchiveLimits(maxTotalBytes: 100_000)) { scratch in
+    @Test func tooManyBytesAreRefused() async throws {
+        try await expectRefusal(.tooLarge, limits: ArchiveLimits(maxTotalBytes: 100_000)) { scratch in
             // Compresses to almost nothing: the cap is on the unpacked size.
             try scratch.write("top/big.txt", String(repeating: "a", count: 200_000))
-            return try scratch.tarball(["top"])
+            return try await scratch.tarball(["top"])
         }
     }
 
-    @Test func anArchiveExpandingFarPastTheCapIsRefusedWithoutListingItAll() throws {
+    @Test func anArchiveExpandingFarPastTheCapIsRefusedWithoutListingItAll() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         try FileManager.default.createDirectory(atPath: scratch.source + "/top", withIntermediateDirectories: true)
@@ -188,11 +188,11 @@ struct ArchiveExtractorTests {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: big))
         try handle.truncate(atOffset: 64 << 20)
         try handle.close()
-        let archive = try scratch.tarball(["top"])
+        let archive = try await scratch.tarball(["top"])
         let clock = ContinuousClock()
         let start = clock.now
-        let error = #expect(throws: ArchiveError.self) {
-            try ArchiveExtractor.extract(
+        let error = await #expect(throws: ArchiveError.self) {
+            try await ArchiveExtractor.extract(
                 tarGz: archive, into: scratch.target, limits: ArchiveLimits(maxTotalBytes: 1 << 20, maxFiles: 100))
         }
         let elapsed = clock.now - start
@@ -203,46 +203,46 @@ struct ArchiveExtractorTests {
         #expect(try scratch.parentEntries().isEmpty)
     }
 
-    @Test func tooLongPathsAreRefused() throws {
-        try expectRefusal(.pathTooLong, limits: ArchiveLimits(maxPathLength: 40)) { scratch in
+    @Test func tooLongPathsAreRefused() async throws {
+        try await expectRefusal(.pathTooLong, limits: ArchiveLimits(maxPathLength: 40)) { scratch in
             try scratch.write("top/" + String(repeating: "d", count: 30) + "/" + String(repeating: "f", count: 20), "x")
-            return try scratch.tarball(["top"])
+            return try await scratch.tarball(["top"])
         }
     }
 
-    @Test func twoTopFoldersAreRefused() throws {
-        try expectRefusal(.badArchive, containing: ["one top folder"]) { scratch in
+    @Test func twoTopFoldersAreRefused() async throws {
+        try await expectRefusal(.badArchive, containing: ["one top folder"]) { scratch in
             try scratch.write("one/a.txt", "a")
             try scratch.write("two/b.txt", "b")
-            return try scratch.tarball(["one", "two"])
+            return try await scratch.tarball(["one", "two"])
         }
     }
 
-    @Test func bytesThatAreNotAnArchiveAreRefused() throws {
-        try expectRefusal(.badArchive) { _ in Array("<html>rate limited</html>".utf8) }
+    @Test func bytesThatAreNotAnArchiveAreRefused() async throws {
+        try await expectRefusal(.badArchive) { _ in Array("<html>rate limited</html>".utf8) }
     }
 
-    @Test func aNonEmptyDestinationIsRefusedAndKept() throws {
+    @Test func aNonEmptyDestinationIsRefusedAndKept() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         try scratch.write("top/a.txt", "a")
-        let bytes = try scratch.tarball(["top"])
+        let bytes = try await scratch.tarball(["top"])
         try FileManager.default.createDirectory(atPath: scratch.target, withIntermediateDirectories: true)
         try Data("keep".utf8).write(to: URL(fileURLWithPath: scratch.target + "/mine.txt"))
-        let error = #expect(throws: ArchiveError.self) {
-            try ArchiveExtractor.extract(tarGz: bytes, into: scratch.target)
+        let error = await #expect(throws: ArchiveError.self) {
+            try await ArchiveExtractor.extract(tarGz: bytes, into: scratch.target)
         }
         #expect(error?.code == .destination)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.target) == ["mine.txt"])
     }
 
-    @Test func readOnlyFoldersInTheArchiveCanStillBeRemoved() throws {
+    @Test func readOnlyFoldersInTheArchiveCanStillBeRemoved() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         try scratch.write("top/locked/a.txt", "a")
         chmod(scratch.source + "/top/locked", 0o555)
-        let bytes = try scratch.tarball(["top"])
-        try ArchiveExtractor.extract(tarGz: bytes, into: scratch.target)
+        let bytes = try await scratch.tarball(["top"])
+        try await ArchiveExtractor.extract(tarGz: bytes, into: scratch.target)
         try FileManager.default.removeItem(atPath: scratch.target)
         #expect(try scratch.parentEntries().isEmpty)
     }

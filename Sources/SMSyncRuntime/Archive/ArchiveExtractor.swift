@@ -81,7 +81,7 @@ public enum ArchiveExtractor {
     public static func extract(
         tarGz: [UInt8], into directory: String, limits: ArchiveLimits = ArchiveLimits(), stripTopFolder: Bool = true,
         timeout: Double = 600
-    ) throws(ArchiveError) -> ArchiveSummary {
+    ) async throws(ArchiveError) -> ArchiveSummary {
         let target = absolute(directory)
         let parent = (target as NSString).deletingLastPathComponent
         func fail(_ code: ArchiveError.Code, _ entry: String? = nil, _ message: String) -> ArchiveError {
@@ -117,7 +117,7 @@ public enum ArchiveExtractor {
         defer { unlink(temp) }
 
         try checkDecodedSize(temp, limits: limits, timeout: timeout, fail: fail)
-        let (entries, warning) = try list(temp, limits: limits, timeout: timeout, fail: fail)
+        let (entries, warning) = try await list(temp, limits: limits, timeout: timeout, fail: fail)
         let plan = try check(entries, limits: limits, stripTopFolder: stripTopFolder, fail: fail)
         if let warning { throw fail(.unsafeEntry, nil, "tar reports unsafe member names: \(warning)") }
 
@@ -125,7 +125,7 @@ public enum ArchiveExtractor {
         if stripTopFolder { arguments.append("--strip-components=1") }
         let output: ProcessRunner.Output
         do {
-            output = try ProcessRunner.run(
+            output = try await ProcessRunner.run(
                 arguments, environment: toolEnvironment, outputLimit: 64 << 10, timeout: timeout)
         } catch {
             throw fail(.tool, nil, "\(error.message) \(error.output.suffix(500))")
@@ -211,15 +211,15 @@ public enum ArchiveExtractor {
     static func list(
         _ archive: String, limits: ArchiveLimits, timeout: Double,
         fail: (ArchiveError.Code, String?, String) -> ArchiveError
-    ) throws(ArchiveError) -> (entries: [Entry], warning: String?) {
+    ) async throws(ArchiveError) -> (entries: [Entry], warning: String?) {
         // An escaped name takes at most 4 bytes per byte; a verbose line adds mode, owner, size and date.
         let perLine = min(max(limits.maxPathLength, 1), 1 << 16) * 4 + 256
         let cap = min((min(max(limits.maxFiles, 0), 1 << 24) + 2) * perLine, 512 << 20)
         var warning: String?
-        func run(_ flags: String) throws(ArchiveError) -> [Substring] {
+        func run(_ flags: String) async throws(ArchiveError) -> [Substring] {
             let output: ProcessRunner.Output
             do {
-                output = try ProcessRunner.run(
+                output = try await ProcessRunner.run(
                     ["tar", "--quoting-style=escape", flags, archive], environment: toolEnvironment, outputLimit: cap,
                     timeout: timeout)
             } catch {
@@ -245,8 +245,8 @@ public enum ArchiveExtractor {
             }
             return lines
         }
-        let names = try run("-tzf")
-        let details = try run("-tvzf")
+        let names = try await run("-tzf")
+        let details = try await run("-tvzf")
         guard names.count == details.count else {
             throw fail(.badArchive, nil, "the two listings of the archive disagree")
         }

@@ -105,7 +105,7 @@ public struct Pipeline: Sendable {
         return SourcePoller(
             http: http, github: github, cache: cache, limits: limits, maxArchiveBytes: maxArchiveBytes,
             extract: { archive, directory in
-                _ = try ArchiveExtractor.extract(
+                _ = try await ArchiveExtractor.extract(
                     tarGz: archive, into: directory,
                     limits: ArchiveLimits(maxTotalBytes: maxArchiveBytes * 4, maxFiles: 200_000, maxPathLength: 1024))
             })

@@ -36,7 +36,7 @@ extension Run {
                 userAgent: "smsync/\(options.version)")
             files = try await BaseBranchFiles.read(
                 client: client, repo: github.repo, base: github.base, configuration: configuration,
-                root: repositoryRoot(), pinFile: examplesPinPath)
+                root: await repositoryRoot(), pinFile: examplesPinPath)
         } catch let error as BaseBranchFiles.ReadError {
             return baseBranchFailure(error.description, badInput: error.isBadInput)
         } catch {

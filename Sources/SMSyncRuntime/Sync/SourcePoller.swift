@@ -82,11 +82,12 @@ public struct SourcePoller: Sendable {
     public var limits: UpstreamLimits
     public var maxArchiveBytes: Int
     /// Unpacks a `.tar.gz` of the examples repository into a folder (strips the top folder).
-    public var extract: @Sendable (_ archive: [UInt8], _ directory: String) throws -> Void
+    public var extract: @Sendable (_ archive: [UInt8], _ directory: String) async throws -> Void
 
     public init(
         http: any HTTPTransport, github: Result<GitHubClient, GitHubError>, cache: any SourceCache,
-        limits: UpstreamLimits, maxArchiveBytes: Int, extract: @escaping @Sendable ([UInt8], String) throws -> Void
+        limits: UpstreamLimits, maxArchiveBytes: Int,
+        extract: @escaping @Sendable ([UInt8], String) async throws -> Void
     ) {
         self.http = http
         self.github = github
@@ -476,7 +477,7 @@ public struct SourcePoller: Sendable {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                try poller.extract(archive, folder)
+                try await poller.extract(archive, folder)
             } catch {
                 throw UpstreamError(
                     .malformed, source: .examples, location: archiveURL.absoluteString,

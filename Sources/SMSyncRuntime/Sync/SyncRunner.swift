@@ -291,7 +291,7 @@ struct Run {
         guard let token = secrets.value(github.tokenEnv) else {
             throw PublishError(message: "no GitHub token in \(github.tokenEnv) (or \(github.tokenEnv)_FILE)")
         }
-        let root = repositoryRoot()
+        let root = await repositoryRoot()
         var files: [GitHubClient.BranchFile] = []
         for file in plan.files {
             files.append(GitHubClient.BranchFile(path: relative(file.path, to: root), content: file.editedBytes))
@@ -324,11 +324,11 @@ struct Run {
         return pullRequest.url
     }
 
-    func repositoryRoot() -> String {
+    func repositoryRoot() async -> String {
         let start =
             workspace.kernels.first.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path }
             ?? configuration.baseDirectory
-        if let output = try? ProcessRunner.check(["git", "rev-parse", "--show-toplevel"], in: start) {
+        if let output = try? await ProcessRunner.check(["git", "rev-parse", "--show-toplevel"], in: start) {
             let root = output.trimmingCharacters(in: .whitespacesAndNewlines)
             if !root.isEmpty { return root }
         }

@@ -143,17 +143,13 @@ public struct TriggerRunner: Sendable {
         let directory = workingDirectory
         let timeout = commandTimeout
         let limit = outputLimit
-        // ProcessRunner blocks while it waits; keep that off the cooperative pool.
-        let result: Result<ProcessRunner.Output, ProcessError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                do throws(ProcessError) {
-                    let output = try ProcessRunner.run(
-                        argv, in: directory, environment: childEnvironment, outputLimit: limit, timeout: timeout)
-                    continuation.resume(returning: .success(output))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
+        let result: Result<ProcessRunner.Output, ProcessError>
+        do {
+            result = .success(
+                try await ProcessRunner.run(
+                    argv, in: directory, environment: childEnvironment, outputLimit: limit, timeout: timeout))
+        } catch {
+            result = .failure(error)
         }
         let program = argv.first ?? ""
         switch result {
