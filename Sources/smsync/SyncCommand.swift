@@ -33,6 +33,11 @@ struct SyncCommand: AsyncParsableCommand {
               4  another run holds the lock on the state
               5  a rebuild trigger or the pull-request step failed (retried on the next run)
               6  local storage failed: the state folder, lock or database, or an env file, cannot be written
+            130  stopped by SIGINT (Ctrl-C); 143  stopped by SIGTERM: the current file write was finished or rolled \
+            back, the triggers stay pending, the run is recorded as interrupted and the lock released
+
+            `sync.deadline_seconds` (default 1800) bounds a whole run; past it the run stops the same way, is \
+            recorded as timed out, and exits 3 (while reading sources) or 5 (after).
             """
     )
 
@@ -51,10 +56,22 @@ struct SyncCommand: AsyncParsableCommand {
         var logger = Logger(label: "smsync") { label in StandardErrorLogHandler(label: label, format: format) }
         logger[metadataKey: "smsync.command"] = "sync"
         let runner = SyncRunner(logger: logger)
+        // SIGTERM and SIGINT stop the run cleanly (requests and commands cancelled, the current write finished
+        // or rolled back, triggers left pending, the run recorded, the lock released), then exit 143 or 130.
+        let interruption = RunInterruption()
+        let signalSources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { interruption.stop(.signal(number)) }
+            source.resume()
+            return source
+        }
         let outcome = await runner.run(
             SyncOptions(
                 configPath: options.config, dryRun: dryRun, noApply: noApply, noTrigger: noTrigger, noPR: noPr,
-                metricsFile: metricsFile, version: SMSyncVersion.current))
+                metricsFile: metricsFile, version: SMSyncVersion.current),
+            interruption: interruption)
+        for source in signalSources { source.cancel() }
         if !outcome.summary.isEmpty { Output.write(outcome.summary) }
         if outcome.exitCode != 0 { throw CommandFailure(outcome.exitCode, outcome.message) }
     }
