@@ -300,6 +300,53 @@ struct RunLifecycleTests {
         await world.close()
     }
 
+    @Test func aStopWaitsForNoCommandLongerThanItsGracePeriod() async throws {
+        // A trigger command that outlives the stop: the run is recorded and ended after the grace period anyway.
+        let world = try await World.make()
+        let config = try String(contentsOfFile: world.config, encoding: .utf8)
+        let marker = world.root.appendingPathComponent("started").path
+        let slow = "command: [\"/bin/sh\", \"-c\", \"touch \(marker); sleep 12\"]"
+        let build = try #require(config.split(separator: "\n").first { $0.contains("command:") })
+        try config.replacingOccurrences(of: String(build), with: "    " + slow).write(
+            toFile: world.config, atomically: true, encoding: .utf8)
+        let running = try world.start()
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: marker), waited < 600 {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        let sent = Date()
+        running.kill(SIGTERM)
+        let result = try await running.wait(timeout: 30)
+        let elapsed = Date().timeIntervalSince(sent)
+        print("sync stopped by SIGTERM during a command trigger in \(String(format: "%.3f", elapsed)) s")
+        #expect(result.status == 143, "\(result.status) \(result.stderr)")
+        #expect(elapsed < 9, "stopped in \(elapsed) s")
+        let run = try await world.lastRun()
+        #expect(run["outcome"] as? String == "interrupted", "\(run)")
+        #expect(try await world.pendingTriggers().count == 4, "nothing fired, everything waits")
+        await world.close()
+    }
+
+    @Test func applyFinishesTheWriteAKilledSyncLeft() async throws {
+        let world = try await World.make()
+        let old = try world.files()
+        let killed = try await world.sync([SMSyncTestHook.abortAfterStep: "rename-1"])
+        #expect(killed.status == 9)
+        let partial = try world.files()
+        #expect(partial.keys.filter { partial[$0] != old[$0] }.count == 1, "one file renamed before the kill")
+        let apply = try await Binary.runAsync(["apply", "--config", world.config], environment: ["NO_COLOR": "1"])
+        #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+        #expect(apply.stdout.contains("nothing to do"), "the write was finished before planning: \(apply.stdout)")
+        let after = try world.files()
+        #expect(after.keys.filter { after[$0] != old[$0] }.count == 3)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: world.envs.path).filter {
+            $0.contains(".smsync-")
+        }
+        #expect(leftovers.isEmpty)
+        await world.close()
+    }
+
     @Test func aBadDeadlineIsRefusedWithTheFileAndLine() async throws {
         let world = try await World.make(deadline: 0)
         let result = try await world.sync()
