@@ -18,7 +18,8 @@ struct SyncCommand: AsyncParsableCommand {
             working tree are edited in place; with it, the env files are read from the base branch on GitHub at \
             its head commit, the edits are committed on top of that commit to the pull-request branch through the \
             GitHub API and the pull request is opened or updated: no local checkout is needed or changed. Each \
-            rebuild trigger fires once per change; a failed one is retried on the next run.
+            rebuild trigger fires once per change; a failed one is retried on the next run. Triggers are recorded \
+            as pending before anything is written, so a run killed at any point loses none: the next run fires them.
 
             Secrets are read from the environment variables the configuration names (default GITHUB_TOKEN), or \
             from the file named by NAME_FILE. They are never logged or stored.
@@ -33,8 +34,8 @@ struct SyncCommand: AsyncParsableCommand {
               4  another run holds the lock on the state
               5  a rebuild trigger or the pull-request step failed (retried on the next run)
               6  local storage failed: the state folder, lock or database, or an env file, cannot be written
-            130  stopped by SIGINT (Ctrl-C); 143  stopped by SIGTERM: the current file write was finished or rolled \
-            back, the triggers stay pending, the run is recorded as interrupted and the lock released
+            130  stopped by SIGINT (Ctrl-C): the file write under way finished or rolled back, triggers left pending
+            143  stopped by SIGTERM: the same; the run is recorded as interrupted and the lock released
 
             `sync.deadline_seconds` (default 1800) bounds a whole run; past it the run stops the same way, is \
             recorded as timed out, and exits 3 (while reading sources) or 5 (after).
