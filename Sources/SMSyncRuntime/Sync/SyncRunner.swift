@@ -91,7 +91,7 @@ public struct SyncRunner: Sendable {
         }
         let workspace: Workspace
         do {
-            workspace = try Workspace.load(configPath: options.configPath, pullRequestMode: !options.noPR)
+            workspace = try Workspace.load(configuration: configuration, pullRequestMode: !options.noPR)
         } catch {
             return SyncOutcome(exitCode: 2, message: error.description, summary: "")
         }
@@ -106,10 +106,10 @@ public struct SyncRunner: Sendable {
                 exitCode: SyncExitCode.stateFailure(error), message: "cannot open the state database: \(error)",
                 summary: "")
         }
+        let deadline = configuration.syncDeadlineSeconds
+        let remaining = deadline - now().timeIntervalSince(started)
         return await bounded(
-            deadline: configuration.syncDeadlineSeconds,
-            remaining: configuration.syncDeadlineSeconds
-                - now().timeIntervalSince(started), interruption: interruption, store: store
+            deadline: deadline, remaining: remaining, interruption: interruption, store: store
         ) { progress in
             var run = Run(
                 runner: self, options: options, workspace: workspace, store: store, secrets: secrets,
@@ -165,9 +165,10 @@ public struct SyncRunner: Sendable {
     }
 
     /// Runs `body` until it ends, or until it is stopped (`interruption`, or the `deadline` of the run, of which
-    /// `remaining` seconds are left). A
-    /// stopped body is cancelled and given ``stopGraceSeconds`` to record its own end; past that (a command that
-    /// ignores cancellation) the run is recorded here, once no file write is under way, and its outcome returned.
+    /// `remaining` seconds are left). A stopped body is cancelled (its HTTP requests and child processes with it)
+    /// and given ``stopGraceSeconds`` to record its own end; past that (a command that ignores cancellation, a
+    /// parse that cannot be interrupted) the run is recorded here, once no file write is under way, and its
+    /// outcome returned.
     func bounded(
         deadline: Double, remaining: Double, interruption: RunInterruption, store: StateStore,
         body: @escaping @Sendable (RunProgress) async -> SyncOutcome
