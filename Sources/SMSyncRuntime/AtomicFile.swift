@@ -139,6 +139,11 @@ public enum AtomicFile {
         unlink(temp)
     }
 
+    /// Fsyncs the folder holding `path`, so that a rename or removal in it survives a crash.
+    public static func syncFolder(of path: String) {
+        syncDirectory(of: path)
+    }
+
     private static func syncDirectory(of path: String) {
         let directory: String
         if let slash = path.lastIndex(of: "/") {

@@ -7,7 +7,11 @@ extension Workspace {
     /// them from the base branch, so a deployment needs no checkout. Kernels are then empty. Env files that are
     /// present are still read (and must be valid), for the notes on dependencies removed on the base branch.
     public static func load(configPath: String, pullRequestMode: Bool) throws(ConfigError) -> Workspace {
-        let configuration = try loadConfiguration(configPath: configPath)
+        try load(configuration: try loadConfiguration(configPath: configPath), pullRequestMode: pullRequestMode)
+    }
+
+    /// Like ``load(configPath:pullRequestMode:)``, for a configuration already read.
+    public static func load(configuration: Configuration, pullRequestMode: Bool) throws(ConfigError) -> Workspace {
         if pullRequestMode, configuration.pullRequest.github != nil, !hasLocalEnvironmentFiles(configuration) {
             return Workspace(configuration: configuration, kernels: [])
         }

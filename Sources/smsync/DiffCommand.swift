@@ -191,6 +191,7 @@ struct ApplyCommand: AsyncParsableCommand {
               0  success, including "nothing to do"
               2  bad configuration or command line
               3  an upstream source could not be read (nothing is written)
+              4  a `smsync sync` run holds the lock on the state (in-place edits wait for it to end)
               5  the git commit failed
               6  an env file could not be written (no file was changed)
 
@@ -207,6 +208,10 @@ struct ApplyCommand: AsyncParsableCommand {
     var gitCommit = false
 
     func run() async throws {
+        // Editing in place: under the run lock, first finish or undo an in-place write a killed run left.
+        let inPlace = !dryRun && !gitCommit
+        let writeLock = inPlace ? try InPlaceWriteLock.take(configPath: options.config) : nil
+        defer { writeLock?.lock?.release() }
         let run = try await DriftRun.make(configPath: options.config, offline: sources.offline)
         if !run.failures.isEmpty {
             try run.reportFailures()
@@ -246,7 +251,7 @@ struct ApplyCommand: AsyncParsableCommand {
             TransactionalWriter.Change(path: $0.path, original: $0.originalBytes, updated: $0.editedBytes)
         }
         do {
-            try TransactionalWriter.write(changes)
+            try TransactionalWriter.write(changes, journal: writeLock?.journal)
         } catch {
             throw CommandFailure(ExitStatus.localStorage, "\(error.description); no file was changed")
         }
@@ -272,5 +277,48 @@ struct ApplyCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.badInput("cannot write the pull-request files in \(directory): \(error)")
         }
+    }
+}
+
+/// `apply` editing in place takes the run lock of the state, so that it never writes while `sync` does, and
+/// finishes (or undoes) an in-place write that a killed `sync` or `apply` left, journaled beside the state.
+/// When the state folder cannot be written, the edit goes ahead without the lock and the journal (a warning says
+/// so): it is still all or none unless the process is killed during the renames.
+struct InPlaceWriteLock {
+    var lock: RunLock?
+    var journal: String?
+
+    static func take(configPath: String) throws -> InPlaceWriteLock {
+        let configuration: Configuration
+        do {
+            configuration = try Workspace.loadConfiguration(configPath: configPath)
+        } catch {
+            throw CommandFailure.badInput(error.description)
+        }
+        let statePath = StateStore.defaultPath(
+            configured: configuration.statePath, environment: ProcessInfo.processInfo.environment)
+        let lock: RunLock
+        do {
+            lock = try RunLock.acquire(
+                statePath: statePath, now: Date(), pid: ProcessInfo.processInfo.processIdentifier,
+                host: ProcessInfo.processInfo.hostName)
+        } catch {
+            if case .held = error { throw CommandFailure(ExitStatus.locked, "\(error)") }
+            Output.error("warning: editing without the run lock and the write journal: \(error)")
+            return InPlaceWriteLock(lock: nil, journal: nil)
+        }
+        let journal = SyncRunner.journalPath(statePath: statePath)
+        do {
+            if let recovery = try TransactionalWriter.recover(journal: journal) {
+                Output.error("note: finished an in-place write a stopped run left: \(recovery)")
+            }
+        } catch {
+            lock.release()
+            throw CommandFailure(
+                ExitStatus.localStorage, "cannot finish the in-place write a stopped run left: \(error)")
+        }
+        TransactionalWriter.removeStaleTemporaries(
+            in: SyncRunner.writeFolders(configuration) + [(statePath as NSString).deletingLastPathComponent])
+        return InPlaceWriteLock(lock: lock, journal: journal)
     }
 }

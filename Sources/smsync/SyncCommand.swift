@@ -18,7 +18,8 @@ struct SyncCommand: AsyncParsableCommand {
             working tree are edited in place; with it, the env files are read from the base branch on GitHub at \
             its head commit, the edits are committed on top of that commit to the pull-request branch through the \
             GitHub API and the pull request is opened or updated: no local checkout is needed or changed. Each \
-            rebuild trigger fires once per change; a failed one is retried on the next run.
+            rebuild trigger fires once per change; a failed one is retried on the next run. Triggers are recorded \
+            as pending before anything is written, so a run killed at any point loses none: the next run fires them.
 
             Secrets are read from the environment variables the configuration names (default GITHUB_TOKEN), or \
             from the file named by NAME_FILE. They are never logged or stored.
@@ -33,6 +34,11 @@ struct SyncCommand: AsyncParsableCommand {
               4  another run holds the lock on the state
               5  a rebuild trigger or the pull-request step failed (retried on the next run)
               6  local storage failed: the state folder, lock or database, or an env file, cannot be written
+            130  stopped by SIGINT (Ctrl-C): the file write under way finished or rolled back, triggers left pending
+            143  stopped by SIGTERM: the same; the run is recorded as interrupted and the lock released
+
+            `sync.deadline_seconds` (default 1800) bounds a whole run; past it the run stops the same way, is \
+            recorded as timed out, and exits 3 (while reading sources) or 5 (after).
             """
     )
 
@@ -51,10 +57,22 @@ struct SyncCommand: AsyncParsableCommand {
         var logger = Logger(label: "smsync") { label in StandardErrorLogHandler(label: label, format: format) }
         logger[metadataKey: "smsync.command"] = "sync"
         let runner = SyncRunner(logger: logger)
+        // SIGTERM and SIGINT stop the run cleanly (requests and commands cancelled, the current write finished
+        // or rolled back, triggers left pending, the run recorded, the lock released), then exit 143 or 130.
+        let interruption = RunInterruption()
+        let signalSources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { interruption.stop(.signal(number)) }
+            source.resume()
+            return source
+        }
         let outcome = await runner.run(
             SyncOptions(
                 configPath: options.config, dryRun: dryRun, noApply: noApply, noTrigger: noTrigger, noPR: noPr,
-                metricsFile: metricsFile, version: SMSyncVersion.current))
+                metricsFile: metricsFile, version: SMSyncVersion.current),
+            interruption: interruption)
+        for source in signalSources { source.cancel() }
         if !outcome.summary.isEmpty { Output.write(outcome.summary) }
         if outcome.exitCode != 0 { throw CommandFailure(outcome.exitCode, outcome.message) }
     }

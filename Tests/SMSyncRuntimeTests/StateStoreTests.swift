@@ -365,4 +365,34 @@ struct StateStoreTests {
         #expect(replaced.number == 8 && replaced.openedAt == instant(20), "a new number is a new pull request")
         #expect(try store.pullRequest(branch: "smsync/update", repo: "o/other") == nil)
     }
+
+    @Test func pendingTriggersAreRecordedAtOnceAndNeverUndoASuccess() throws {
+        let folder = try StateFolder()
+        defer { folder.cleanup() }
+        let store = try StateStore(path: folder.databasePath)
+        let run = try store.beginRun(startedAt: instant(), pid: 1, host: "h", dryRun: false)
+        try store.recordTriggerAttempt(
+            runID: run, target: "build", kernel: "done", manifestDigest: "d1", succeeded: true, error: nil,
+            at: instant(1))
+        try store.recordPendingTriggers(
+            runID: run,
+            [
+                .init(target: "build", kernel: "a", manifestDigest: "d1", payload: Data("one".utf8)),
+                .init(target: "build", kernel: "b", manifestDigest: "d1", payload: Data("two".utf8)),
+                .init(target: "build", kernel: "done", manifestDigest: "d1", payload: Data("again".utf8)),
+            ])
+        let pending = try store.pendingTriggers()
+        #expect(pending.map(\.kernel) == ["a", "b"])
+        #expect(pending.allSatisfy { $0.status == .pending && $0.attempts == 0 && $0.lastRunID == run })
+        #expect(try store.trigger(target: "build", kernel: "done", manifestDigest: "d1")?.status == .succeeded)
+        // A later run records the same trigger again: it keeps its status and takes the newer payload.
+        try store.recordPendingTriggers(
+            runID: run + 1, [.init(target: "build", kernel: "a", manifestDigest: "d1", payload: Data("new".utf8))])
+        let again = try store.trigger(target: "build", kernel: "a", manifestDigest: "d1")
+        #expect(again?.payload == Data("new".utf8) && again?.lastRunID == run && again?.status == .pending)
+        try store.recordTriggerAttempt(
+            runID: run, target: "build", kernel: "a", manifestDigest: "d1", succeeded: true, error: nil, at: instant(2))
+        #expect(try store.pendingTriggers().map(\.kernel) == ["b"])
+    }
+
 }

@@ -57,6 +57,114 @@ struct TransactionalWriterTests {
         #expect(try contents(changes) == changes.map(\.original))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 5, "no temp files left")
     }
+
+    // MARK: - Journal
+
+    /// Operations that "crash" at the `crashAt`-th rename: that rename and everything after it (the restores
+    /// included) does nothing, as if the process had died there.
+    func crashing(atRename crashAt: Int) -> FileOperations {
+        let counter = Counter()
+        let crashed = Flag()
+        var operations = FileOperations.live
+        operations.commit = { temp, path throws(FileSystemError) in
+            if counter.next() == crashAt { crashed.set() }
+            if crashed.isSet { throw FileSystemError(path: path, operation: "rename", reason: "killed") }
+            try AtomicFile.commit(temp, to: path)
+        }
+        operations.discard = { temp in if !crashed.isSet { AtomicFile.discard(temp) } }
+        operations.restore = { _, path throws(FileSystemError) in
+            throw FileSystemError(path: path, operation: "restore", reason: "killed")
+        }
+        return operations
+    }
+
+    @Test func aCrashBetweenRenamesIsRolledForwardOnTheNextStart() throws {
+        let (folder, changes) = try folderWithFiles(3)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let journal = folder.appendingPathComponent("state.db.journal").path
+        var steps: [String] = []
+        #expect(throws: FileSystemError.self) {
+            try TransactionalWriter.write(
+                changes, journal: journal, using: crashing(atRename: 2), checkpoint: { steps.append($0) })
+        }
+        #expect(steps == ["write-temporaries", "write-journal", "rename-1"])
+        // What a kill between the renames leaves: one file new, two old, two temporary files and the journal.
+        #expect(try contents(changes) == [changes[0].updated, changes[1].original, changes[2].original])
+        #expect(FileManager.default.fileExists(atPath: journal))
+        let recovery = try TransactionalWriter.recover(journal: journal)
+        #expect(recovery == .rolledForward([changes[1].path, changes[2].path]))
+        #expect(try contents(changes) == changes.map(\.updated))
+        #expect(!FileManager.default.fileExists(atPath: journal))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 3, "no temp files left")
+        #expect(try TransactionalWriter.recover(journal: journal) == nil, "nothing left to recover")
+    }
+
+    @Test func aMissingTemporaryFileRollsTheBatchBack() throws {
+        let (folder, changes) = try folderWithFiles(3)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let journal = folder.appendingPathComponent("state.db.journal").path
+        #expect(throws: FileSystemError.self) {
+            try TransactionalWriter.write(changes, journal: journal, using: crashing(atRename: 3))
+        }
+        // Someone removed the temporary files: the batch cannot be finished, so it is undone.
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.contains(".smsync-") {
+            try FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+        let recovery = try TransactionalWriter.recover(journal: journal)
+        #expect(recovery == .rolledBack([changes[0].path, changes[1].path]))
+        #expect(try contents(changes) == changes.map(\.original))
+        #expect(!FileManager.default.fileExists(atPath: journal))
+    }
+
+    @Test func aCrashBeforeTheJournalLeavesOnlyStaleTemporaryFiles() throws {
+        let (folder, changes) = try folderWithFiles(3)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let journal = folder.appendingPathComponent("state.db.journal").path
+        // Temporary files written, then the process died: no journal.
+        for change in changes { _ = try AtomicFile.writeTemporary(change.updated, beside: change.path) }
+        try Data("keep".utf8).write(to: folder.appendingPathComponent("notes.smsync-draft.txt"))
+        #expect(try TransactionalWriter.recover(journal: journal) == nil)
+        let removed = TransactionalWriter.removeStaleTemporaries(in: [folder.path])
+        #expect(removed.count == 3)
+        #expect(try contents(changes) == changes.map(\.original))
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+                == ["env1.yml", "env2.yml", "env3.yml", "notes.smsync-draft.txt"])
+    }
+
+    @Test func aJournaledWriteRemovesItsJournal() throws {
+        let (folder, changes) = try folderWithFiles(2)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let journal = folder.appendingPathComponent("state.db.journal").path
+        var steps: [String] = []
+        try TransactionalWriter.write(changes, journal: journal, checkpoint: { steps.append($0) })
+        #expect(steps == ["write-temporaries", "write-journal", "rename-1", "rename-2", "write-done"])
+        #expect(try contents(changes) == changes.map(\.updated))
+        #expect(!FileManager.default.fileExists(atPath: journal))
+    }
+
+    @Test func aJournalNamingAForeignTemporaryFileIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-tx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let journal = folder.appendingPathComponent("state.db.journal").path
+        let text = """
+            {"version":1,"files":[{"path":"\(folder.path)/a.yml","temp":"/etc/passwd","original_sha256":"x",\
+            "new_sha256":"y","original":""}]}
+            """
+        try Data(text.utf8).write(to: URL(fileURLWithPath: journal))
+        let error = #expect(throws: FileSystemError.self) { try TransactionalWriter.recover(journal: journal) }
+        #expect(error?.reason.contains("not one smsync writes") == true)
+        #expect(FileManager.default.fileExists(atPath: journal), "left for a person to look at")
+    }
+
+    @Test(arguments: [
+        ("python3.yml.smsync-Ab12Cd", true), ("a.smsync-123456", true), (".smsync-123456", false),
+        ("python3.yml.smsync-Ab12C", false), ("python3.yml.smsync-Ab12Cd.bak", false), ("python3.yml", false),
+    ])
+    func temporaryNames(_ name: String, _ expected: Bool) {
+        #expect(TransactionalWriter.isTemporaryName(name) == expected)
+    }
 }
 
 final class Counter: @unchecked Sendable {
@@ -69,4 +177,12 @@ final class Counter: @unchecked Sendable {
         value += 1
         return value
     }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

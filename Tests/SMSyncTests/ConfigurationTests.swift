@@ -35,6 +35,21 @@ struct ConfigurationTests {
         #expect(config.http.retries == 1)
     }
 
+    @Test func theRunDeadlineDefaultsTo1800SecondsAndIsRead() throws {
+        #expect(try Configuration(text: "envs:\n  dir: envs\n", file: "smsync.yml").syncDeadlineSeconds == 1800)
+        let config = try Configuration(text: "envs:\n  dir: envs\nsync:\n  deadline_seconds: 2.5\n", file: "s.yml")
+        #expect(config.syncDeadlineSeconds == 2.5)
+    }
+
+    @Test(arguments: ["0", "-5", "abc", "\"60\"", "700000", ".nan"])
+    func aBadRunDeadlineNamesTheFileKeyAndLine(_ value: String) throws {
+        let text = "envs:\n  dir: envs\nsync:\n  deadline_seconds: \(value)\n"
+        let error = #expect(throws: ConfigError.self) { try Configuration(text: text, file: "conf/smsync.yml") }
+        #expect(error?.keyPath == "sync.deadline_seconds")
+        #expect(error?.line == 4)
+        #expect(error?.description.contains("conf/smsync.yml") == true, "\(error?.description ?? "")")
+    }
+
     @Test func defaultsWhenKeysAreAbsent() throws {
         let config = try Configuration(text: "envs:\n  dir: envs\n", file: "smsync.yml")
         #expect(config.policy == Policy.default)

@@ -120,6 +120,10 @@ public struct Configuration: Sendable {
     public var statePath: String?
     /// `state.retention_days`: runs older than this are deleted at the end of each sync (default 90).
     public var stateRetentionDays: Double = 90
+    /// `sync.deadline_seconds`: the longest one `smsync sync` run may take, polling, parsing, the pull request
+    /// and the triggers included (default 1800). When it passes the run stops, leaves its triggers pending and
+    /// exits 3 (while reading sources) or 5 (after).
+    public var syncDeadlineSeconds: Double = 1800
     public var sources: [SourceConfig]
     public var policy: Policy
     /// Extra alias groups: names that are one package (`[pytorch, torch]`).
@@ -156,9 +160,10 @@ public struct Configuration: Sendable {
         var http = HTTPConfig()
         var githubTokenEnv = "GITHUB_TOKEN"
         var stateRetentionDays = 90.0
+        var syncDeadlineSeconds = 1800.0
         let base = baseDirectory
         for (key, value) in try top.mapping(allowed: [
-            "envs", "state", "sources", "policy", "aliases", "rebuild", "pull_request", "http", "github",
+            "envs", "state", "sources", "policy", "aliases", "rebuild", "pull_request", "http", "github", "sync",
         ]) {
             switch key {
             case "envs":
@@ -182,6 +187,17 @@ public struct Configuration: Sendable {
                             stateRetentionDays = Double(try stateValue.int(in: 1...36_500))
                         }
                     }
+                }
+            case "sync":
+                for (syncKey, syncValue) in try value.mapping(allowed: ["deadline_seconds"])
+                where syncKey == "deadline_seconds" {
+                    let seconds = try syncValue.number(
+                        in: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude)
+                    guard seconds > 0, seconds <= 604_800 else {
+                        throw syncValue.error(
+                            "must be a number of seconds above 0 and at most 604800 (a week), not \(seconds)")
+                    }
+                    syncDeadlineSeconds = seconds
                 }
             case "sources":
                 sources = try Self.readSources(value)
@@ -214,6 +230,7 @@ public struct Configuration: Sendable {
         self.explicitKernels = explicitKernels
         self.statePath = statePath
         self.stateRetentionDays = stateRetentionDays
+        self.syncDeadlineSeconds = syncDeadlineSeconds
         self.sources = sources
         self.policy = policy
         self.aliases = aliases

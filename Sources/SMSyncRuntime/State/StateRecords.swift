@@ -15,9 +15,12 @@ public enum RunOutcome: String, Sendable, Hashable, CaseIterable {
     case pullRequestFailed = "pull-request-failed"
     /// Any other failure (the message says which).
     case failed
-    /// The run never finished: its process died (killed, crashed, power lost). Set by a later run that holds the
-    /// lock, through ``StateStore/closeUnfinishedRuns(endedAt:)``.
+    /// The run was stopped before it finished: by SIGTERM or SIGINT (recorded by the run itself), or its process
+    /// died (killed, crashed, power lost; set by a later run that holds the lock, through
+    /// ``StateStore/closeUnfinishedRuns(endedAt:)``). Its triggers stay pending.
     case interrupted
+    /// The run passed `sync.deadline_seconds` and was stopped; its triggers stay pending.
+    case timedOut = "timed-out"
 
     /// The process exit code `smsync sync` uses for this outcome.
     public var exitCode: Int32 {
@@ -25,6 +28,7 @@ public enum RunOutcome: String, Sendable, Hashable, CaseIterable {
         case .success, .changes: 0
         case .upstreamFailed: 3
         case .triggerFailed, .pullRequestFailed: 5
+        case .timedOut: 5
         case .failed, .interrupted: 1
         }
     }

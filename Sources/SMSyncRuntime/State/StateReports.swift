@@ -6,7 +6,7 @@ public struct StatusReport: Sendable {
     public var statePath: String
     /// Newest first.
     public var runs: [RunRecord]
-    /// Failed triggers that the next run retries.
+    /// Triggers the next run fires: failed ones, and pending ones a stopped or killed run left.
     public var pendingTriggers: [TriggerRecord]
     /// Triggers that failed too often and are no longer retried.
     public var abandonedTriggers: [TriggerRecord]
@@ -51,7 +51,7 @@ public struct StatusReport: Sendable {
             for trigger in pendingTriggers + abandonedTriggers {
                 rows.append([
                     trigger.target, trigger.kernel, ReportText.shortDigest(trigger.manifestDigest),
-                    trigger.status == .abandoned ? "abandoned" : "retry next run", String(trigger.attempts),
+                    Self.statusText(trigger.status), String(trigger.attempts),
                     ReportText.date(trigger.lastAttemptAt), trigger.lastError ?? "-",
                 ])
             }
@@ -74,6 +74,16 @@ public struct StatusReport: Sendable {
             out += "sources\n" + ReportText.table(rows)
         }
         return out
+    }
+
+    /// What `status` says of a trigger: pending ones were recorded by a run that did not fire them yet (it was
+    /// stopped or killed, or is still going), failed ones failed last time; the next run fires both.
+    static func statusText(_ status: TriggerStatus) -> String {
+        switch status {
+        case .abandoned: "abandoned"
+        case .pending: "waiting, fires next run"
+        case .failed, .succeeded: "retry next run"
+        }
     }
 
     /// The configured sources that have not been read successfully within `maxAge` seconds before `now` (never

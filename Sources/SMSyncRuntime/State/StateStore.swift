@@ -557,6 +557,42 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// One trigger a run is about to cause: recorded as pending before the run changes anything.
+    public struct PlannedTrigger: Sendable, Hashable {
+        public var target: String
+        public var kernel: String
+        public var manifestDigest: String
+        /// The rebuild event (JSON) to send, also when a later run fires it.
+        public var payload: Data
+
+        public init(target: String, kernel: String, manifestDigest: String, payload: Data) {
+            self.target = target
+            self.kernel = kernel
+            self.manifestDigest = manifestDigest
+            self.payload = payload
+        }
+    }
+
+    /// Records every trigger of a run as `pending`, in one transaction, before the run writes a file, publishes
+    /// a branch or fires anything: a run killed at any later point leaves them pending, and the next run fires
+    /// them. A trigger already known keeps its status and attempts (a succeeded one is never fired again); a
+    /// pending or failed one takes the newer payload.
+    public func recordPendingTriggers(runID: Int64, _ triggers: [PlannedTrigger]) throws(StateError) {
+        guard !triggers.isEmpty else { return }
+        try write("record \(triggers.count) pending trigger(s)") { db in
+            for trigger in triggers {
+                try db.execute(
+                    sql: """
+                        INSERT INTO triggers (target, kernel, manifest_digest, status, attempts, last_run_id, payload)
+                        VALUES (?, ?, ?, 'pending', 0, ?, ?)
+                        ON CONFLICT (target, kernel, manifest_digest) DO UPDATE SET payload = excluded.payload
+                        WHERE triggers.status IN ('pending', 'failed')
+                        """,
+                    arguments: [trigger.target, trigger.kernel, trigger.manifestDigest, runID, trigger.payload])
+            }
+        }
+    }
+
     /// Triggers whose last attempt failed and that may still be retried (fewer than `maxAttempts` attempts),
     /// oldest first.
     public func pendingTriggers(

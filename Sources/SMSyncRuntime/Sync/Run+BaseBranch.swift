@@ -90,15 +90,16 @@ extension Run {
     }
 
     /// A trigger for a change the pull-request branch already held exactly, with an open pull request, and that
-    /// the state has no record of (the state was lost): the change was published, and triggered, by an earlier
-    /// run. It is recorded as done without firing. True when it was.
+    /// the state has no record of (the state was lost) beyond this run's own pending record: the change was
+    /// published, and triggered, by an earlier run. It is recorded as done without firing. True when it was.
+    /// A trigger an earlier run left pending (it was stopped or killed before firing it) is never adopted.
     mutating func adoptAppliedTrigger(
         _ target: RebuildTarget, kernel: String, digest: String, event: RebuildEvent
     ) -> Bool {
         guard changesAlreadyPublished else { return false }
         do {
-            guard try store.trigger(target: target.name, kernel: kernel, manifestDigest: digest) == nil else {
-                return false
+            if let record = try store.trigger(target: target.name, kernel: kernel, manifestDigest: digest) {
+                guard record.status == .pending, record.attempts == 0, record.lastRunID == runID else { return false }
             }
         } catch {
             return false

@@ -48,14 +48,30 @@ public struct SyncRunner: Sendable {
         self.now = now
     }
 
-    public func run(_ options: SyncOptions) async -> SyncOutcome {
-        let workspace: Workspace
+    /// How long a stopped run may take to wind down (cancelled requests and commands, the current file write)
+    /// before it is recorded and ended without it.
+    public static let stopGraceSeconds = 5.0
+
+    /// The test hook that kills the process right after a named step of a run (see ``Run/checkpoint(_:)``).
+    public static let abortAfterStepVariable = "SMSYNC_TEST_ABORT_AFTER_STEP"
+
+    /// The journal of in-place writes, beside the state database.
+    public static func journalPath(statePath: String) -> String {
+        statePath + ".journal"
+    }
+
+    /// Runs one `sync`. The run stops early when `interruption` is asked to (a signal) or when
+    /// `sync.deadline_seconds` passes: its requests and commands are cancelled, a file write under way is finished
+    /// or rolled back, its triggers stay pending, the run is recorded as interrupted or timed out, and the lock is
+    /// released.
+    public func run(_ options: SyncOptions, interruption: RunInterruption = RunInterruption()) async -> SyncOutcome {
+        let started = now()
+        let configuration: Configuration
         do {
-            workspace = try Workspace.load(configPath: options.configPath, pullRequestMode: !options.noPR)
+            configuration = try Workspace.loadConfiguration(configPath: options.configPath)
         } catch {
             return SyncOutcome(exitCode: 2, message: error.description, summary: "")
         }
-        let configuration = workspace.configuration
         if let bad = Secrets(environment: environment).problem(Run.secretNames(configuration)) {
             return SyncOutcome(exitCode: 2, message: bad, summary: "")
         }
@@ -69,6 +85,16 @@ public struct SyncRunner: Sendable {
             return SyncOutcome(exitCode: SyncExitCode.lockFailure(error), message: "\(error)", summary: "")
         }
         defer { lock.release() }
+        // Before anything else: an in-place write that a killed run left half done ends all new or all old.
+        if !options.dryRun && !options.noApply {
+            if let failure = recoverWrites(statePath: statePath, configuration: configuration) { return failure }
+        }
+        let workspace: Workspace
+        do {
+            workspace = try Workspace.load(configuration: configuration, pullRequestMode: !options.noPR)
+        } catch {
+            return SyncOutcome(exitCode: 2, message: error.description, summary: "")
+        }
         let store: StateStore
         let secrets = Secrets(environment: environment)
         let secretValues = Run.secretNames(configuration).compactMap { secrets.value($0) }
@@ -80,8 +106,110 @@ public struct SyncRunner: Sendable {
                 exitCode: SyncExitCode.stateFailure(error), message: "cannot open the state database: \(error)",
                 summary: "")
         }
-        var run = Run(runner: self, options: options, workspace: workspace, store: store, secrets: secrets)
-        return await run.execute()
+        let deadline = configuration.syncDeadlineSeconds
+        let remaining = deadline - now().timeIntervalSince(started)
+        return await bounded(
+            deadline: deadline, remaining: remaining, interruption: interruption, store: store
+        ) { progress in
+            var run = Run(
+                runner: self, options: options, workspace: workspace, store: store, secrets: secrets,
+                interruption: interruption, progress: progress)
+            return await run.execute()
+        }
+    }
+
+    /// Finishes or undoes the in-place write a killed run left (its journal), then removes the temporary files
+    /// no journal owns beside the env files, the pin file and the state. An outcome only when that failed.
+    func recoverWrites(statePath: String, configuration: Configuration) -> SyncOutcome? {
+        let journal = Self.journalPath(statePath: statePath)
+        do {
+            switch try TransactionalWriter.recover(journal: journal) {
+            case .rolledForward(let paths):
+                logger.warning(
+                    "finished the in-place write a stopped run left", metadata: ["smsync.files": "\(paths)"])
+            case .rolledBack(let paths):
+                logger.warning(
+                    "undid the in-place write a stopped run left (a temporary file was missing)",
+                    metadata: ["smsync.files": "\(paths)"])
+            case nil:
+                break
+            }
+        } catch {
+            return SyncOutcome(
+                exitCode: SyncExitCode.localStorage,
+                message: "cannot finish the in-place write a stopped run left: \(error)", summary: "")
+        }
+        let removed = TransactionalWriter.removeStaleTemporaries(
+            in: Self.writeFolders(configuration) + [(statePath as NSString).deletingLastPathComponent])
+        if !removed.isEmpty {
+            logger.info("removed temporary files a stopped run left", metadata: ["smsync.files": "\(removed)"])
+        }
+        return nil
+    }
+
+    /// The folders in-place writes put temporary files in: the env folder, those of explicitly mapped env files
+    /// and of the examples pin file.
+    public static func writeFolders(_ configuration: Configuration) -> [String] {
+        var folders: [String] = []
+        if let directory = configuration.envsDirectory { folders.append(directory) }
+        for (_, file) in configuration.explicitKernels {
+            folders.append((file as NSString).deletingLastPathComponent)
+        }
+        for source in configuration.sources {
+            if let pin = source.pinFile {
+                let path = Configuration.resolve(pin, against: configuration.baseDirectory)
+                folders.append((path as NSString).deletingLastPathComponent)
+            }
+        }
+        return folders.filter { !$0.isEmpty }
+    }
+
+    /// Runs `body` until it ends, or until it is stopped (`interruption`, or the `deadline` of the run, of which
+    /// `remaining` seconds are left). A stopped body is cancelled (its HTTP requests and child processes with it)
+    /// and given ``stopGraceSeconds`` to record its own end; past that (a command that ignores cancellation, a
+    /// parse that cannot be interrupted) the run is recorded here, once no file write is under way, and its
+    /// outcome returned.
+    func bounded(
+        deadline: Double, remaining: Double, interruption: RunInterruption, store: StateStore,
+        body: @escaping @Sendable (RunProgress) async -> SyncOutcome
+    ) async -> SyncOutcome {
+        let progress = RunProgress()
+        let slot = OutcomeSlot()
+        let work = Task {
+            slot.deliver(await body(progress))
+        }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(max(0, remaining)))
+            interruption.stop(.deadline(seconds: deadline))
+        }
+        let stopper = Task {
+            guard let reason = await interruption.wait() else { return }
+            work.cancel()
+            try await Task.sleep(for: .seconds(Self.stopGraceSeconds))
+            await progress.writesFinished()
+            slot.deliver(forcedStop(reason, progress: progress, store: store))
+        }
+        let outcome = await slot.value()
+        timer.cancel()
+        stopper.cancel()
+        return outcome
+    }
+
+    /// The outcome of a run that did not wind down within the grace period: recorded as stopped, its triggers left
+    /// pending.
+    func forcedStop(_ reason: StopReason, progress: RunProgress, store: StateStore) -> SyncOutcome {
+        let exitCode = reason.exitCode(readingSources: progress.readingSources)
+        let message =
+            "\(reason.cause); the run did not wind down within \(StopReason.seconds(Self.stopGraceSeconds)) s and was "
+            + "ended; its triggers stay pending"
+        if let runID = progress.runID {
+            try? store.finishRun(runID, endedAt: now(), outcome: reason.outcome, counts: RunCounts(), message: message)
+        }
+        logger.error("run stopped", metadata: ["smsync.exit_code": "\(exitCode)"])
+        let id = progress.runID.map { "run \($0) " } ?? ""
+        return SyncOutcome(
+            exitCode: exitCode, message: store.redactor.redact(message),
+            summary: "\(id)stopped with exit code \(exitCode)\n")
     }
 }
 
@@ -92,6 +220,10 @@ struct Run {
     let workspace: Workspace
     let store: StateStore
     let secrets: Secrets
+    /// Asked to stop by a signal or the deadline.
+    let interruption: RunInterruption
+    /// What a forced stop must know of this run.
+    let progress: RunProgress
     var logger: Logger { runner.logger }
     var runID: Int64 = 0
     let startedAt = Date()
@@ -108,7 +240,15 @@ struct Run {
     let pipeline: Pipeline
     var http: HTTPClient { pipeline.http }
 
-    init(runner: SyncRunner, options: SyncOptions, workspace: Workspace, store: StateStore, secrets: Secrets) {
+    /// Triggers fired (or attempted) so far in this run, for the `trigger-N` checkpoints.
+    var triggerAttempts = 0
+
+    init(
+        runner: SyncRunner, options: SyncOptions, workspace: Workspace, store: StateStore, secrets: Secrets,
+        interruption: RunInterruption = RunInterruption(), progress: RunProgress = RunProgress()
+    ) {
+        self.interruption = interruption
+        self.progress = progress
         self.pipeline = Pipeline(
             workspace: workspace, store: store, version: options.version, environment: runner.environment,
             logger: runner.logger, now: runner.now)
@@ -132,6 +272,30 @@ struct Run {
         store.redactor.redact(text)
     }
 
+    /// The test hook: when `SMSYNC_TEST_ABORT_AFTER_STEP` names this step, the process kills itself with
+    /// SIGKILL right here, as a crash or `kill -9` would, so that tests can prove a run killed after any step
+    /// leaves nothing torn and loses no trigger. The steps, in order: `begin-run`, `poll`, `drift`,
+    /// `pending-triggers`, `write-temporaries`, `write-journal`, `rename-1` … `rename-N`, `write-done` (in place),
+    /// `publish` (pull request), `trigger-1` … `trigger-N` (after each trigger fired and was recorded), `finish`
+    /// (before the end is recorded). Unset in production; nothing else reads it.
+    func checkpoint(_ step: String) {
+        guard let wanted = runner.environment[SyncRunner.abortAfterStepVariable], wanted == step else { return }
+        logger.warning("test hook: killing the run", metadata: ["smsync.step": "\(step)"])
+        _ = raise(SIGKILL)
+    }
+
+    /// Ends a run that was asked to stop: triggers recorded as pending stay pending for the next run.
+    mutating func stopped(_ reason: StopReason, while step: String) -> SyncOutcome {
+        let exitCode = reason.exitCode(readingSources: progress.readingSources)
+        logger.warning("run stopped", metadata: ["smsync.step": "\(step)", "smsync.exit_code": "\(exitCode)"])
+        let waiting = (try? store.pendingTriggers().count) ?? 0
+        let message =
+            "\(reason.cause) while \(step)"
+            + (waiting > 0 ? "; \(waiting) trigger(s) stay pending for the next run" : "")
+        lines.append(message)
+        return finish(exitCode: exitCode, outcome: reason.outcome, message: message, updatesPending: counts.updates)
+    }
+
     mutating func execute() async -> SyncOutcome {
         do {
             runID = try store.beginRun(
@@ -141,8 +305,14 @@ struct Run {
             return SyncOutcome(
                 exitCode: SyncExitCode.localStorage, message: "cannot record the run: \(error)", summary: "")
         }
+        progress.began(runID: runID)
+        checkpoint("begin-run")
+        if let reason = interruption.reason { return stopped(reason, while: "starting") }
         // Step 1: read sources (recorded as processed: this is sync).
         let (releases, failures) = await poll()
+        if let reason = interruption.reason { return stopped(reason, while: "reading sources") }
+        progress.sourcesRead()
+        checkpoint("poll")
         if !failures.isEmpty {
             return finish(
                 exitCode: 3, outcome: .upstreamFailed,
@@ -150,7 +320,9 @@ struct Run {
         }
         // Step 2: drift. Pull-request mode works on the base branch's files (Run+BaseBranch.swift).
         var base: BaseBranchFiles?
-        switch await readBaseBranch(engine: DriftEngine(configuration: configuration), releases: releases) {
+        let baseRead = await readBaseBranch(engine: DriftEngine(configuration: configuration), releases: releases)
+        if let reason = interruption.reason { return stopped(reason, while: "reading the base branch") }
+        switch baseRead {
         case .local: break
         case .base(let files): base = files
         case .failed(let exitCode, let message):
@@ -162,7 +334,8 @@ struct Run {
         counts.updates = report.summary.updates
         counts.held = report.summary.held
         counts.blocked = report.summary.blocked
-        // Step 3: plan. Then write or publish, trigger, and record (finish).
+        checkpoint("drift")
+        // Step 3: plan. Then record the triggers, write or publish, trigger, and record (finish).
         let plan: ApplyPlan
         do {
             plan = try pipeline.plan(report, local: kernels)
@@ -185,6 +358,19 @@ struct Run {
             if let pin { lines.append("would move the examples pin to \(pin.commit)") }
             return finish(exitCode: 0, outcome: .success, message: "", updatesPending: counts.updates)
         }
+        if let reason = interruption.reason { return stopped(reason, while: "planning") }
+        // Every trigger this run causes is pending before anything is written, published or fired: a run killed
+        // at any later point leaves them pending, and the next run fires them.
+        if !options.noTrigger {
+            do {
+                try recordPending(plannedTriggers(plan, pin: pin, pullRequestURL: nil))
+            } catch {
+                return finish(
+                    exitCode: SyncExitCode.localStorage, outcome: .failed,
+                    message: "cannot record the pending triggers: \(error)", updatesPending: counts.updates)
+            }
+            checkpoint("pending-triggers")
+        }
         var failedStep = false
         var pullRequestURL: String?
         if !plan.files.isEmpty || pin != nil {
@@ -198,12 +384,22 @@ struct Run {
                     do {
                         pullRequestURL = try await publish(plan, pin: pin, github: github, baseCommit: base?.commit)
                     } catch {
+                        if let reason = interruption.reason { return stopped(reason, while: "publishing") }
                         failedStep = true
                         logger.error("pull request step failed", metadata: ["smsync.error": "\(redact("\(error)"))"])
                         lines.append("pull request failed: \(redact("\(error)"))")
                     }
                 }
+                if let pullRequestURL, !options.noTrigger {
+                    // The pending events now carry the pull request's address.
+                    try? recordPending(plannedTriggers(plan, pin: pin, pullRequestURL: pullRequestURL))
+                }
+                checkpoint("publish")
             } else {
+                guard progress.beginWrite(unless: { interruption.reason != nil }) else {
+                    return stopped(interruption.reason ?? .signal(SIGTERM), while: "about to write the env files")
+                }
+                defer { progress.endWrite() }
                 do {
                     try writeInPlace(plan, pin: pin)
                 } catch {
@@ -214,9 +410,12 @@ struct Run {
                 }
             }
         }
+        if let reason = interruption.reason { return stopped(reason, while: "about to fire the triggers") }
         if !options.noTrigger, !failedStep {
             if await fireTriggers(plan, pin: pin, pullRequestURL: pullRequestURL) == false { failedStep = true }
         }
+        if let reason = interruption.reason { return stopped(reason, while: "firing the triggers") }
+        checkpoint("finish")
         if failedStep {
             return finish(
                 exitCode: 5, outcome: .triggerFailed, message: "a rebuild trigger or the pull-request step failed",
@@ -273,7 +472,8 @@ struct Run {
                 TransactionalWriter.Change(
                     path: pin.path, original: Array(pin.original.utf8), updated: Array(pin.updated.utf8)))
         }
-        try TransactionalWriter.write(changes)
+        try TransactionalWriter.write(
+            changes, journal: SyncRunner.journalPath(statePath: store.path), checkpoint: { checkpoint($0) })
         for file in plan.files {
             for edit in file.edits {
                 lines.append("updated \(file.path):\(edit.line) \(edit.package) \(edit.oldText) → \(edit.newText)")
@@ -344,10 +544,17 @@ struct Run {
 
     // MARK: - Triggers
 
-    /// Fires each rebuild target once per changed kernel and change; retries earlier failures. False when any
-    /// trigger failed.
-    mutating func fireTriggers(_ plan: ApplyPlan, pin: PinChange?, pullRequestURL: String?) async -> Bool {
-        guard !configuration.rebuild.isEmpty else { return true }
+    /// One trigger of this run: a rebuild target for one changed kernel (or the examples pin) and its change.
+    struct PlannedFire {
+        var target: RebuildTarget
+        var kernel: String
+        var digest: String
+        var event: RebuildEvent
+    }
+
+    /// The triggers this run's plan causes: each rebuild target once per changed kernel and change.
+    func plannedTriggers(_ plan: ApplyPlan, pin: PinChange?, pullRequestURL: String?) -> [PlannedFire] {
+        guard !configuration.rebuild.isEmpty else { return [] }
         var events: [(kernel: String, digest: String, event: RebuildEvent)] = []
         for file in plan.files {
             let changes = file.edits.map {
@@ -378,6 +585,31 @@ struct Run {
                         pullRequestURL: pullRequestURL)
                 ))
         }
+        var planned: [PlannedFire] = []
+        for target in configuration.rebuild {
+            for (kernel, digest, event) in events where target.kernels?.contains(kernel) ?? (kernel != "examples") {
+                planned.append(PlannedFire(target: target, kernel: kernel, digest: digest, event: event))
+            }
+        }
+        return planned
+    }
+
+    /// Records `planned` as pending triggers, in one transaction.
+    func recordPending(_ planned: [PlannedFire]) throws(StateError) {
+        try store.recordPendingTriggers(
+            runID: runID,
+            planned.map {
+                StateStore.PlannedTrigger(
+                    target: $0.target.name, kernel: $0.kernel, manifestDigest: $0.digest,
+                    payload: Data($0.event.webhookBody))
+            })
+    }
+
+    /// Fires each rebuild target once per changed kernel and change; then the triggers still pending from earlier
+    /// runs (failed, or left by a run that was stopped or killed). False when any trigger failed. Stops, leaving
+    /// the rest pending, when the run is asked to stop.
+    mutating func fireTriggers(_ plan: ApplyPlan, pin: PinChange?, pullRequestURL: String?) async -> Bool {
+        guard !configuration.rebuild.isEmpty else { return true }
         var triggers = TriggerRunner(
             environment: secrets.resolving(secretNames), http: http,
             githubTokenEnv: configuration.pullRequest.github?.tokenEnv ?? configuration.githubTokenEnv,
@@ -385,22 +617,28 @@ struct Run {
         triggers.secretNames = Set(secretNames)
         var allGood = true
         var attempted: Set<String> = []
+        let planned = plannedTriggers(plan, pin: pin, pullRequestURL: pullRequestURL)
         for target in configuration.rebuild {
-            for (kernel, digest, event) in events where target.kernels?.contains(kernel) ?? (kernel != "examples") {
-                let key = "\(target.name)\u{0}\(kernel)\u{0}\(digest)"
+            for item in planned where item.target.name == target.name {
+                if interruption.reason != nil { return allGood }
+                let key = "\(target.name)\u{0}\(item.kernel)\u{0}\(item.digest)"
                 attempted.insert(key)
-                if let record = try? store.trigger(target: target.name, kernel: kernel, manifestDigest: digest),
+                if let record = try? store.trigger(
+                    target: target.name, kernel: item.kernel, manifestDigest: item.digest),
                     record.isSettled
                 {
                     continue
                 }
-                if adoptAppliedTrigger(target, kernel: kernel, digest: digest, event: event) { continue }
-                if await fire(target, event: event, kernel: kernel, digest: digest, triggers: triggers) == false {
+                if adoptAppliedTrigger(target, kernel: item.kernel, digest: item.digest, event: item.event) { continue }
+                if await fire(target, event: item.event, kernel: item.kernel, digest: item.digest, triggers: triggers)
+                    == false
+                {
                     allGood = false
                 }
             }
-            // Earlier failures whose change is no longer in this run's plan (applied in place last time).
+            // Earlier triggers whose change is no longer in this run's plan (applied in place last time).
             for pending in (try? store.pendingTriggers(maxAttempts: 5)) ?? [] where pending.target == target.name {
+                if interruption.reason != nil { return allGood }
                 let key = "\(target.name)\u{0}\(pending.kernel)\u{0}\(pending.manifestDigest)"
                 guard !attempted.contains(key), let payload = pending.payload,
                     let event = RebuildEvent.decoded(from: payload)
@@ -430,9 +668,15 @@ struct Run {
             succeeded = false
             failure = redact("\(error)")
         }
+        if !succeeded, interruption.reason != nil {
+            // Cut short by the stop, not failed: it stays pending, with no attempt counted.
+            return true
+        }
         _ = try? store.recordTriggerAttempt(
             runID: runID, target: target.name, kernel: kernel, manifestDigest: digest, succeeded: succeeded,
             error: failure, at: runner.now(), payload: Data(event.webhookBody))
+        triggerAttempts += 1
+        checkpoint("trigger-\(triggerAttempts)")
         if succeeded {
             counts.triggersFired += 1
             lines.append("triggered \(target.name) for \(kernel)")
