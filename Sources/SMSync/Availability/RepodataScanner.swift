@@ -33,8 +33,11 @@ public struct RepodataScanner: Sendable {
 
     /// The records of the wanted names in `repodata`, by name. A record without `subdir` takes the file's
     /// `info.subdir`, else `fallbackSubdir`.
+    ///
+    /// `consumed` is called now and then with an offset below which the bytes are not read again, so that a
+    /// caller scanning a memory-mapped file can drop the pages behind it and keep the resident size small.
     public func scan(
-        _ repodata: UnsafeRawBufferPointer, fallbackSubdir: String = ""
+        _ repodata: UnsafeRawBufferPointer, fallbackSubdir: String = "", consumed: ((Int) -> Void)? = nil
     ) throws(AvailabilityDataError) -> [String: [CondaRecord]] {
         var found: [String: [CondaRecord]] = [:]
         var infoSubdir: String?
@@ -47,7 +50,7 @@ public struct RepodataScanner: Sendable {
                 try parser.expect(0x3a, "`:`")
                 switch key {
                 case "packages", "packages.conda":
-                    try scanPackages(&parser, into: &found)
+                    try scanPackages(&parser, into: &found, consumed: consumed)
                 case "info":
                     infoSubdir = try parser.value()["subdir"]?.stringValue
                 default:
@@ -81,8 +84,14 @@ public struct RepodataScanner: Sendable {
         return found
     }
 
-    private func scanPackages(_ parser: inout ByteJSONParser, into found: inout [String: [CondaRecord]]) throws {
+    /// How many bytes pass between calls of `consumed`.
+    static let consumedStep = 16 << 20
+
+    private func scanPackages(
+        _ parser: inout ByteJSONParser, into found: inout [String: [CondaRecord]], consumed: ((Int) -> Void)?
+    ) throws {
         try parser.expect(0x7b, "`{` (a map of file names to records)")
+        var reported = parser.offset
         if parser.peek() == 0x7d {
             parser.offset += 1
             return
@@ -122,6 +131,10 @@ public struct RepodataScanner: Sendable {
             guard next == 0x2c else {
                 parser.offset -= 1
                 throw parser.unexpected("`,` or `}`")
+            }
+            if let consumed, parser.offset - reported >= Self.consumedStep {
+                reported = parser.offset
+                consumed(reported)
             }
         }
     }

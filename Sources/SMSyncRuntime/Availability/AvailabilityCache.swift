@@ -208,6 +208,13 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: mapped, count: length)
     }
 
+    /// Drops the pages below `offset` from memory (they are read from the file again if touched).
+    func release(below offset: Int) {
+        guard let address else { return }
+        let aligned = min(offset, length) & ~4095
+        if aligned > 0 { madvise(address, aligned, MADV_DONTNEED) }
+    }
+
     deinit {
         if let address { munmap(address, length) }
     }

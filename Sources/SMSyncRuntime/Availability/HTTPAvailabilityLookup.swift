@@ -289,7 +289,9 @@ public actor HTTPAvailabilityLookup: AvailabilityLookup {
                 mapped[base] = file
             }
             do {
-                let found = try RepodataScanner(names: missing).scan(file.bytes, fallbackSubdir: subdir)
+                let found = try RepodataScanner(names: missing).scan(file.bytes, fallbackSubdir: subdir) {
+                    file.release(below: $0)
+                }
                 state.records.merge(found) { _, new in new }
                 state.names.formUnion(missing)
                 scanned[base] = state
