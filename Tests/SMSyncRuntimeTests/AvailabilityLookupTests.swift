@@ -310,6 +310,23 @@ struct AvailabilityLookupTests {
         }
     }
 
+    @Test func shardsBaseURLResolvesAgainstTheIndex() throws {
+        let index = "https://example.org/forge/linux-64/repodata_shards.msgpack.zst"
+        #expect(
+            try HTTPAvailabilityLookup.resolve("./shards/", against: index)
+                == "https://example.org/forge/linux-64/shards/")
+        #expect(
+            try HTTPAvailabilityLookup.resolve("shards", against: index) == "https://example.org/forge/linux-64/shards/"
+        )
+        #expect(try HTTPAvailabilityLookup.resolve("../../cdn/", against: index) == "https://example.org/cdn/")
+        #expect(
+            try HTTPAvailabilityLookup.resolve("https://cdn.example.org/s", against: index)
+                == "https://cdn.example.org/s/")
+        #expect(throws: AvailabilityFetchError.self) {
+            try HTTPAvailabilityLookup.resolve("file:///etc/", against: index)
+        }
+    }
+
     @Test func defaultCacheDirectory() {
         let xdg = HTTPAvailabilityLookup.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "/x/c", "HOME": "/h"])
         #expect(xdg == "/x/c/smsync")

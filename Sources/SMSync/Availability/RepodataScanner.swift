@@ -20,8 +20,12 @@ public struct RepodataScanner: Sendable {
     /// Wanted names as bytes, by length.
     private let wanted: [[[UInt8]]]
 
-    public init(names: Set<String>) {
+    /// How many bytes pass between calls of `scan`'s `consumed`.
+    public let consumedStep: Int
+
+    public init(names: Set<String>, consumedStep: Int = 16 << 20) {
         self.names = names
+        self.consumedStep = max(1, consumedStep)
         var byLength: [[[UInt8]]] = []
         for name in names {
             let bytes = Array(name.utf8)
@@ -84,9 +88,6 @@ public struct RepodataScanner: Sendable {
         return found
     }
 
-    /// How many bytes pass between calls of `consumed`.
-    static let consumedStep = 16 << 20
-
     private func scanPackages(
         _ parser: inout ByteJSONParser, into found: inout [String: [CondaRecord]], consumed: ((Int) -> Void)?
     ) throws {
@@ -132,7 +133,7 @@ public struct RepodataScanner: Sendable {
                 parser.offset -= 1
                 throw parser.unexpected("`,` or `}`")
             }
-            if let consumed, parser.offset - reported >= Self.consumedStep {
+            if let consumed, parser.offset - reported >= consumedStep {
                 reported = parser.offset
                 consumed(reported)
             }

@@ -47,6 +47,18 @@ struct RepodataScannerTests {
         #expect(found["numpy"] == nil)
     }
 
+    @Test func consumedOffsetsGrowAndStayBehindTheScan() throws {
+        let bytes = try fixture
+        var offsets: [Int] = []
+        let found = try bytes.withUnsafeBytes { raw in
+            try RepodataScanner(names: ["python"], consumedStep: 200).scan(raw) { offsets.append($0) }
+        }
+        #expect(found["python"]?.count == 1)
+        #expect(offsets.count >= 5)
+        #expect(offsets == offsets.sorted())
+        #expect(offsets.allSatisfy { $0 > 0 && $0 < bytes.count })
+    }
+
     @Test func fallbackSubdirAndEmptyMaps() throws {
         let text = #"{"packages": {}, "packages.conda": {"a-1-0.conda": {"name": "a", "version": "1", "build": "0"}}}"#
         let found = try scan(Array(text.utf8), ["a"], fallback: "noarch")
