@@ -38,10 +38,16 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        .systemLibrary(
+            name: "CZstd",
+            path: "Sources/CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         .target(
             name: "SMSyncRuntime",
             dependencies: [
-                "SMSync", "CLibXML2",
+                "SMSync", "CLibXML2", "CZstd",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -65,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SMSyncTests",
-            dependencies: ["SMSync", "SMSyncRuntime"],
+            dependencies: ["SMSync", "SMSyncRuntime", "SMSyncTestSupport"],
             swiftSettings: swiftSettings
         ),
         .target(

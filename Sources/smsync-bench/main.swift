@@ -10,6 +10,9 @@
 //                                                              smsync.yml) for whole-process runs (bench_report.py)
 //   swift run -c release smsync-bench --export FILE [--freeze FILE]
 //                                                              parse one live-instance export (and freeze) repeatedly
+//   swift run -c release smsync-bench --repodata FILE --names-file NAMES [--quiet]
+//                                                              versions of the named packages in a repodata.json
+//                                                              (scripts/bench_repodata.py compares and measures)
 //   swift run smsync-bench --conformance PATH... [--verbose] [--json]
 //                                                              parse env files, move every pin, check each edit
 
@@ -131,6 +134,14 @@ func readFile(_ path: String) -> [UInt8] {
         bytes += buffer[0..<read]
     }
     return bytes
+}
+
+if let index = arguments.firstIndex(of: "--repodata"), index + 1 < arguments.count,
+    let namesIndex = arguments.firstIndex(of: "--names-file"), namesIndex + 1 < arguments.count
+{
+    exit(
+        RepodataRun.main(
+            repodata: arguments[index + 1], namesFile: arguments[namesIndex + 1], quiet: arguments.contains("--quiet")))
 }
 
 if let index = arguments.firstIndex(of: "--conformance") {

@@ -38,11 +38,17 @@ public struct IndexFile: Sendable, Hashable {
     /// True when the index marks the file yanked (`"yanked": true` or a reason).
     public var yanked: Bool
     public var yankedReason: String?
+    /// The file's digests by algorithm (`sha256` → lower-case hex), as the index lists them.
+    public var hashes: [String: String]
 
-    public init(filename: String, requiresPython: String? = nil, yanked: Bool = false, yankedReason: String? = nil) {
+    public init(
+        filename: String, requiresPython: String? = nil, yanked: Bool = false, yankedReason: String? = nil,
+        hashes: [String: String] = [:]
+    ) {
         self.filename = filename
         self.requiresPython = requiresPython
         self.yanked = yanked
         self.yankedReason = yankedReason
+        self.hashes = hashes
     }
 }
