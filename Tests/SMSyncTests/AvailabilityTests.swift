@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SMSync
@@ -160,7 +161,7 @@ struct CondaVerdictTests {
             Issue.record("linux-64 alone: unavailable")
             return
         }
-        #expect(reason == "numpy 2.1.3: conda-forge has no 2.1.3 for linux-64 or noarch", "\(reason)")
+        #expect(reason == "numpy 2.1.3: no channel has numpy (looked in conda-forge for linux-64, noarch)", "\(reason)")
     }
 
     @Test func newestThereIsNamedWhenTheVersionIsMissing() throws {
@@ -350,5 +351,70 @@ struct PipVerdictTests {
             Issue.record("2.5 == 2.5.0 under PEP 440")
             return
         }
+    }
+}
+
+@Suite("Availability: configuration")
+struct AvailabilityConfigurationTests {
+    @Test func theSectionIsReadWithItsDefaults() throws {
+        let plain = try Configuration(text: "envs: {dir: envs}\n", file: "conf/smsync.yml")
+        #expect(!plain.availability.enabled)
+        #expect(plain.availability.platforms == ["linux-64"])
+        #expect(plain.availability.channelPriority == .strict)
+        #expect(plain.availability.pipIndex == "https://pypi.org/simple")
+        let text = """
+            envs: {dir: envs}
+            availability:
+              enabled: true
+              platforms: [linux-64, linux-aarch64]
+              channel_priority: flexible
+              channel_alias: https://mirror.example/conda/
+              defaults: [https://mirror.example/pkgs/main]
+              channels:
+                - url: https://private.example/channel/
+                  token_env: PRIVATE_CHANNEL_TOKEN
+              pip_index: https://mirror.example/simple
+              pip_index_token_env: PIP_TOKEN
+              check: {conda: true, pip: false}
+              glibc: "2.28"
+              cache_dir: cache
+              concurrency: 8
+            """
+        let config = try Configuration(text: text, file: "conf/smsync.yml").availability
+        #expect(config.enabled)
+        #expect(config.platforms == ["linux-64", "linux-aarch64"])
+        #expect(config.channelPriority == .flexible)
+        #expect(config.channelAlias == "https://mirror.example/conda")
+        #expect(config.defaults == ["https://mirror.example/pkgs/main"])
+        #expect(config.channels == [.init(url: "https://private.example/channel", tokenEnv: "PRIVATE_CHANNEL_TOKEN")])
+        #expect(config.pipIndexTokenEnv == "PIP_TOKEN")
+        #expect(config.checkConda && !config.checkPip)
+        #expect(config.glibc == [2, 28])
+        #expect(config.cacheDirectory == "conf/cache")
+        #expect(config.concurrency == 8)
+        #expect(config.secretNames == ["PRIVATE_CHANNEL_TOKEN", "PIP_TOKEN"])
+        #expect(config.tokenEnv(for: "https://private.example/channel/linux-64/repodata.json") == "PRIVATE_CHANNEL_TOKEN")
+        #expect(config.tokenEnv(for: "https://private.example/channel2/linux-64") == nil)
+        #expect(config.tokenEnv(for: "https://mirror.example/simple/numpy/") == "PIP_TOKEN")
+    }
+
+    @Test(
+        "bad values name the key and the line",
+        arguments: [
+            ("  channel_alias: ftp://x.example\n", "availability.channel_alias", 3),
+            ("  platforms: [linux-65]\n", "availability.platforms[0]", 3),
+            ("  channel_priority: loose\n", "availability.channel_priority", 3),
+            ("  defaults: [\"https://a.example/../b\"]\n", "availability.defaults[0]", 3),
+            ("  channels:\n    - url: https://a.example\n      token_env: BAD-NAME\n", "availability.channels[0].token_env", 5),
+            ("  check: {rpm: true}\n", "availability.check.rpm", 3),
+            ("  glibc: two\n", "availability.glibc", 3),
+            ("  colour: red\n", "availability.colour", 3),
+        ])
+    func badValues(line text: String, keyPath: String, line: Int) throws {
+        let error = #expect(throws: ConfigError.self) {
+            try Configuration(text: "envs: {dir: envs}\navailability:\n" + text, file: "smsync.yml")
+        }
+        #expect(error?.keyPath == keyPath, "\(String(describing: error))")
+        #expect(error?.line == line, "\(String(describing: error))")
     }
 }
