@@ -76,7 +76,8 @@ struct AvailabilityPipelineTests {
             """
         let kernels = [
             LocalKernel(kernel: "conda_one", path: "envs/one.yml", file: try EnvironmentFile(text: first, path: "one")),
-            LocalKernel(kernel: "conda_two", path: "envs/two.yml", file: try EnvironmentFile(text: second, path: "two")),
+            LocalKernel(
+                kernel: "conda_two", path: "envs/two.yml", file: try EnvironmentFile(text: second, path: "two")),
         ]
         var pipeline = Pipeline(
             workspace: Workspace(configuration: config, kernels: kernels), store: store, version: "test",
@@ -131,9 +132,10 @@ struct AvailabilityPipelineTests {
         #expect(pandas.reason?.contains("builds need python >=3.11,<3.12.0a0") == true, "\(pandas.reason ?? "")")
         #expect(try change(run.report, "conda_one", "requests").action == .update)
         #expect(run.report.summary.unavailable == 1)
-        #expect(try pipeline.plan(run.report).files.flatMap(\.edits).map(\.package).sorted() == [
-            "numpy", "numpy", "requests", "scipy",
-        ])
+        #expect(
+            try pipeline.plan(run.report).files.flatMap(\.edits).map(\.package).sorted() == [
+                "numpy", "numpy", "requests", "scipy",
+            ])
     }
 
     @Test func aFailedLookupHoldsTheUpdateAndIsReportedWithoutTheSecret() async throws {
@@ -166,7 +168,8 @@ struct AvailabilityPipelineTests {
         let store = try StateStore(path: folder.databasePath)
         let day = 86_400
         for (offset, expected) in [(0, "2026-01-01"), (3 * day, "2026-01-01")] {
-            let pipeline = try pipeline(extraConfig: "  check: {pip: false}\n", store: store, lookup: lookup, now: instant(offset))
+            let pipeline = try pipeline(
+                extraConfig: "  check: {pip: false}\n", store: store, lookup: lookup, now: instant(offset))
             let run = await pipeline.checkAvailability(pipeline.drift(releases))
             let numpy = try change(run.report, "conda_two", "numpy")
             #expect(numpy.action == .unavailable)
@@ -176,7 +179,8 @@ struct AvailabilityPipelineTests {
         #expect(try store.availabilityHolds().map(\.package).sorted() == ["numpy", "numpy", "pandas", "scipy"])
         #expect(try store.availabilityHolds().allSatisfy { $0.firstSeenUnavailable == instant() })
         lookup.records = [Self.forge: ["linux-64": [Self.record("numpy", "2.1.3")]]]
-        let pipeline = try pipeline(extraConfig: "  check: {pip: false}\n", store: store, lookup: lookup, now: instant(5 * day))
+        let pipeline = try pipeline(
+            extraConfig: "  check: {pip: false}\n", store: store, lookup: lookup, now: instant(5 * day))
         let run = await pipeline.checkAvailability(pipeline.drift(releases))
         #expect(try change(run.report, "conda_two", "numpy").action == .update)
         #expect(try store.availabilityHolds().map(\.package).sorted() == ["pandas", "scipy"])

@@ -130,7 +130,9 @@ struct CondaVerdictTests {
         }
         let noarch = [
             Self.forge: [
-                "noarch": [Self.record("2.1.3", "pyhd8ed1ab_0", subdir: "noarch", depends: ["python >=3.9"], noarch: "python")]
+                "noarch": [
+                    Self.record("2.1.3", "pyhd8ed1ab_0", subdir: "noarch", depends: ["python >=3.9"], noarch: "python")
+                ]
             ]
         ]
         guard case .available(let source) = verdict(try check(), noarch) else {
@@ -140,7 +142,9 @@ struct CondaVerdictTests {
         #expect(source.subdir == "noarch")
         let tooNew = [
             Self.forge: [
-                "noarch": [Self.record("2.1.3", "pyhd8ed1ab_0", subdir: "noarch", depends: ["python >=3.12"], noarch: "python")]
+                "noarch": [
+                    Self.record("2.1.3", "pyhd8ed1ab_0", subdir: "noarch", depends: ["python >=3.12"], noarch: "python")
+                ]
             ]
         ]
         guard case .unavailable = verdict(try check(), tooNew) else {
@@ -212,7 +216,9 @@ struct CondaVerdictTests {
 
     @Test func highestBuildNumberIsReported() throws {
         let records = [
-            Self.forge: ["linux-64": [Self.record("2.1.3", "py310_0", number: 0), Self.record("2.1.3", "py310_2", number: 2)]]
+            Self.forge: [
+                "linux-64": [Self.record("2.1.3", "py310_0", number: 0), Self.record("2.1.3", "py310_2", number: 2)]
+            ]
         ]
         guard case .available(let source) = verdict(try check(), records) else {
             Issue.record("available")
@@ -294,7 +300,8 @@ struct PipVerdictTests {
             check().verdict(files: files)
                 == .available(
                     AvailabilitySource(
-                        file: "torch-2.5.0-cp310-cp310-manylinux_2_17_x86_64.whl", index: "https://pypi.example/simple")))
+                        file: "torch-2.5.0-cp310-cp310-manylinux_2_17_x86_64.whl", index: "https://pypi.example/simple")
+                ))
         let sdistOnly = [IndexFile(filename: "torch-2.5.0.tar.gz")]
         #expect(
             check().verdict(files: sdistOnly)
@@ -333,7 +340,8 @@ struct PipVerdictTests {
             Issue.record("no wheel for linux-64")
             return
         }
-        #expect(reason.hasPrefix("torch 2.5.0: no wheel for linux-64 / cp310 and no sdist on https://pypi.example/simple"))
+        #expect(
+            reason.hasPrefix("torch 2.5.0: no wheel for linux-64 / cp310 and no sdist on https://pypi.example/simple"))
     }
 
     @Test func missingVersionAndUnknownProject() {
@@ -393,7 +401,8 @@ struct AvailabilityConfigurationTests {
         #expect(config.cacheDirectory == "conf/cache")
         #expect(config.concurrency == 8)
         #expect(config.secretNames == ["PRIVATE_CHANNEL_TOKEN", "PIP_TOKEN"])
-        #expect(config.tokenEnv(for: "https://private.example/channel/linux-64/repodata.json") == "PRIVATE_CHANNEL_TOKEN")
+        #expect(
+            config.tokenEnv(for: "https://private.example/channel/linux-64/repodata.json") == "PRIVATE_CHANNEL_TOKEN")
         #expect(config.tokenEnv(for: "https://private.example/channel2/linux-64") == nil)
         #expect(config.tokenEnv(for: "https://mirror.example/simple/numpy/") == "PIP_TOKEN")
     }
@@ -405,7 +414,10 @@ struct AvailabilityConfigurationTests {
             ("  platforms: [linux-65]\n", "availability.platforms[0]", 3),
             ("  channel_priority: loose\n", "availability.channel_priority", 3),
             ("  defaults: [\"https://a.example/../b\"]\n", "availability.defaults[0]", 3),
-            ("  channels:\n    - url: https://a.example\n      token_env: BAD-NAME\n", "availability.channels[0].token_env", 5),
+            (
+                "  channels:\n    - url: https://a.example\n      token_env: BAD-NAME\n",
+                "availability.channels[0].token_env", 5
+            ),
             ("  check: {rpm: true}\n", "availability.check.rpm", 3),
             ("  glibc: two\n", "availability.glibc", 3),
             ("  colour: red\n", "availability.colour", 3),

@@ -239,7 +239,8 @@ public struct AvailabilityPlanner: Sendable {
             case .unchecked(let reason):
                 results[key] = ChangeAvailability(status: .unchecked, reason: reason)
             case .failed(let reason):
-                results[key] = ChangeAvailability(status: .unavailable, reason: "could not check: \(reason)", failed: true)
+                results[key] = ChangeAvailability(
+                    status: .unavailable, reason: "could not check: \(reason)", failed: true)
             }
         }
         var report = report.mapChanges { kernel, change in

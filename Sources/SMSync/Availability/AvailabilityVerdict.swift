@@ -125,8 +125,7 @@ public struct CondaCheck: Sendable, Hashable {
 
     /// The verdict, given this package's records per channel URL and subdir (a missing subdir has none).
     /// `label` shortens a channel URL for messages.
-    public func verdict(records: [String: [String: [CondaRecord]]], label: (String) -> String) -> AvailabilityVerdict
-    {
+    public func verdict(records: [String: [String: [CondaRecord]]], label: (String) -> String) -> AvailabilityVerdict {
         let subdirs = self.subdirs
         func listed(_ channel: String) -> Bool {
             subdirs.contains { !(records[channel]?[$0] ?? []).isEmpty }
@@ -179,7 +178,9 @@ public struct CondaCheck: Sendable, Hashable {
     }
 
     /// The record conda would take for a platform: the first deciding channel with a match, highest build number.
-    private func best(in channels: [String], platform: String, records: [String: [String: [CondaRecord]]]) -> (
+    private func best(
+        in channels: [String], platform: String, records: [String: [String: [CondaRecord]]]
+    ) -> (
         String, CondaRecord
     )? {
         for channel in channels {
@@ -234,7 +235,8 @@ public struct CondaCheck: Sendable, Hashable {
         }
         let needs = ofBuild.compactMap(admitsPython)
         let needText = Self.unique(needs).prefix(2).joined(separator: "; ")
-        return "none for \(platform)\(pythonTag) on \(channels)" + (needText.isEmpty ? "" : " (builds need \(needText))")
+        return "none for \(platform)\(pythonTag) on \(channels)"
+            + (needText.isEmpty ? "" : " (builds need \(needText))")
     }
 
     static func unique(_ items: [String]) -> [String] {
@@ -314,7 +316,8 @@ public struct PipCheck: Sendable, Hashable {
         let tag = python.map { " / \($0.wheelTag)" } ?? ""
         let sample = admitted.prefix(3).map(\.filename).joined(separator: ", ")
         return .unavailable(
-            "\(head): no wheel for \(missing.joined(separator: ", "))\(tag) and no sdist on \(index) (files: \(sample))")
+            "\(head): no wheel for \(missing.joined(separator: ", "))\(tag) and no sdist on \(index) (files: \(sample))"
+        )
     }
 
     // MARK: File names

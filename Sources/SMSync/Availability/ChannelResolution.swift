@@ -40,7 +40,9 @@ public struct ChannelResolver: Sendable {
     }
 
     /// The channels one dependency is looked up in: its own (`channel::pkg`) alone, else the file's.
-    public func channels(for dependency: EnvironmentDependency, in file: EnvironmentFile) -> (
+    public func channels(
+        for dependency: EnvironmentDependency, in file: EnvironmentFile
+    ) -> (
         urls: [String], invalid: [String]
     ) {
         if let channel = dependency.channel {

@@ -230,7 +230,9 @@ public struct Configuration: Sendable {
         self.availability = availability
     }
 
-    private static func readAvailability(_ value: ConfigNode, base: String) throws(ConfigError)
+    private static func readAvailability(
+        _ value: ConfigNode, base: String
+    ) throws(ConfigError)
         -> AvailabilityConfig
     {
         var config = AvailabilityConfig()

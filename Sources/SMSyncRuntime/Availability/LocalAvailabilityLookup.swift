@@ -23,11 +23,15 @@ public struct LocalAvailabilityLookup: AvailabilityLookup {
         self.maxBytes = maxBytes
     }
 
-    public func condaRecords(channel: String, subdir: String, names: Set<String>) async throws
+    public func condaRecords(
+        channel: String, subdir: String, names: Set<String>
+    ) async throws
         -> [String: [CondaRecord]]
     {
         let root = try Self.path(of: channel)
-        guard Self.isPlainName(subdir) else { throw AvailabilityLookupError("\(subdir.debugDescription) is not a subdir") }
+        guard Self.isPlainName(subdir) else {
+            throw AvailabilityLookupError("\(subdir.debugDescription) is not a subdir")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw AvailabilityLookupError("no channel folder at \(root)")
@@ -189,10 +193,14 @@ public struct RoutingAvailabilityLookup: AvailabilityLookup {
         self.remote = remote
     }
 
-    public func condaRecords(channel: String, subdir: String, names: Set<String>) async throws
+    public func condaRecords(
+        channel: String, subdir: String, names: Set<String>
+    ) async throws
         -> [String: [CondaRecord]]
     {
-        if channel.hasPrefix("file://") { return try await local.condaRecords(channel: channel, subdir: subdir, names: names) }
+        if channel.hasPrefix("file://") {
+            return try await local.condaRecords(channel: channel, subdir: subdir, names: names)
+        }
         return try await remoteLookup(channel).condaRecords(channel: channel, subdir: subdir, names: names)
     }
 

@@ -26,7 +26,9 @@ extension Pipeline {
     /// `availability.enabled`): an update that cannot be installed becomes `unavailable`. With a state database
     /// (and not `offline`), what was found is recorded and each unavailable update shows since when it has been.
     /// `offline`: only `file://` channels and indexes are read; the others are left unchecked, with a note.
-    public func checkAvailability(_ report: DriftReport, local: [LocalKernel]? = nil, offline: Bool = false) async
+    public func checkAvailability(
+        _ report: DriftReport, local: [LocalKernel]? = nil, offline: Bool = false
+    ) async
         -> AvailabilityRun
     {
         let config = configuration.availability
@@ -36,9 +38,11 @@ extension Pipeline {
         var data = AvailabilityData()
         let lookup: any AvailabilityLookup
         do {
-            lookup = try availabilityLookup ?? makeAvailabilityLookup(
-                configuration: configuration, http: http, cacheDirectory: availabilityCacheDirectory,
-                secrets: secrets)
+            lookup =
+                try availabilityLookup
+                ?? makeAvailabilityLookup(
+                    configuration: configuration, http: http, cacheDirectory: availabilityCacheDirectory,
+                    secrets: secrets)
         } catch {
             let message = "\(error)"
             for query in plan.conda.keys { data.condaFailures[query] = message }

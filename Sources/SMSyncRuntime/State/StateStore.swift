@@ -509,7 +509,9 @@ public final class StateStore: Sendable {
     /// Records what this run found for the checked updates, in one transaction, and returns since when each
     /// unavailable one has been unavailable. A package's row is kept while the same version stays unavailable (its
     /// first sighting stays), replaced when a different version is held, and cleared once its update is available.
-    public func recordAvailability(_ checks: [AvailabilityObservation], at date: Date) throws(StateError)
+    public func recordAvailability(
+        _ checks: [AvailabilityObservation], at date: Date
+    ) throws(StateError)
         -> [AvailabilityObservation: Date]
     {
         try write("record the availability of \(checks.count) updates") { db in
@@ -553,14 +555,16 @@ public final class StateStore: Sendable {
     /// The updates held as unavailable, oldest first.
     public func availabilityHolds() throws(StateError) -> [AvailabilityHold] {
         try read("read the availability holds") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM availability_holds ORDER BY first_seen_unavailable, kernel, package")
-                .map { row in
-                    AvailabilityHold(
-                        kernel: try row.decode(forColumn: "kernel"), package: try row.decode(forColumn: "package"),
-                        manager: try row.decode(forColumn: "manager"), version: try row.decode(forColumn: "version"),
-                        firstSeenUnavailable: try row.decode(forColumn: "first_seen_unavailable"),
-                        lastSeen: try row.decode(forColumn: "last_seen"), reason: try row.decode(forColumn: "reason"))
-                }
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM availability_holds ORDER BY first_seen_unavailable, kernel, package"
+            )
+            .map { row in
+                AvailabilityHold(
+                    kernel: try row.decode(forColumn: "kernel"), package: try row.decode(forColumn: "package"),
+                    manager: try row.decode(forColumn: "manager"), version: try row.decode(forColumn: "version"),
+                    firstSeenUnavailable: try row.decode(forColumn: "first_seen_unavailable"),
+                    lastSeen: try row.decode(forColumn: "last_seen"), reason: try row.decode(forColumn: "reason"))
+            }
         }
     }
 

@@ -164,7 +164,8 @@ struct Run {
             for failure in checked.failures { lines.append("availability \(redact(failure))") }
             return finish(
                 exitCode: 3, outcome: .upstreamFailed,
-                message: "the availability of \(checked.failures.count) update(s) could not be checked; nothing was written",
+                message:
+                    "the availability of \(checked.failures.count) update(s) could not be checked; nothing was written",
                 updatesPending: report.summary.updates)
         }
         counts.updates = report.summary.updates
@@ -185,7 +186,8 @@ struct Run {
             for change in kernel.changes where change.action == .unavailable {
                 let since = change.availability?.since.map { " since \($0)" } ?? ""
                 lines.append(
-                    "unavailable\(since): \(kernel.kernel) \(change.package) \(change.upstream) (\(change.reason ?? ""))")
+                    "unavailable\(since): \(kernel.kernel) \(change.package) \(change.upstream) (\(change.reason ?? ""))"
+                )
             }
         }
         if plan.files.isEmpty && pin == nil {
