@@ -430,3 +430,149 @@ struct AvailabilityConfigurationTests {
         #expect(error?.line == line, "\(String(describing: error))")
     }
 }
+
+@Suite("Availability: the planner")
+struct AvailabilityPlannerTests {
+    static let env = """
+        name: python3
+        channels: [conda-forge]
+        dependencies:
+          - python=3.10
+          - pytorch::torchvision=0.19.0
+          - numpy=2.1.1
+        """
+
+    func report(_ packages: [UpstreamPackage], runnerUp: [UpstreamPackage] = []) throws -> (DriftReport, [LocalKernel])
+    {
+        let local = [
+            LocalKernel(
+                kernel: "conda_python3", path: "python3.yml",
+                file: try EnvironmentFile(text: Self.env, path: "python3.yml"))
+        ]
+        var releases = [
+            SourceRelease(
+                config: SourceConfig(kind: .envExport, url: "x", name: "env-export"),
+                release: UpstreamRelease(
+                    kind: .envExport, release: nil, kernels: [UpstreamKernel(kernel: "*", packages: packages)]))
+        ]
+        if !runnerUp.isEmpty {
+            releases.append(
+                SourceRelease(
+                    config: SourceConfig(kind: .awsDocs, url: "y", name: "aws-docs"),
+                    release: UpstreamRelease(
+                        kind: .awsDocs, release: nil, kernels: [UpstreamKernel(kernel: "*", packages: runnerUp)])))
+        }
+        return (
+            DriftEngine(policy: Policy(update: [.patch, .minor], ignore: [], downgrade: false)).diff(
+                local: local, releases: releases), local
+        )
+    }
+
+    var config: AvailabilityConfig {
+        var config = AvailabilityConfig()
+        config.enabled = true
+        config.channelAlias = "https://c.example"
+        config.defaults = []
+        return config
+    }
+
+    static func record(_ name: String, _ version: String, python: String = "3.10") -> CondaRecord {
+        CondaRecord(
+            name: name, version: version, build: "h0",
+            depends: ["python_abi \(python).* *_cp\(python.filter(\.isNumber))"],
+            subdir: "linux-64", fileName: "\(name)-\(version)-h0.conda")
+    }
+
+    @Test func channelColonColonIsLookedUpInItsChannelOnly() throws {
+        let (report, local) = try report([
+            .init(name: "torchvision", version: "0.19.1", manager: .conda),
+            .init(name: "numpy", version: "2.1.3", manager: .conda),
+        ])
+        let planner = AvailabilityPlanner(config: config)
+        let plan = planner.plan(report, local: local)
+        #expect(
+            Set(plan.conda.keys.map { "\($0.channel) \($0.subdir)" }) == [
+                "https://c.example/pytorch linux-64", "https://c.example/pytorch noarch",
+                "https://c.example/conda-forge linux-64", "https://c.example/conda-forge noarch",
+            ])
+        #expect(plan.conda[CondaQuery(channel: "https://c.example/pytorch", subdir: "linux-64")] == ["torchvision"])
+        #expect(plan.conda[CondaQuery(channel: "https://c.example/conda-forge", subdir: "linux-64")] == ["numpy"])
+        var data = AvailabilityData()
+        data.conda[CondaQuery(channel: "https://c.example/conda-forge", subdir: "linux-64")] = [
+            "torchvision": [Self.record("torchvision", "0.19.1")], "numpy": [Self.record("numpy", "2.1.3")],
+        ]
+        let checked = planner.apply(plan, to: report, data: data)
+        let changes = try #require(checked.kernels.first?.changes)
+        let torchvision = try #require(changes.first { $0.package == "torchvision" })
+        #expect(torchvision.action == .unavailable, "conda-forge's build does not count for pytorch::torchvision")
+        #expect(
+            torchvision.reason
+                == "torchvision 0.19.1: no channel has torchvision (looked in pytorch for linux-64, noarch)")
+        let numpy = try #require(changes.first { $0.package == "numpy" })
+        #expect(numpy.action == .update)
+        #expect(numpy.availability?.source?.summary == "conda-forge linux-64 h0")
+        #expect(checked.summary.updates == 1)
+        #expect(checked.summary.unavailable == 1)
+    }
+
+    @Test func anAvailableVersionAnotherSourceListsIsOffered() throws {
+        let (report, local) = try report(
+            [.init(name: "numpy", version: "2.1.3", manager: .conda)],
+            runnerUp: [.init(name: "numpy", version: "2.1.2", manager: .conda)])
+        let planner = AvailabilityPlanner(config: config)
+        let plan = planner.plan(report, local: local)
+        var data = AvailabilityData()
+        data.conda[CondaQuery(channel: "https://c.example/conda-forge", subdir: "linux-64")] = [
+            "numpy": [Self.record("numpy", "2.1.3", python: "3.12"), Self.record("numpy", "2.1.2")]
+        ]
+        let numpy = try #require(
+            planner.apply(plan, to: report, data: data).kernels.first?.changes.first {
+                $0.package == "numpy"
+            })
+        #expect(numpy.action == .unavailable)
+        #expect(numpy.availability?.alternative == "2.1.2 (aws-docs) from conda-forge linux-64 h0")
+        // Without that version on the channel, nothing is offered: no version is invented.
+        data.conda[CondaQuery(channel: "https://c.example/conda-forge", subdir: "linux-64")] = [
+            "numpy": [Self.record("numpy", "2.1.3", python: "3.12"), Self.record("numpy", "2.1.0")]
+        ]
+        let none = try #require(
+            planner.apply(plan, to: report, data: data).kernels.first?.changes.first {
+                $0.package == "numpy"
+            })
+        #expect(none.availability?.alternative == nil)
+    }
+
+    @Test func aPythonUpdateSetsThePythonTheOthersAreCheckedFor() throws {
+        var policyConfig = config
+        policyConfig.checkConda = true
+        let local = [
+            LocalKernel(
+                kernel: "conda_python3", path: "python3.yml",
+                file: try EnvironmentFile(text: Self.env, path: "python3.yml"))
+        ]
+        let planner = AvailabilityPlanner(config: policyConfig)
+        let file = local[0].file
+        #expect(planner.pythonTarget(file, changes: []) == PythonTarget(major: 3, minor: 10))
+        let origin = DriftOrigin(
+            source: "s", kind: .envExport, release: nil, name: "python", version: "3.11.9", manager: .conda)
+        let update = DriftChange(
+            package: "python", manager: .conda, line: 4, current: "3.10", currentSpec: "=3.10", upstream: "3.11.9",
+            kind: .major, action: .update, reason: nil, origin: origin, runnerUp: nil, plannedSpec: "=3.11.9")
+        #expect(planner.pythonTarget(file, changes: [update]) == PythonTarget(major: 3, minor: 11, exact: "3.11.9"))
+    }
+
+    @Test func aKindThatIsOffLeavesItsUpdatesUnchecked() throws {
+        var off = config
+        off.checkConda = false
+        let (report, local) = try report([.init(name: "numpy", version: "2.1.3", manager: .conda)])
+        let planner = AvailabilityPlanner(config: off)
+        let plan = planner.plan(report, local: local)
+        #expect(plan.conda.isEmpty)
+        let numpy = try #require(
+            planner.apply(plan, to: report, data: AvailabilityData()).kernels.first?.changes.first {
+                $0.package == "numpy"
+            })
+        #expect(numpy.action == .update)
+        #expect(numpy.availability == ChangeAvailability(status: .unchecked, reason: "availability.check.conda is off"))
+    }
+}
