@@ -28,6 +28,8 @@ struct DriftRun {
     var pipeline: Pipeline
     var read: SourcesRead
     var report: DriftReport
+    /// Updates whose availability check failed (they are `unavailable`, not applied).
+    var availabilityFailures: [String] = []
 
     var workspace: Workspace { pipeline.workspace }
     var failures: [SourceFailure] { read.failures }
@@ -61,12 +63,20 @@ struct DriftRun {
         let pipeline = Pipeline(
             workspace: workspace, store: store, version: SMSyncVersion.current, environment: environment)
         let read = await pipeline.readSources(offline ? .offline : .look)
-        return DriftRun(pipeline: pipeline, read: read, report: pipeline.drift(read.releases))
+        let checked = await pipeline.checkAvailability(pipeline.drift(read.releases), offline: offline)
+        return DriftRun(
+            pipeline: pipeline, read: read, report: checked.report, availabilityFailures: checked.failures)
     }
 
     func reportFailures() throws {
-        guard !failures.isEmpty else { return }
+        guard !failures.isEmpty || !availabilityFailures.isEmpty else { return }
         for failure in failures { Output.error("error: source \(failure.description)") }
+        for failure in availabilityFailures { Output.error("error: availability \(failure)") }
+        if failures.isEmpty {
+            throw CommandFailure(
+                ExitStatus.upstreamFailed,
+                "the availability of \(availabilityFailures.count) update(s) could not be checked")
+        }
         throw CommandFailure(ExitStatus.upstreamFailed, "\(failures.count) source(s) could not be read")
     }
 
@@ -130,9 +140,10 @@ struct DiffCommand: AsyncParsableCommand {
 
             EXIT CODES
               0  success (with or without drift)
-              1  with --exit-code: updates are pending
+              1  with --exit-code: updates are pending (`unavailable` ones are not pending)
               2  bad configuration or command line
-              3  an upstream source could not be read (the report still covers the others)
+              3  an upstream source could not be read, or the availability of an update could not be checked \
+            (the report still covers the others)
 
             Example: smsync diff --config Fixtures/demo/smsync.yml --format markdown
             """
@@ -190,7 +201,8 @@ struct ApplyCommand: AsyncParsableCommand {
             EXIT CODES
               0  success, including "nothing to do"
               2  bad configuration or command line
-              3  an upstream source could not be read (nothing is written)
+              3  an upstream source could not be read, or the availability of an update could not be checked \
+            (nothing is written)
               4  a `smsync sync` run holds the lock on the state (in-place edits wait for it to end)
               5  the git commit failed
               6  an env file could not be written (no file was changed)
@@ -213,7 +225,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let writeLock = inPlace ? try InPlaceWriteLock.take(configPath: options.config) : nil
         defer { writeLock?.lock?.release() }
         let run = try await DriftRun.make(configPath: options.config, offline: sources.offline)
-        if !run.failures.isEmpty {
+        if !run.failures.isEmpty || !run.availabilityFailures.isEmpty {
             try run.reportFailures()
         }
         let plan: ApplyPlan

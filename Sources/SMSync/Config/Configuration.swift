@@ -133,6 +133,8 @@ public struct Configuration: Sendable {
     public var http: HTTPConfig
     /// The environment variable holding a GitHub token for API reads (default `GITHUB_TOKEN`).
     public var githubTokenEnv: String
+    /// `availability:`: whether proposed updates are checked against the env's channels and the package index.
+    public var availability = AvailabilityConfig()
 
     /// Reads a configuration from its text. `file` is used in messages and to resolve relative paths.
     public init(text: String, file: String) throws(ConfigError) {
@@ -161,9 +163,11 @@ public struct Configuration: Sendable {
         var githubTokenEnv = "GITHUB_TOKEN"
         var stateRetentionDays = 90.0
         var syncDeadlineSeconds = 1800.0
+        var availability = AvailabilityConfig()
         let base = baseDirectory
         for (key, value) in try top.mapping(allowed: [
             "envs", "state", "sources", "policy", "aliases", "rebuild", "pull_request", "http", "github", "sync",
+            "availability",
         ]) {
             switch key {
             case "envs":
@@ -214,6 +218,8 @@ public struct Configuration: Sendable {
                 pullRequest = try Self.readPullRequest(value)
             case "http":
                 http = try Self.readHTTP(value)
+            case "availability":
+                availability = try Self.readAvailability(value, base: base)
             case "github":
                 for (githubKey, githubValue) in try value.mapping(allowed: ["token_env"]) where githubKey == "token_env"
                 {
@@ -238,6 +244,91 @@ public struct Configuration: Sendable {
         self.pullRequest = pullRequest
         self.http = http
         self.githubTokenEnv = githubTokenEnv
+        self.availability = availability
+    }
+
+    private static func readAvailability(
+        _ value: ConfigNode, base: String
+    ) throws(ConfigError)
+        -> AvailabilityConfig
+    {
+        var config = AvailabilityConfig()
+        let allowed: Set<String> = [
+            "enabled", "platforms", "channel_priority", "channel_alias", "defaults", "channels", "pip_index",
+            "pip_index_token_env", "check", "glibc", "cache_dir", "concurrency",
+        ]
+        func channelURL(_ node: ConfigNode) throws(ConfigError) -> String {
+            let text = try node.string()
+            guard AvailabilityConfig.isChannelURL(text) else {
+                throw node.error("must be an http://, https:// or file:// URL, not \(text.debugDescription)")
+            }
+            return AvailabilityConfig.trimmed(text)
+        }
+        for (key, field) in try value.mapping(allowed: allowed) {
+            switch key {
+            case "enabled": config.enabled = try field.bool()
+            case "platforms":
+                var platforms: [String] = []
+                for item in try field.list() {
+                    let text = try item.string()
+                    guard AvailabilityConfig.knownPlatforms.contains(text) else {
+                        let known = AvailabilityConfig.knownPlatforms.sorted().joined(separator: ", ")
+                        throw item.error("unknown platform \(text.debugDescription); one of \(known)")
+                    }
+                    if !platforms.contains(text) { platforms.append(text) }
+                }
+                guard !platforms.isEmpty else { throw field.error("name at least one platform") }
+                config.platforms = platforms
+            case "channel_priority":
+                let text = try field.string()
+                guard let priority = AvailabilityConfig.ChannelPriority(rawValue: text) else {
+                    throw field.error("must be strict or flexible, not \(text.debugDescription)")
+                }
+                config.channelPriority = priority
+            case "channel_alias": config.channelAlias = try channelURL(field)
+            case "defaults":
+                var urls: [String] = []
+                for item in try field.list() { urls.append(try channelURL(item)) }
+                config.defaults = urls
+            case "channels":
+                var channels: [AvailabilityConfig.Channel] = []
+                for item in try field.list() {
+                    var url: String?
+                    var tokenEnv: String?
+                    for (channelKey, channelValue) in try item.mapping(allowed: ["url", "token_env"]) {
+                        if channelKey == "url" {
+                            url = try channelURL(channelValue)
+                        } else {
+                            tokenEnv = try environmentName(channelValue)
+                        }
+                    }
+                    guard let url else { throw item.error("a channel needs `url`") }
+                    channels.append(AvailabilityConfig.Channel(url: url, tokenEnv: tokenEnv))
+                }
+                config.channels = channels
+            case "pip_index": config.pipIndex = try channelURL(field)
+            case "pip_index_token_env": config.pipIndexTokenEnv = try environmentName(field)
+            case "check":
+                for (kind, flag) in try field.mapping(allowed: ["conda", "pip"]) {
+                    if kind == "conda" {
+                        config.checkConda = try flag.bool()
+                    } else {
+                        config.checkPip = try flag.bool()
+                    }
+                }
+            case "glibc":
+                let text = try field.string()
+                let parts = text.split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+                guard parts.count == 2, let major = parts[0], let minor = parts[1], major >= 1, minor >= 0 else {
+                    throw field.error("must be a glibc version like 2.34, not \(text.debugDescription)")
+                }
+                config.glibc = [major, minor]
+            case "cache_dir": config.cacheDirectory = resolve(try field.string(), against: base)
+            case "concurrency": config.concurrency = try field.int(in: 1...32)
+            default: break
+            }
+        }
+        return config
     }
 
     private static func readSources(_ value: ConfigNode) throws(ConfigError) -> [SourceConfig] {

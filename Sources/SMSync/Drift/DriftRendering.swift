@@ -31,6 +31,10 @@ extension DriftReport {
                 json.field("planned_spec", change.plannedSpec)
                 json.key("runner_up")
                 Self.writeOrigin(change.runnerUp, to: &json)
+                if availabilityChecked {
+                    json.key("availability")
+                    Self.writeAvailability(change.availability, to: &json)
+                }
                 json.endObject()
             }
             json.endArray()
@@ -112,6 +116,7 @@ extension DriftReport {
         json.field("blocked", summary.blocked)
         json.field("ignored", summary.ignored)
         json.field("same", summary.same)
+        if availabilityChecked { json.field("unavailable", summary.unavailable) }
         json.endObject()
         extra?(&json)
         json.endObject()
@@ -129,6 +134,24 @@ extension DriftReport {
         json.field("name", origin.name)
         json.field("version", origin.version)
         json.field("manager", origin.manager?.rawValue)
+        json.endObject()
+    }
+
+    private static func writeAvailability(_ availability: ChangeAvailability?, to json: inout JSONWriter) {
+        guard let availability else {
+            json.string(nil)
+            return
+        }
+        json.beginObject()
+        json.field("status", availability.status.rawValue)
+        json.field("channel", availability.source?.channel)
+        json.field("subdir", availability.source?.subdir)
+        json.field("build", availability.source?.build)
+        json.field("file", availability.source?.file)
+        json.field("index", availability.source?.index)
+        json.field("reason", availability.reason)
+        json.field("unavailable_since", availability.since)
+        json.field("alternative", availability.alternative)
         json.endObject()
     }
 
@@ -169,7 +192,8 @@ extension DriftReport {
             out.append("\n")
         }
         if !sources.isEmpty { out.append("\n") }
-        let header = ["PACKAGE", "MANAGER", "CURRENT", "UPSTREAM", "KIND", "ACTION", "SOURCE"]
+        var header = ["PACKAGE", "MANAGER", "CURRENT", "UPSTREAM", "KIND", "ACTION", "SOURCE"]
+        if availabilityChecked { header.append("FROM") }
         var rows: [[String]] = []
         var widths = [Int](repeating: 0, count: header.count)
         for kernel in kernels {
@@ -185,13 +209,16 @@ extension DriftReport {
             rows.removeAll(keepingCapacity: true)
             for change in shown {
                 var action = change.action.rawValue
+                if let since = change.availability?.since, change.action == .unavailable { action += " since \(since)" }
                 if let reason = change.reason { action += " (\(reason))" }
                 var source = change.origin.source
                 if let runnerUp = change.runnerUp { source += " [\(runnerUp.source): \(runnerUp.version)]" }
-                rows.append([
+                var row = [
                     change.package, change.manager.rawValue, change.currentSpec ?? "-", change.upstream,
                     change.kind.rawValue, action, source,
-                ])
+                ]
+                if availabilityChecked { row.append(Self.fromText(change)) }
+                rows.append(row)
             }
             for column in widths.indices {
                 widths[column] = rows.reduce(Self.width(header[column])) { max($0, Self.width($1[column])) }
@@ -226,7 +253,17 @@ extension DriftReport {
         }
         out.append(
             "\(summary.updates) updates, \(summary.held) held, \(summary.blocked) blocked, "
-                + "\(summary.ignored) ignored, \(summary.same) up to date\n")
+                + "\(summary.ignored) ignored, \(summary.same) up to date")
+        if availabilityChecked { out.append(", \(summary.unavailable) unavailable") }
+        out.append("\n")
+    }
+
+    /// The table's FROM cell: where an update comes from, the alternative for an unavailable one, or `-`.
+    static func fromText(_ change: DriftChange) -> String {
+        guard let availability = change.availability else { return "-" }
+        if let source = availability.source { return source.summary }
+        if let alternative = availability.alternative { return "available: \(alternative)" }
+        return availability.status == .unchecked ? "not checked" : "-"
     }
 
     /// One table line: cells padded to their column's width (in characters), two spaces apart, the last unpadded;
@@ -281,6 +318,7 @@ extension DriftReport {
         case .held: "\u{1B}[33m"
         case .blocked: "\u{1B}[31m"
         case .ignored, .same: "\u{1B}[2m"
+        case .unavailable: "\u{1B}[35m"
         }
     }
 
@@ -295,7 +333,9 @@ extension DriftReport {
         out.append("## smsync: kernel package drift\n\n")
         out.append(
             "**\(summary.updates)** updates, **\(summary.held)** held, **\(summary.blocked)** blocked, "
-                + "\(summary.ignored) ignored.\n\n")
+                + "\(summary.ignored) ignored")
+        if availabilityChecked { out.append(", **\(summary.unavailable)** not installable yet") }
+        out.append(".\n\n")
         if !sources.isEmpty {
             out.append("Sources, in precedence order:\n\n")
             for source in sources {
@@ -309,14 +349,19 @@ extension DriftReport {
         for kernel in kernels {
             let updates = kernel.changes.filter { $0.action == .update }
             let other = kernel.changes.filter { $0.action == .held || $0.action == .blocked }
-            guard !updates.isEmpty || !other.isEmpty else { continue }
+            let unavailable = kernel.changes.filter { $0.action == .unavailable }
+            guard !updates.isEmpty || !other.isEmpty || !unavailable.isEmpty else { continue }
             out.append("### `")
             out.append(kernel.kernel)
             out.append("` (`")
             out.append(kernel.file)
             out.append("`)\n\n")
             if !updates.isEmpty {
-                out.append("| package | from | to | kind | source |\n|---|---|---|---|---|\n")
+                if availabilityChecked {
+                    out.append("| package | from | to | kind | source | installs from |\n|---|---|---|---|---|---|\n")
+                } else {
+                    out.append("| package | from | to | kind | source |\n|---|---|---|---|---|\n")
+                }
                 for change in updates {
                     out.append("| ")
                     Self.writeCell(change.package, to: &out)
@@ -328,10 +373,15 @@ extension DriftReport {
                     out.append(change.kind.rawValue)
                     out.append(" | ")
                     Self.writeCell(Self.sourceText(change, links: links), to: &out)
+                    if availabilityChecked {
+                        out.append(" | ")
+                        Self.writeCell(Self.fromText(change), to: &out)
+                    }
                     out.append(" |\n")
                 }
                 out.append("\n")
             }
+            if !unavailable.isEmpty { Self.writeUnavailable(unavailable, to: &out) }
             if !other.isEmpty {
                 out.append("<details><summary>")
                 out.append(other.count)
@@ -376,6 +426,30 @@ extension DriftReport {
         out.append("Policy: update \(allowed.joined(separator: ", "))")
         if !policy.ignore.isEmpty { out.append("; ignore \(policy.ignore.joined(separator: ", "))") }
         out.append(policy.downgrade ? "; downgrades allowed.\n" : "; no downgrades.\n")
+    }
+
+    /// The updates held because their version cannot be installed yet, folded.
+    private static func writeUnavailable(_ changes: [DriftChange], to out: inout ByteOutput) {
+        out.append("<details><summary>")
+        out.append(changes.count)
+        out.append(" not installable yet (held)</summary>\n\n")
+        out.append("| package | current | upstream | why | since | available instead |\n|---|---|---|---|---|---|\n")
+        for change in changes {
+            out.append("| ")
+            writeCell(change.package, to: &out)
+            out.append(" | ")
+            writeCell(change.currentSpec ?? "", to: &out)
+            out.append(" | ")
+            writeCell(change.upstream, to: &out)
+            out.append(" | ")
+            writeCell(change.reason ?? "", to: &out)
+            out.append(" | ")
+            writeCell(change.availability?.since ?? "", to: &out)
+            out.append(" | ")
+            writeCell(change.availability?.alternative ?? "", to: &out)
+            out.append(" |\n")
+        }
+        out.append("\n</details>\n\n")
     }
 
     private static func sourceText(_ change: DriftChange, links: [String: String]) -> String {

@@ -11,6 +11,43 @@ public enum DriftAction: String, Sendable, Hashable {
     /// Nothing to change: already the same version, or the local spec already admits the upstream one (`reason`
     /// says so: `` `polars>0.20` already admits 0.30; left as is ``).
     case same
+    /// The update the policy allows cannot be installed from the env file's channels or the package index yet
+    /// (`availability:`); `reason` says why. It is not applied and becomes an `update` once it can be.
+    case unavailable
+}
+
+/// The availability check of one proposed update (`availability:` on).
+public struct ChangeAvailability: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable {
+        case available
+        case unavailable
+        /// Not checked: that kind is off in `availability.check`, or the lookup could not be made (`reason`).
+        case unchecked
+    }
+
+    public var status: Status
+    /// Where an available version comes from.
+    public var source: AvailabilitySource?
+    /// Why it is unavailable or unchecked.
+    public var reason: String?
+    /// When it was first seen unavailable (`2026-12-02`), from the state database.
+    public var since: String?
+    /// Another version an upstream source lists that is available (`2.1.2 (aws-docs) from conda-forge linux-64`).
+    public var alternative: String?
+    /// The check itself failed (a lookup error), as opposed to a version that is not there.
+    public var failed: Bool
+
+    public init(
+        status: Status, source: AvailabilitySource? = nil, reason: String? = nil, since: String? = nil,
+        alternative: String? = nil, failed: Bool = false
+    ) {
+        self.status = status
+        self.source = source
+        self.reason = reason
+        self.since = since
+        self.alternative = alternative
+        self.failed = failed
+    }
 }
 
 /// Where an upstream version came from.
@@ -45,6 +82,8 @@ public struct DriftChange: Sendable, Hashable {
     public var runnerUp: DriftOrigin?
     /// For `update`: the version-spec text the file will have (`=1.19.5`).
     public var plannedSpec: String?
+    /// With `availability:` on, for `update` and `unavailable`: where it comes from, or why it cannot.
+    public var availability: ChangeAvailability?
 }
 
 /// An upstream package a local kernel does not list.
@@ -111,6 +150,9 @@ public struct DriftReport: Sendable {
     public var policy: Policy
     /// The examples commit, when an examples source was read.
     public var examplesCommit: String?
+    /// Whether updates were checked against the channels and the index (`availability:`); the renderings show
+    /// where each update comes from and the `unavailable` ones only then.
+    public var availabilityChecked = false
 
     public struct Summary: Sendable, Hashable {
         public var updates = 0
@@ -118,6 +160,7 @@ public struct DriftReport: Sendable {
         public var blocked = 0
         public var ignored = 0
         public var same = 0
+        public var unavailable = 0
     }
 
     /// The count of each action, computed once from `kernels`.
@@ -144,10 +187,27 @@ public struct DriftReport: Sendable {
                 case .blocked: summary.blocked += 1
                 case .ignored: summary.ignored += 1
                 case .same: summary.same += 1
+                case .unavailable: summary.unavailable += 1
                 }
             }
         }
         self.summary = summary
+    }
+
+    /// The same report with each change passed through `transform` (the summary counted again).
+    public func mapChanges(_ transform: (_ kernel: String, inout DriftChange) -> Void) -> DriftReport {
+        var kernels = self.kernels
+        for index in kernels.indices {
+            let name = kernels[index].kernel
+            for changeIndex in kernels[index].changes.indices {
+                transform(name, &kernels[index].changes[changeIndex])
+            }
+        }
+        var report = DriftReport(
+            kernels: kernels, renames: renames, missingKernels: missingKernels, unsourcedKernels: unsourcedKernels,
+            conflicts: conflicts, sources: sources, policy: policy, examplesCommit: examplesCommit)
+        report.availabilityChecked = availabilityChecked
+        return report
     }
 
     /// The changes `apply` makes, by kernel.

@@ -45,6 +45,9 @@ public struct Pipeline: Sendable {
     public var environment: [String: String]
     public var logger: Logger
     public var now: @Sendable () -> Date
+    /// The availability lookup; nil for the one ``makeAvailabilityLookup(configuration:http:cacheDirectory:secrets:)``
+    /// makes.
+    public var availabilityLookup: (any AvailabilityLookup)?
 
     public var configuration: Configuration { workspace.configuration }
 
@@ -70,6 +73,7 @@ public struct Pipeline: Sendable {
         for target in configuration.rebuild {
             if case .webhook(_, let secretEnv?) = target.action { names.append(secretEnv) }
         }
+        for name in configuration.availability.secretNames where !names.contains(name) { names.append(name) }
         return names
     }
 

@@ -285,3 +285,33 @@ public struct PullRequestRecord: Sendable, Hashable {
         self.updatedAt = updatedAt
     }
 }
+
+/// What one run found for one checked update: available (no reason) or not (the reason).
+public struct AvailabilityObservation: Sendable, Hashable {
+    public var kernel: String
+    public var package: String
+    /// `conda` or `pip`.
+    public var manager: String
+    public var version: String
+    /// nil when the version is available.
+    public var unavailableReason: String?
+
+    public init(kernel: String, package: String, manager: String, version: String, unavailableReason: String?) {
+        self.kernel = kernel
+        self.package = package
+        self.manager = manager
+        self.version = version
+        self.unavailableReason = unavailableReason
+    }
+}
+
+/// An update held because its version could not be installed, as the state database keeps it.
+public struct AvailabilityHold: Sendable, Hashable {
+    public var kernel: String
+    public var package: String
+    public var manager: String
+    public var version: String
+    public var firstSeenUnavailable: Date
+    public var lastSeen: Date
+    public var reason: String
+}

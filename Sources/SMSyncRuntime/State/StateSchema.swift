@@ -157,6 +157,22 @@ enum StateSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v5-availability") { db in
+            try db.execute(
+                sql: """
+                    -- updates held because their version could not be installed yet, and since when
+                    CREATE TABLE availability_holds (
+                        kernel TEXT NOT NULL,
+                        package TEXT NOT NULL,
+                        manager TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        first_seen_unavailable DATETIME NOT NULL,
+                        last_seen DATETIME NOT NULL,
+                        reason TEXT NOT NULL,
+                        PRIMARY KEY (kernel, package, manager)
+                    );
+                    """)
+        }
         return migrator
     }
 }

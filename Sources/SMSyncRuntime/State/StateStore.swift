@@ -504,6 +504,70 @@ public final class StateStore: Sendable {
         }
     }
 
+    // MARK: Availability
+
+    /// Records what this run found for the checked updates, in one transaction, and returns since when each
+    /// unavailable one has been unavailable. A package's row is kept while the same version stays unavailable (its
+    /// first sighting stays), replaced when a different version is held, and cleared once its update is available.
+    public func recordAvailability(
+        _ checks: [AvailabilityObservation], at date: Date
+    ) throws(StateError)
+        -> [AvailabilityObservation: Date]
+    {
+        try write("record the availability of \(checks.count) updates") { db in
+            var since: [AvailabilityObservation: Date] = [:]
+            for check in checks {
+                let existing = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT version, first_seen_unavailable FROM availability_holds
+                        WHERE kernel = ? AND package = ? AND manager = ?
+                        """, arguments: [check.kernel, check.package, check.manager])
+                guard let reason = check.unavailableReason else {
+                    try db.execute(
+                        sql: "DELETE FROM availability_holds WHERE kernel = ? AND package = ? AND manager = ?",
+                        arguments: [check.kernel, check.package, check.manager])
+                    continue
+                }
+                var first = date
+                if let existing, (try existing.decode(String.self, forColumn: "version")) == check.version {
+                    first = try existing.decode(Date.self, forColumn: "first_seen_unavailable")
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO availability_holds
+                            (kernel, package, manager, version, first_seen_unavailable, last_seen, reason)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (kernel, package, manager) DO UPDATE SET
+                            version = excluded.version, first_seen_unavailable = excluded.first_seen_unavailable,
+                            last_seen = excluded.last_seen, reason = excluded.reason
+                        """,
+                    arguments: [
+                        check.kernel, check.package, check.manager, check.version, first, date,
+                        redactor.redact(reason),
+                    ])
+                since[check] = first
+            }
+            return since
+        }
+    }
+
+    /// The updates held as unavailable, oldest first.
+    public func availabilityHolds() throws(StateError) -> [AvailabilityHold] {
+        try read("read the availability holds") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM availability_holds ORDER BY first_seen_unavailable, kernel, package"
+            )
+            .map { row in
+                AvailabilityHold(
+                    kernel: try row.decode(forColumn: "kernel"), package: try row.decode(forColumn: "package"),
+                    manager: try row.decode(forColumn: "manager"), version: try row.decode(forColumn: "version"),
+                    firstSeenUnavailable: try row.decode(forColumn: "first_seen_unavailable"),
+                    lastSeen: try row.decode(forColumn: "last_seen"), reason: try row.decode(forColumn: "reason"))
+            }
+        }
+    }
+
     // MARK: Triggers
 
     /// The default number of failed attempts after which a trigger is abandoned.

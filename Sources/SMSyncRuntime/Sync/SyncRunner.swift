@@ -329,8 +329,17 @@ struct Run {
             return finish(exitCode: exitCode, outcome: .failed, message: message, updatesPending: 0)
         }
         let kernels = base?.kernels ?? workspace.kernels
-        let report = pipeline.drift(releases, local: kernels)
+        let checked = await pipeline.checkAvailability(pipeline.drift(releases, local: kernels), local: kernels)
+        let report = checked.report
         try? store.recordDrift(runID: runID, rows: DriftRow.rows(of: report.kernels))
+        if !checked.failures.isEmpty {
+            for failure in checked.failures { lines.append("availability \(redact(failure))") }
+            return finish(
+                exitCode: 3, outcome: .upstreamFailed,
+                message:
+                    "the availability of \(checked.failures.count) update(s) could not be checked; nothing was written",
+                updatesPending: report.summary.updates)
+        }
         counts.updates = report.summary.updates
         counts.held = report.summary.held
         counts.blocked = report.summary.blocked
@@ -344,7 +353,16 @@ struct Run {
         }
         let pin = base.map { examplesPinChange(releases, base: $0) } ?? examplesPinChange(releases)
         lines.append(
-            "drift: \(report.summary.updates) updates, \(report.summary.held) held, \(report.summary.blocked) blocked")
+            "drift: \(report.summary.updates) updates, \(report.summary.held) held, \(report.summary.blocked) blocked"
+                + (report.availabilityChecked ? ", \(report.summary.unavailable) unavailable" : ""))
+        for kernel in report.kernels {
+            for change in kernel.changes where change.action == .unavailable {
+                let since = change.availability?.since.map { " since \($0)" } ?? ""
+                lines.append(
+                    "unavailable\(since): \(kernel.kernel) \(change.package) \(change.upstream) (\(change.reason ?? ""))"
+                )
+            }
+        }
         if plan.files.isEmpty && pin == nil {
             lines.append("nothing to do")
         }
