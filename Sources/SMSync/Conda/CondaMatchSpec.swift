@@ -296,11 +296,33 @@ public struct CondaMatchSpec: Sendable, Hashable {
     }
 
     static func versionSpec(_ text: String) throws(Failure) -> CondaVersionSpec {
+        let cacheable = isCacheable(text)
+        if cacheable, let known = specCache.value(for: text) { return known }
+        let spec: CondaVersionSpec
         do {
-            return try CondaVersionSpec(text)
+            spec = try CondaVersionSpec(text)
         } catch {
             throw Failure("invalid version spec '\(text)': \(error.reason)")
         }
+        if cacheable { specCache.insert(spec, for: text) }
+        return spec
+    }
+
+    /// Version specs parsed so far, by text (`1.2.3*`, `>=1.2,<2`).
+    private static let specCache = ParseCache<CondaVersionSpec>()
+
+    /// Whether a spec text is one whose parsed form holds no regular expression, so that sharing it between
+    /// threads shares plain values only: no `^…$`, and no `*` other than a last one (an inner `*` is a glob that
+    /// may become a regular expression).
+    static func isCacheable(_ text: String) -> Bool {
+        var stars = 0
+        var lastIsStar = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "^") || byte == UInt8(ascii: "$") { return false }
+            lastIsStar = byte == UInt8(ascii: "*")
+            if lastIsStar { stars += 1 }
+        }
+        return stars == 0 || (stars == 1 && lastIsStar)
     }
 
     static func isNameStop(_ c: UInt8) -> Bool {
