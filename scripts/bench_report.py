@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Times `smsync diff` (json, markdown, table) and `smsync apply --dry-run` as whole processes on a generated
 workspace, against a Python reference that does the same comparison and writes JSON (PyYAML's C loader,
-py-rattler's conda rules, packaging's PEP 440 rules, json.dump).
+py-rattler's conda rules, packaging's PEP 440 rules, json.dump); and `smsync version sort --scheme pep440` on
+1,000,000 PEP 440 versions of every form against packaging.
 
 The workspace (`smsync-bench --workspace`): 1,000 env files x 200 dependencies (every fifth under `- pip:`)
-against a sagemaker-distribution RELEASE.md of 5,000 packages. Best of several runs; peak RSS of each process.
-Usage (from the package root):
+against a sagemaker-distribution RELEASE.md of 5,000 packages. The runs of all contenders take turns; the best
+of each counts, with the peak RSS of each process. The phases of one diff, timed in process
+(`smsync-bench --phases`), follow. Usage (from the package root):
 
-    python3 scripts/bench_report.py [--files 1000] [--deps 200] [--manifest 5000] [--runs 3] [--skip-build]
+    python3 scripts/bench_report.py [--files 1000] [--deps 200] [--manifest 5000] [--runs 3]
+                                    [--sort-count 1000000] [--skip-sort] [--skip-build]
 
 Exit status 0 when every target holds (>= 10x the reference for each diff format, <= 256 MiB peak RSS,
-apply --dry-run <= 2x diff --format json), 1 otherwise.
+apply --dry-run <= 2x diff --format json, the PEP 440 sort >= 10x packaging with the same order), 1 otherwise.
 """
 import argparse
 import os
@@ -72,6 +75,16 @@ sys.stdout.write("\n")
 """
 
 
+# packaging's order, input order among equal versions: what `smsync version sort --scheme pep440` prints.
+PACKAGING_SORT = r"""
+import sys
+from packaging.version import Version
+versions = [(Version(line.strip()), i, line.strip()) for i, line in enumerate(sys.stdin) if line.strip()]
+versions.sort(key=lambda item: (item[0], item[1]))
+sys.stdout.write("".join(text + "\n" for _, _, text in versions))
+"""
+
+
 def ensure_python_packages():
     try:
         import rattler  # noqa: F401
@@ -84,11 +97,11 @@ def ensure_python_packages():
                         "packaging>=26,<27", "pyyaml>=6"], check=True)
 
 
-def run_once(command, cwd=None):
+def run_once(command, stdin_path=None):
     """Wall time and peak RSS (MiB) of one whole process, its output discarded."""
-    with open(os.devnull, "wb") as devnull:
+    with open(os.devnull, "wb") as devnull, open(stdin_path or os.devnull, "rb") as stdin:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=devnull, cwd=cwd)
+        process = subprocess.Popen(command, stdin=stdin, stdout=devnull)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -96,9 +109,22 @@ def run_once(command, cwd=None):
     return elapsed, usage.ru_maxrss / 1024
 
 
-def best(command, runs, cwd=None):
-    results = [run_once(command, cwd) for _ in range(runs)]
-    return min(seconds for seconds, _ in results), max(rss for _, rss in results)
+def best_of_turns(commands, runs):
+    """Runs every (label, command, stdin) once per turn, `runs` turns, so that a machine that gets busier or
+    quieter meanwhile affects all of them alike. Best time and highest peak RSS per label."""
+    results = {label: [] for label, _, _ in commands}
+    for _ in range(runs):
+        for label, command, stdin_path in commands:
+            results[label].append(run_once(command, stdin_path))
+    return {label: (min(s for s, _ in rows), max(r for _, r in rows)) for label, rows in results.items()}
+
+
+def same_output(command_a, command_b, input_path):
+    outputs = []
+    for command in (command_a, command_b):
+        with open(input_path, "rb") as stdin:
+            outputs.append(subprocess.run(command, stdin=stdin, capture_output=True, check=True).stdout)
+    return outputs[0] == outputs[1]
 
 
 def main():
@@ -107,6 +133,8 @@ def main():
     parser.add_argument("--deps", type=int, default=200)
     parser.add_argument("--manifest", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sort-count", type=int, default=1_000_000)
+    parser.add_argument("--skip-sort", action="store_true")
     parser.add_argument("--skip-build", action="store_true")
     args = parser.parse_args()
 
@@ -119,36 +147,58 @@ def main():
     smsync = os.path.join(bindir, "smsync")
     bench = os.path.join(bindir, "smsync-bench")
 
+    reference_label = "python reference (PyYAML C + py-rattler + json)"
+    packaging_label = "packaging 26 sort (1M PEP 440, every form)"
+    sort_label = "smsync version sort --scheme pep440"
     with tempfile.TemporaryDirectory() as work:
         subprocess.run([bench, "--workspace", work, "--files", str(args.files), "--deps", str(args.deps),
                         "--manifest", str(args.manifest)], check=True)
         config = os.path.join(work, "smsync.yml")
-        reference = best([sys.executable, "-c", REFERENCE, work], args.runs)
-        rows = [("python reference (PyYAML C + py-rattler + json)", reference)]
-        ours = {}
+        commands = [(reference_label, [sys.executable, "-c", REFERENCE, work], None)]
         for report_format in ("json", "markdown", "table"):
-            ours[report_format] = best([smsync, "diff", "--config", config, "--format", report_format], args.runs)
-            rows.append((f"smsync diff --format {report_format}", ours[report_format]))
-        apply = best([smsync, "apply", "--config", config, "--dry-run"], args.runs)
-        rows.append(("smsync apply --dry-run", apply))
+            commands.append((f"smsync diff --format {report_format}",
+                             [smsync, "diff", "--config", config, "--format", report_format], None))
+        commands.append(("smsync apply --dry-run", [smsync, "apply", "--config", config, "--dry-run"], None))
+        agree = None
+        if not args.skip_sort:
+            versions = os.path.join(work, "pep440-mixed.txt")
+            subprocess.run([bench, "--count", str(args.sort_count), "--generate", "pep440-mixed", versions],
+                           check=True)
+            ours_sort = [smsync, "version", "sort", "--scheme", "pep440"]
+            reference_sort = [sys.executable, "-c", PACKAGING_SORT]
+            agree = same_output(ours_sort, reference_sort, versions)
+            commands.append((packaging_label, reference_sort, versions))
+            commands.append((sort_label, ours_sort, versions))
+        results = best_of_turns(commands, args.runs)
+        phases = subprocess.run([bench, "--phases", work], check=True, capture_output=True, text=True).stdout
 
-    print(f"whole process on {args.files:,} env files x {args.deps} deps vs {args.manifest:,} packages, "
-          f"best of {args.runs}:")
-    for label, (seconds, rss) in rows:
+    print(f"whole process on {args.files:,} env files x {args.deps} deps vs {args.manifest:,} packages"
+          + ("" if args.skip_sort else f"; {args.sort_count:,} PEP 440 versions sorted")
+          + f"; best of {args.runs} turns:")
+    for label, _, _ in commands:
+        seconds, rss = results[label]
         print(f"  {label:<50} {seconds:8.3f} s  {rss:8.1f} MiB peak")
+    reference = results[reference_label]
     checks = []
-    for report_format, (seconds, rss) in ours.items():
+    for report_format in ("json", "markdown", "table"):
+        seconds, rss = results[f"smsync diff --format {report_format}"]
         ratio = reference[0] / seconds
         checks.append((f"diff --format {report_format}: reference / smsync (>= 10)", f"{ratio:.2f}", ratio >= 10))
         checks.append((f"diff --format {report_format}: peak RSS MiB (<= 256)", f"{rss:.1f}", rss <= 256))
-    apply_ratio = apply[0] / ours["json"][0]
+    apply = results["smsync apply --dry-run"]
+    apply_ratio = apply[0] / results["smsync diff --format json"][0]
     checks.append(("apply --dry-run / diff --format json (<= 2)", f"{apply_ratio:.2f}", apply_ratio <= 2))
     checks.append(("apply --dry-run: peak RSS MiB (<= 256)", f"{apply[1]:.1f}", apply[1] <= 256))
+    if not args.skip_sort:
+        sort_ratio = results[packaging_label][0] / results[sort_label][0]
+        checks.append(("pep440 sort: packaging / smsync (>= 10)", f"{sort_ratio:.2f}", sort_ratio >= 10))
+        checks.append(("pep440 sort: same order as packaging", "yes" if agree else "NO", bool(agree)))
     print("targets:")
     ok = True
     for label, value, passed in checks:
         print(f"  {label:<50} {value:>8}  {'ok' if passed else 'MISSED'}")
         ok = ok and passed
+    print(phases, end="")
     return 0 if ok else 1
 
 

@@ -46,7 +46,7 @@ public enum AtomicFile {
             throw FileSystemError(
                 path: path, operation: "read", reason: "file is \(info.st_size) bytes, over the limit of \(limit)")
         }
-        return try readAll(fd: fd, path: path, limit: limit)
+        return try readAll(fd: fd, path: path, limit: limit, sizeHint: Int(info.st_size))
     }
 
     /// What a path is when it is not a regular file, for messages.
@@ -63,10 +63,14 @@ public enum AtomicFile {
         return kind == "not a regular file" ? kind : "\(kind), not a regular file; refused without opening it"
     }
 
-    /// Reads a descriptor to its end (standard input, a pipe), refusing more than `limit` bytes.
-    public static func readAll(fd: Int32, path: String, limit: Int) throws(FileSystemError) -> [UInt8] {
+    /// Reads a descriptor to its end (standard input, a pipe), refusing more than `limit` bytes. `sizeHint` (a
+    /// regular file's size) sizes the read buffer, so a small file costs a small buffer.
+    public static func readAll(
+        fd: Int32, path: String, limit: Int, sizeHint: Int? = nil
+    ) throws(FileSystemError) -> [UInt8] {
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let chunkSize = sizeHint.map { min(max($0 + 1, 4096), 1 << 20) } ?? 1 << 20
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {

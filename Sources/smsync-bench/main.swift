@@ -15,7 +15,13 @@
 //                                                              (scripts/bench_repodata.py compares and measures)
 //   swift run smsync-bench --conformance PATH... [--verbose] [--json]
 //                                                              parse env files, move every pin, check each edit
+//   swift run -c release smsync-bench --phases DIR             where the time of `smsync diff --format json` goes on
+//                                                              a --workspace folder: wall and CPU time of each step
+//   swift run -c release smsync-bench --generate pep440-mixed FILE
+//                                                              N PEP 440 versions of every form (releases short and
+//                                                              long, pre/post/dev, epochs, local versions)
 
+import Foundation
 import SMSync
 
 #if canImport(Glibc)
@@ -43,7 +49,38 @@ enum Sample {
     ]
     static let pep440Suffixes = ["", "", "", "", "", "a1", "b2", "rc1", ".post1", ".dev0", "-1", "+local.7", "c3"]
 
+    /// PEP 440 versions of every form packaging reads, in its spellings: releases from one to six numbers (leading
+    /// zeros, a `v`), pre-releases (`a1`, `-rc.2`, `alpha`, `c`, `preview`), post-releases (`.post1`, `-1`, `r3`),
+    /// dev releases, epochs, local versions, and their combinations.
+    static func mixedPEP440(_ count: Int, seed: UInt64 = 440) -> [String] {
+        var random = SplitMix64(state: seed)
+        let pre = ["a1", "b2", "rc1", "-rc.2", "alpha3", "beta", "c4", "pre1", "preview2", "RC1", ".a0", "_b1"]
+        let post = [".post1", "-1", "post2", ".r3", "-post.4", ".rev5", "_post"]
+        let dev = [".dev0", "dev3", "-dev.2", ".dev"]
+        let local = ["+local.7", "+cu118", "+ubuntu-1", "+abc.5.def", "+1"]
+        var result: [String] = []
+        result.reserveCapacity(count)
+        for _ in 0..<count {
+            var text = ""
+            if random.below(10) == 0 { text += "v" }
+            if random.below(12) == 0 { text += "\(random.below(3))!" }
+            let parts = [1, 2, 2, 3, 3, 3, 4, 5, 6][random.below(9)]
+            for index in 0..<parts {
+                if index > 0 { text += "." }
+                let width = random.below(20) == 0 ? 4 : 2
+                text += (random.below(25) == 0 ? "0" : "") + String(random.below(width == 4 ? 2030 : 31))
+            }
+            if random.below(4) == 0 { text += pre[random.below(pre.count)] }
+            if random.below(6) == 0 { text += post[random.below(post.count)] }
+            if random.below(6) == 0 { text += dev[random.below(dev.count)] }
+            if random.below(8) == 0 { text += local[random.below(local.count)] }
+            result.append(text)
+        }
+        return result
+    }
+
     static func versions(_ count: Int, scheme: String, seed: UInt64 = 42) -> [String] {
+        if scheme == "pep440-mixed" { return mixedPEP440(count) }
         var random = SplitMix64(state: seed)
         let suffixes = scheme == "conda" ? condaSuffixes : pep440Suffixes
         var result: [String] = []
@@ -241,6 +278,94 @@ if let index = arguments.firstIndex(of: "--workspace"), index + 1 < arguments.co
         """, to: directory + "/smsync.yml")
     print("workspace: \(files) env files x \(dependencies) dependencies, \(manifestSize) packages in \(directory)")
     exit(0)
+}
+
+/// CPU seconds (user and system) this process has used.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// The steps of `smsync diff --format json` on a `--workspace` folder, timed one by one in this process: reading
+/// the configuration, reading and parsing the env files (on every core, as the command does), reading the
+/// release, the drift, rendering the JSON, and rendering it again into /dev/null.
+enum Phases {
+    static func run(_ directory: String) -> Int32 {
+        var rows: [(String, Double, Double)] = []
+        var wall = now()
+        var cpu = cpuSeconds()
+        func lap(_ label: String) {
+            let (w, c) = (now(), cpuSeconds())
+            rows.append((label, w - wall, c - cpu))
+            (wall, cpu) = (w, c)
+        }
+        let configPath = directory + "/smsync.yml"
+        let configText = String(decoding: readFile(configPath), as: UTF8.self)
+        guard let configuration = try? Configuration(text: configText, file: configPath),
+            let envs = configuration.envsDirectory, let source = configuration.sources.first
+        else {
+            print("\(configPath) is not a --workspace configuration")
+            return 2
+        }
+        lap("config: read + check")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: envs)) ?? []).sorted().filter {
+            $0.hasSuffix(".yml")
+        }
+        let contents = names.map { (path: envs + "/" + $0, bytes: readFile(envs + "/" + $0)) }
+        lap("env files: read \(names.count)")
+        let files = ParallelMap.map(contents) { try? EnvironmentFile(bytes: $0.bytes, path: $0.path) }
+        lap("env files: parse (every core)")
+        var kernels: [LocalKernel] = []
+        for (entry, file) in zip(contents, files) {
+            guard let file else {
+                print("\(entry.path) does not read")
+                return 3
+            }
+            kernels.append(LocalKernel(kernel: "conda_" + (file.name ?? entry.path), path: entry.path, file: file))
+        }
+        let releasePath = configuration.localPath(of: source) ?? directory + "/" + source.url
+        let releaseText = String(decoding: readFile(releasePath), as: UTF8.self)
+        guard let release = try? DistributionReader.read([DistributionFile(location: releasePath, text: releaseText)])
+        else {
+            print("\(releasePath) does not read")
+            return 3
+        }
+        lap("upstream: read + parse")
+        let report = DriftEngine(configuration: configuration).diff(
+            local: kernels, releases: [SourceRelease(config: source, release: release)])
+        lap("drift (every core)")
+        let counter = ByteCounter()
+        var output = ByteOutput { counter.count += $0.count }
+        report.writeJSON(to: &output)
+        output.flush()
+        lap("render json (\(counter.count / 1_000_000) MB, kept nowhere)")
+        guard let null = fopen("/dev/null", "w") else { return 2 }
+        var written = ByteOutput { chunk in chunk.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, null) } }
+        report.writeJSON(to: &written)
+        written.flush()
+        fclose(null)
+        lap("render json + write to /dev/null")
+        let total = rows.reduce(0) { $0 + $1.1 }
+        print("phases of `smsync diff --format json` in process (\(kernels.count) files):")
+        for (label, seconds, cpu) in rows {
+            print(
+                "  " + label + String(repeating: " ", count: max(1, 42 - label.count))
+                    + "\(format3(seconds)) s wall  \(format3(cpu)) s CPU")
+        }
+        print("  total" + String(repeating: " ", count: 37) + "\(format3(total)) s wall")
+        print("peak memory: \(format3(peakMemoryMiB())) MiB")
+        return 0
+    }
+}
+
+final class ByteCounter {
+    var count = 0
+}
+
+if let index = arguments.firstIndex(of: "--phases"), index + 1 < arguments.count {
+    exit(Phases.run(arguments[index + 1]))
 }
 
 if arguments.contains("--diff") {

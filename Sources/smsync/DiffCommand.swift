@@ -239,10 +239,12 @@ struct ApplyCommand: AsyncParsableCommand {
             return
         }
         if dryRun {
-            for file in plan.files {
-                Output.write(
-                    UnifiedDiff.make(
-                        old: file.original, new: file.edited, oldLabel: "a/\(file.path)", newLabel: "b/\(file.path)"))
+            Output.stream { output in
+                for file in plan.files {
+                    UnifiedDiff.write(
+                        old: file.original, new: file.edited, oldLabel: "a/\(file.path)", newLabel: "b/\(file.path)",
+                        to: &output)
+                }
             }
             return
         }

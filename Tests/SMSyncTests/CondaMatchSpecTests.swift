@@ -347,3 +347,40 @@ struct CondaMatchSpecFormTests {
         }
     }
 }
+
+/// The one-pass reading of simple specs against the full parse: the same spec (every field, ranges included)
+/// whenever it reads one, and never a spec the full parse refuses.
+@Suite("CondaMatchSpec: simple specs read in one pass")
+struct CondaMatchSpecSimpleTests {
+    static let names = ["numpy", "scikit-learn", "_libgcc_mutex", "py.test", "R-base", "x", "a1", "lib.conda"]
+    static let operators = ["", "=", "==", ">=", "<=", ">", "<", "!=", "~=", "=>", "===", "=!", "!", "~", "=<"]
+    static let versions = [
+        "1.19.5", "1", "1.2", "1!2.0", "1.0+local", "1.0_1", "2022.9.24", "1.0a1", "1.tar.bz2", "1.conda", "!1", ".1",
+        "1.", "1..2", "v1.0", "1.0.post1", "a", "1.2.3.4.5.6", "1.0-1", "1*", "1.*", "1 2", "1,<2", "1|2", "1#x",
+    ]
+
+    @Test func agreesWithTheFullParse() {
+        var checked = 0
+        var simple = 0
+        for name in Self.names {
+            for op in Self.operators {
+                for version in op.isEmpty ? [""] + Self.versions : Self.versions {
+                    let text = name + op + version
+                    checked += 1
+                    let full = try? CondaMatchSpec.fullSpec(text, dropBareBrackets: true)
+                    guard let fast = CondaMatchSpec.simpleSpec(text) else { continue }
+                    simple += 1
+                    #expect(fast == full, "\(text)")
+                    #expect(fast.version?.text == full?.version?.text, "\(text)")
+                }
+            }
+        }
+        #expect(checked > 1000)
+        // Most of these are simple specs; the comparison above covers many of them.
+        #expect(simple > 500)
+        #expect(CondaMatchSpec.simpleSpec("numpy=1.19.5")?.form == .equals)
+        #expect(CondaMatchSpec.simpleSpec("numpy==1.19.5")?.versionRange == 5..<13)
+        #expect(CondaMatchSpec.simpleSpec("numpy=1.19.5=py36_0") == nil)
+        #expect(CondaMatchSpec.simpleSpec("conda-forge::numpy") == nil)
+    }
+}

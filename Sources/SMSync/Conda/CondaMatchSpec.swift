@@ -161,6 +161,12 @@ public struct CondaMatchSpec: Sendable, Hashable {
     }
 
     static func parseSpec(_ text: String, dropBareBrackets: Bool = false) throws(Failure) -> CondaMatchSpec {
+        if let simple = simpleSpec(text) { return simple }
+        return try fullSpec(text, dropBareBrackets: dropBareBrackets)
+    }
+
+    /// Every step of conda's `_parse_spec_str`, for any spec.
+    static func fullSpec(_ text: String, dropBareBrackets: Bool = false) throws(Failure) -> CondaMatchSpec {
         let all = Array(text.utf8)
         if all.contains(0x0A) || all.contains(0x0D) { throw Failure("line break inside a package spec") }
         var piece = Piece(bytes: all, offsets: Array(0..<all.count))
@@ -295,12 +301,88 @@ public struct CondaMatchSpec: Sendable, Hashable {
         return result
     }
 
+    /// The most common specs, `name`, `name=1.2`, `name==1.2`, `name>=1.2` (one operator, a version of letters,
+    /// digits, `.`, `_`, `+`, `!`), read in one pass: no comment, bracket, channel, build, space or second clause
+    /// can be in them, so the full parse would take exactly these steps. Nil for anything else, and when the
+    /// version spec does not parse (the full parse then says why).
+    static func simpleSpec(_ text: String) -> CondaMatchSpec? {
+        guard !text.hasSuffix(".conda"), !text.hasSuffix(".tar.bz2") else { return nil }
+        var text = text
+        return text.withUTF8 { bytes -> CondaMatchSpec? in
+            let count = bytes.count
+            var nameEnd = 0
+            while nameEnd < count, isSimpleNameByte(bytes[nameEnd]) { nameEnd += 1 }
+            guard nameEnd > 0 else { return nil }
+            let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<nameEnd]), as: UTF8.self)
+            if nameEnd == count { return CondaMatchSpec(name: name, form: .nameOnly) }
+            // One operator, then the version.
+            var versionStart = nameEnd
+            while versionStart < count, versionStart - nameEnd < 2, isOperatorByte(bytes[versionStart]) {
+                versionStart += 1
+            }
+            let op = UnsafeBufferPointer(rebasing: bytes[nameEnd..<versionStart])
+            guard Self.simpleOperators.contains(where: { $0.elementsEqual(op) }), versionStart < count else {
+                return nil
+            }
+            for index in versionStart..<count where !isSimpleVersionByte(bytes[index]) { return nil }
+            let written = String(decoding: UnsafeBufferPointer(rebasing: bytes[nameEnd...]), as: UTF8.self)
+            let form: Form = op.count == 1 && op[0] == UInt8(ascii: "=") ? .equals : .glued
+            guard let version = try? versionSpec(sanitize(written, hasBuild: false)) else { return nil }
+            return CondaMatchSpec(
+                name: name, versionText: written, version: version, form: form, versionRange: nameEnd..<count)
+        }
+    }
+
+    private static let simpleOperators: [[UInt8]] = ["=", "==", ">=", "<=", ">", "<", "!=", "~="].map {
+        Array($0.utf8)
+    }
+
+    private static func isSimpleNameByte(_ c: UInt8) -> Bool {
+        switch c {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2E, 0x5F, 0x2D: true
+        default: false
+        }
+    }
+
+    private static func isOperatorByte(_ c: UInt8) -> Bool {
+        c == 0x3D || c == 0x3C || c == 0x3E || c == 0x21 || c == 0x7E
+    }
+
+    private static func isSimpleVersionByte(_ c: UInt8) -> Bool {
+        switch c {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2E, 0x5F, 0x2B, 0x21: true
+        default: false
+        }
+    }
+
     static func versionSpec(_ text: String) throws(Failure) -> CondaVersionSpec {
+        let cacheable = isCacheable(text)
+        if cacheable, let known = specCache.value(for: text) { return known }
+        let spec: CondaVersionSpec
         do {
-            return try CondaVersionSpec(text)
+            spec = try CondaVersionSpec(text)
         } catch {
             throw Failure("invalid version spec '\(text)': \(error.reason)")
         }
+        if cacheable { specCache.insert(spec, for: text) }
+        return spec
+    }
+
+    /// Version specs parsed so far, by text (`1.2.3*`, `>=1.2,<2`).
+    private static let specCache = ParseCache<CondaVersionSpec>()
+
+    /// Whether a spec text is one whose parsed form holds no regular expression, so that sharing it between
+    /// threads shares plain values only: no `^…$`, and no `*` other than a last one (an inner `*` is a glob that
+    /// may become a regular expression).
+    static func isCacheable(_ text: String) -> Bool {
+        var stars = 0
+        var lastIsStar = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "^") || byte == UInt8(ascii: "$") { return false }
+            lastIsStar = byte == UInt8(ascii: "*")
+            if lastIsStar { stars += 1 }
+        }
+        return stars == 0 || (stars == 1 && lastIsStar)
     }
 
     static func isNameStop(_ c: UInt8) -> Bool {

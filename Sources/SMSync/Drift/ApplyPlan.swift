@@ -57,22 +57,29 @@ public struct ApplyPlan: Sendable {
                 }
             }
         }
-        var files: [FileEdit] = []
-        for path in order {
-            guard let (localKernel, changes) = pending[path] else { continue }
-            let result: EnvironmentEdit
-            do {
-                result = try localKernel.file.settingVersions(changes)
-            } catch {
-                let package =
-                    changes.count == 1 ? changes[0].package : changes.map(\.package).joined(separator: ", ")
-                throw PlanError(message: "cannot update \(package) in \(path): \(error.message)")
+        // Files are edited and proven on every core; the first failure in report order is the one reported.
+        let jobs = order.compactMap { path in pending[path].map { (path: path, kernel: $0.kernel, changes: $0.changes) }
+        }
+        let results = ParallelMap.map(jobs) { job in
+            Result { () throws(PlanError) -> FileEdit? in
+                let result: EnvironmentEdit
+                do throws(EnvironmentFileError) {
+                    result = try job.kernel.file.settingVersions(job.changes)
+                } catch {
+                    let changes = job.changes
+                    let package =
+                        changes.count == 1 ? changes[0].package : changes.map(\.package).joined(separator: ", ")
+                    throw PlanError(message: "cannot update \(package) in \(job.path): \(error.message)")
+                }
+                guard !result.edits.isEmpty else { return nil }
+                return FileEdit(
+                    kernel: job.kernel.kernel, path: job.path, original: job.kernel.file.text, edited: result.text,
+                    edits: result.edits)
             }
-            guard !result.edits.isEmpty else { continue }
-            files.append(
-                FileEdit(
-                    kernel: localKernel.kernel, path: path, original: localKernel.file.text, edited: result.text,
-                    edits: result.edits))
+        }
+        var files: [FileEdit] = []
+        for result in results {
+            if let file = try result.get() { files.append(file) }
         }
         self.files = files
     }

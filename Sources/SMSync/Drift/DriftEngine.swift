@@ -1,3 +1,5 @@
+import Foundation
+
 /// A local kernel: one environment file.
 public struct LocalKernel: Sendable {
     /// `conda_` + the file's `name:` (or its stem), or the name an explicit mapping gives.
@@ -85,17 +87,36 @@ public struct DriftEngine: Sendable {
             }
         }
 
-        var kernels: [KernelDrift] = []
-        var conflicts: [ExamplesConflict] = []
         var tables: [String: CandidateTable] = [:]
+        var jobs: [KernelJob] = []
+        jobs.reserveCapacity(local.count)
         for kernel in local {
             let sources = perKernel[kernel.kernel] ?? []
             let identity = sources.map { "\($0.source.config.name)\u{0}\($0.kernel.kernel)" }.joined(separator: "\u{1}")
             let table = tables[identity] ?? candidateTable(sources)
             tables[identity] = table
-            kernels.append(drift(of: kernel, sources: sources, table: table))
-            for source in examples {
-                conflicts += examplesConflicts(kernel, source)
+            jobs.append(KernelJob(kernel: kernel, sources: sources, table: table))
+        }
+        // Kernels are decided on every core, in runs of neighbours that share one memo; the order stays.
+        let decided = ParallelMap.map(Self.runs(of: jobs.count)) { [jobs, examples] run in
+            let memo = DecisionMemo()
+            return run.map { index in
+                let job = jobs[index]
+                let drift = self.drift(of: job.kernel, sources: job.sources, table: job.table, memo: memo)
+                var found: [ExamplesConflict] = []
+                for source in examples {
+                    found += self.examplesConflicts(job.kernel, source)
+                }
+                return (drift, found)
+            }
+        }
+        var kernels: [KernelDrift] = []
+        kernels.reserveCapacity(local.count)
+        var conflicts: [ExamplesConflict] = []
+        for run in decided {
+            for (drift, found) in run {
+                kernels.append(drift)
+                conflicts += found
             }
         }
         let covered = Set(perKernel.keys)
@@ -109,6 +130,21 @@ public struct DriftEngine: Sendable {
             kernels: kernels, renames: Self.unique(renames), missingKernels: Self.unique(missingKernels),
             unsourcedKernels: unsourced, conflicts: conflicts, sources: summaries, policy: policy,
             examplesCommit: examplesCommit)
+    }
+
+    /// One kernel to decide, with the sources that speak for it and their candidates.
+    private struct KernelJob: Sendable {
+        var kernel: LocalKernel
+        var sources: [(source: SourceRelease, kernel: UpstreamKernel)]
+        var table: CandidateTable
+    }
+
+    /// `count` kernels in contiguous runs, a few per core: enough to balance the cores, few enough that each run's
+    /// memo is reused across many kernels.
+    static func runs(of count: Int) -> [Range<Int>] {
+        let wanted = min(count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
+        guard wanted > 1 else { return count == 0 ? [] : [0..<count] }
+        return (0..<wanted).map { part in (part * count / wanted)..<((part + 1) * count / wanted) }
     }
 
     private func names(of releases: [SourceRelease]) -> Set<String> {
@@ -131,7 +167,7 @@ public struct DriftEngine: Sendable {
 
     /// Upstream versions per package key, in precedence order; shared by kernels with the same sources.
     /// `order` lists the keys that kernel-specific sources name (the ones a kernel can be missing).
-    private struct CandidateTable {
+    private struct CandidateTable: Sendable {
         var candidates: [String: [DriftOrigin]]
         var order: [String]
     }
@@ -169,7 +205,8 @@ public struct DriftEngine: Sendable {
     }
 
     private func drift(
-        of kernel: LocalKernel, sources: [(source: SourceRelease, kernel: UpstreamKernel)], table: CandidateTable
+        of kernel: LocalKernel, sources: [(source: SourceRelease, kernel: UpstreamKernel)], table: CandidateTable,
+        memo: DecisionMemo
     ) -> KernelDrift {
         let candidates = table.candidates
         var changes: [DriftChange] = []
@@ -179,7 +216,7 @@ public struct DriftEngine: Sendable {
         var keys: [String?] = []
         keys.reserveCapacity(dependencies.count)
         for dependency in dependencies {
-            let key = dependency.name.map(names.key)
+            let key = dependency.name.map { memo.key($0, names) }
             keys.append(key)
             if let key { counts[DependencyKey(manager: dependency.manager, key: key), default: 0] += 1 }
         }
@@ -191,7 +228,7 @@ public struct DriftEngine: Sendable {
             let runnerUp = options.dropFirst().first { $0.version != winner.version }
             var change = decide(
                 dependency, name: name, key: key, winner: winner, in: kernel.file,
-                duplicated: counts[DependencyKey(manager: dependency.manager, key: key), default: 0] > 1)
+                duplicated: counts[DependencyKey(manager: dependency.manager, key: key), default: 0] > 1, memo: memo)
             change.runnerUp = runnerUp
             changes.append(change)
         }
@@ -209,22 +246,23 @@ public struct DriftEngine: Sendable {
 
     private func decide(
         _ dependency: EnvironmentDependency, name: String, key: String, winner: DriftOrigin, in file: EnvironmentFile,
-        duplicated: Bool
+        duplicated: Bool, memo: DecisionMemo
     ) -> DriftChange {
         let currentSpec = dependency.versionText
-        let current = currentSpec.flatMap(Self.currentVersion)
+        let current = currentSpec.flatMap(memo.currentVersion)
         var change = DriftChange(
             package: name, manager: dependency.manager, line: dependency.line, current: current,
             currentSpec: currentSpec, upstream: winner.version, kind: .other, action: .same, reason: nil,
             origin: winner, runnerUp: nil, plannedSpec: nil)
-        let ignored = policy.ignore.contains { names.key($0) == key }
+        let ignored = !policy.ignore.isEmpty && policy.ignore.contains { names.key($0) == key }
         guard let current else {
             change.action = .ignored
             change.reason = ignored ? "policy.ignore" : "unpinned locally"
             return change
         }
         change.kind = VersionDelta.kind(
-            current: current, upstream: winner.version, manager: dependency.manager, isPython: key == "python")
+            current: current, upstream: winner.version, manager: dependency.manager, isPython: key == "python",
+            memo: memo)
         if ignored {
             change.action = .ignored
             change.reason = "policy.ignore"
@@ -262,7 +300,7 @@ public struct DriftEngine: Sendable {
             return change
         }
         do {
-            let planned = try file.plannedVersionText(for: dependency, to: winner.version)
+            let planned = try file.plannedVersionText(for: dependency, to: winner.version, memo: memo)
             if planned == currentSpec {
                 change.action = .same
                 change.reason = EnvironmentFile.admitsNote(dependency, winner.version)
@@ -316,5 +354,57 @@ public struct DriftEngine: Sendable {
             }
         }
         return conflicts
+    }
+}
+
+/// What deciding dependencies learns that later decisions reuse: versions parsed, package keys, the version a spec
+/// pins, and which spec texts admit which versions. Each run of kernels has its own; never shared between threads.
+final class DecisionMemo {
+    private var condaVersions: [String: CondaVersion?] = [:]
+    private var pep440Versions: [String: PEP440Version?] = [:]
+    private var keys: [String: String] = [:]
+    private var currentVersions: [String: String?] = [:]
+    private var admissions: [Admission: Bool] = [:]
+
+    struct Admission: Hashable {
+        var manager: PackageManager
+        var spec: String
+        var version: String
+        var hasBuild: Bool
+    }
+
+    func conda(_ text: String) -> CondaVersion? {
+        if let known = condaVersions[text] { return known }
+        let parsed = try? CondaVersion(text)
+        condaVersions[text] = parsed
+        return parsed
+    }
+
+    func pep440(_ text: String) -> PEP440Version? {
+        if let known = pep440Versions[text] { return known }
+        let parsed = try? PEP440Version(text)
+        pep440Versions[text] = parsed
+        return parsed
+    }
+
+    func key(_ name: String, _ names: PackageNames) -> String {
+        if let known = keys[name] { return known }
+        let key = names.key(name)
+        keys[name] = key
+        return key
+    }
+
+    func currentVersion(_ spec: String) -> String? {
+        if let known = currentVersions[spec] { return known }
+        let version = DriftEngine.currentVersion(spec)
+        currentVersions[spec] = version
+        return version
+    }
+
+    func admits(_ admission: Admission, _ decide: () -> Bool) -> Bool {
+        if let known = admissions[admission] { return known }
+        let result = decide()
+        admissions[admission] = result
+        return result
     }
 }

@@ -41,6 +41,13 @@ public enum VersionDelta {
     /// An upstream version with fewer numbers that match the start of the local one (`3.10` against `3.10.14`)
     /// is `same`: the source states no more than that. For Python itself a minor bump (3.10 → 3.11) is `major`.
     public static func kind(current: String, upstream: String, manager: PackageManager, isPython: Bool) -> ChangeKind {
+        kind(current: current, upstream: upstream, manager: manager, isPython: isPython, memo: nil)
+    }
+
+    /// `kind`, with the upstream version parsed through `memo` (it recurs across kernels).
+    static func kind(
+        current: String, upstream: String, manager: PackageManager, isPython: Bool, memo: DecisionMemo?
+    ) -> ChangeKind {
         if current == upstream { return .same }
         let currentNumbers = leadingNumbers(current)
         let upstreamNumbers = leadingNumbers(upstream)
@@ -49,7 +56,7 @@ public enum VersionDelta {
         {
             return .same
         }
-        guard let order = compare(current, upstream, manager: manager) else { return .other }
+        guard let order = compare(current, upstream, manager: manager, memo: memo) else { return .other }
         if order == 0 { return .same }
         if order > 0 { return .downgrade }
         guard let currentNumbers, let upstreamNumbers else { return .other }
@@ -70,10 +77,17 @@ public enum VersionDelta {
 
     /// -1, 0 or 1 as `a` orders before, equal to or after `b`; nil when either is not a version of that scheme.
     public static func compare(_ a: String, _ b: String, manager: PackageManager) -> Int? {
-        if manager == .pip, let x = try? PEP440Version(a), let y = try? PEP440Version(b) {
+        compare(a, b, manager: manager, memo: nil)
+    }
+
+    /// `compare`, with `b` parsed through `memo` when there is one.
+    static func compare(_ a: String, _ b: String, manager: PackageManager, memo: DecisionMemo?) -> Int? {
+        if manager == .pip, let x = try? PEP440Version(a),
+            let y = memo.map({ $0.pep440(b) }) ?? (try? PEP440Version(b))
+        {
             return x < y ? -1 : (x == y ? 0 : 1)
         }
-        if let x = try? CondaVersion(a), let y = try? CondaVersion(b) {
+        if let x = try? CondaVersion(a), let y = memo.map({ $0.conda(b) }) ?? (try? CondaVersion(b)) {
             return x < y ? -1 : (x == y ? 0 : 1)
         }
         return nil

@@ -164,12 +164,22 @@ extension EnvironmentFile {
     ) throws(EnvironmentFileError)
         -> String
     {
+        try plannedVersionText(for: target, to: version, memo: nil)
+    }
+
+    /// `plannedVersionText`, with versions parsed and admissions decided through `memo` when there is one (the
+    /// same upstream version meets many files).
+    func plannedVersionText(
+        for target: EnvironmentDependency, to version: String, memo: DecisionMemo?
+    ) throws(EnvironmentFileError)
+        -> String
+    {
         guard Self.isSafeVersion(version) else {
             throw EnvironmentFileError(
                 .invalidVersion, path: path, line: target.line,
                 "\(version.debugDescription) is not a version (letters, digits, `.`, `_`, `-`, `+`, `!` only)")
         }
-        try Self.validate(version, for: target, path: path)
+        try Self.validate(version, for: target, path: path, memo: memo)
         guard let oldText = target.versionText else {
             throw EnvironmentFileError(
                 .unpinned, path: path, line: target.line,
@@ -186,14 +196,29 @@ extension EnvironmentFile {
                 "the version of `\(target.raw)` cannot be located exactly in the file "
                     + "(escapes, a block scalar or a scalar split over lines); edit it by hand")
         }
-        return try Self.rewrite(versionText: oldText, to: version, for: target, path: path)
+        return try Self.rewrite(versionText: oldText, to: version, for: target, path: path, memo: memo)
     }
 
     /// Whether a conda version spec admits every version (`*`, `=*`, `==*`, `* *`): unpinned, written out.
     static func isAnyVersion(_ text: String, manager: PackageManager) -> Bool {
         guard manager == .conda else { return false }
-        let compact = text.filter { $0 != " " && $0 != "\t" }
-        return ["*", "=*", "==*", "*.*"].contains(compact)
+        // Up to three bytes other than spaces and tabs, packed: any other byte (or a fourth) rules out a match.
+        var packed: UInt32 = 0
+        var count = 0
+        for byte in text.utf8 where byte != 0x20 && byte != 0x09 {
+            count += 1
+            guard count <= 3 else { return false }
+            packed = packed << 8 | UInt32(byte)
+        }
+        let star = UInt32(UInt8(ascii: "*"))
+        let equals = UInt32(UInt8(ascii: "="))
+        let dot = UInt32(UInt8(ascii: "."))
+        switch count {
+        case 1: return packed == star
+        case 2: return packed == equals << 8 | star
+        case 3: return packed == (equals << 16 | equals << 8 | star) || packed == (star << 16 | dot << 8 | star)
+        default: return false
+        }
     }
 
     /// Re-reads `newText` and checks that it differs from this file in exactly the `edited` dependencies, each
@@ -297,16 +322,18 @@ extension EnvironmentFile {
     }
 
     private static func validate(
-        _ version: String, for target: EnvironmentDependency, path: String
+        _ version: String, for target: EnvironmentDependency, path: String, memo: DecisionMemo? = nil
     )
         throws(EnvironmentFileError)
     {
         switch target.requirement {
         case .conda:
+            if memo?.conda(version) != nil { return }
             do { _ = try CondaVersion(version) } catch {
                 throw EnvironmentFileError(.invalidVersion, path: path, line: target.line, error.description)
             }
         case .pip:
+            if memo?.pep440(version) != nil { return }
             do { _ = try PEP440Version(version) } catch {
                 throw EnvironmentFileError(.invalidVersion, path: path, line: target.line, error.description)
             }
@@ -321,7 +348,8 @@ extension EnvironmentFile {
     static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
 
     private static func rewrite(
-        versionText: String, to version: String, for target: EnvironmentDependency, path: String
+        versionText: String, to version: String, for target: EnvironmentDependency, path: String,
+        memo: DecisionMemo? = nil
     ) throws(EnvironmentFileError) -> String {
         guard let clauses = ConstraintClause.split(versionText) else {
             let what = versionText.contains("|") ? "an alternative (`|`)" : "a regex or grouped"
@@ -353,12 +381,27 @@ extension EnvironmentFile {
         }
         // The build stays only when the version text does not change or the build is a pattern.
         let keepsBuild = target.build != nil && (newText == versionText || target.build?.contains("*") == true)
-        guard admits(newText, version: version, target: target, hasBuild: keepsBuild) else {
+        let admitted: Bool
+        if let memo, !isOther(target) {
+            let admission = DecisionMemo.Admission(
+                manager: target.manager, spec: newText, version: version, hasBuild: keepsBuild)
+            admitted = memo.admits(admission) {
+                admits(newText, version: version, target: target, hasBuild: keepsBuild)
+            }
+        } else {
+            admitted = admits(newText, version: version, target: target, hasBuild: keepsBuild)
+        }
+        guard admitted else {
             throw EnvironmentFileError(
                 .rangeExcludes, path: path, line: target.line,
                 "`\(target.raw)` is a range that \(version) does not fit; widen it by hand")
         }
         return newText
+    }
+
+    private static func isOther(_ target: EnvironmentDependency) -> Bool {
+        if case .other = target.requirement { return true }
+        return false
     }
 
     /// Whether `specText`, written as `target`'s version spec, admits `version` under its manager's rules.

@@ -114,7 +114,39 @@ public struct EnvironmentFile: Sendable {
 
     /// Reads an environment file. Errors name the file and line. A leading byte-order mark is set aside: the text
     /// holds none and `encoding` becomes `.utf8BOM` (when `encoding` is `.utf8`).
+    ///
+    /// Files of the common shape are read straight from their bytes (``EnvironmentFastReader``); every other file,
+    /// and every file with an error, goes through the YAML reader. Both give the same result.
     public init(text: String, path: String, encoding: TextEncoding = .utf8) throws(EnvironmentFileError) {
+        if encoding == .utf8, let file = EnvironmentFastReader.read(text: text, path: path) {
+            self = file
+            return
+        }
+        try self.init(composing: text, path: path, encoding: encoding)
+    }
+
+    /// The parts of a file as a reader found them.
+    init(
+        path: String, text: String, encoding: TextEncoding, source: SourceText, name: String?, channels: [String],
+        prefix: String?, variables: [(key: String, value: String)], otherKeys: [String],
+        dependencies: [EnvironmentDependency], notes: [String], nodeStarts: NodeStarts
+    ) {
+        self.path = path
+        self.text = text
+        self.encoding = encoding
+        self.source = source
+        self.name = name
+        self.channels = channels
+        self.prefix = prefix
+        self.variables = variables
+        self.otherKeys = otherKeys
+        self.dependencies = dependencies
+        self.notes = notes
+        self.nodeStarts = nodeStarts
+    }
+
+    /// Reads an environment file through the YAML reader (Yams's node tree), whatever its shape.
+    init(composing text: String, path: String, encoding: TextEncoding) throws(EnvironmentFileError) {
         var text = text
         var encoding = encoding
         if text.unicodeScalars.first == "\u{FEFF}" {
@@ -328,11 +360,7 @@ public struct EnvironmentFile: Sendable {
                         .invalidStructure, path: path, line: item.mark?.line, "empty entry in `dependencies`")
                 }
                 let dependency = try condaDependency(scalar, flow: flow, source: source, path: path)
-                if case .conda(let spec) = dependency.requirement, let ignored = spec.ignoredBracket {
-                    notes.append(
-                        "line \(dependency.line): `\(ignored)` in `\(scalar.string)` holds no key=value; conda ignores "
-                            + "it (pip extras belong under `pip:`)")
-                }
+                if let note = ignoredBracketNote(dependency) { notes.append(note) }
                 conda.append(dependency)
             case .mapping(let mapping):
                 for (keyNode, value) in mapping {
@@ -384,21 +412,10 @@ public struct EnvironmentFile: Sendable {
     )
         throws(EnvironmentFileError) -> EnvironmentDependency
     {
-        let line = scalar.mark?.line ?? 0
-        let spec: CondaMatchSpec
-        do {
-            spec = try CondaMatchSpec.parse(scalar.string, dropBareBrackets: true)
-        } catch {
-            throw EnvironmentFileError(
-                .invalidSpec, path: path, line: line,
-                "conda would reject \(scalar.string.debugDescription): \(error.reason)")
-        }
-        let location = ScalarLocation(scalar, flow: flow, source: source)
-        return EnvironmentDependency(
-            manager: .conda, raw: scalar.string, requirement: .conda(spec), line: line,
-            quoting: location.quoting, valueRange: location.range,
-            versionRange: location.map(spec.versionRange), buildRange: location.map(spec.buildRange),
-            nodeStart: location.nodeStart)
+        try condaDependency(
+            raw: scalar.string, line: scalar.mark?.line ?? 0,
+            location: ScalarLocation(scalar, flow: flow, source: source),
+            path: path)
     }
 
     private static func pipDependency(
@@ -406,28 +423,64 @@ public struct EnvironmentFile: Sendable {
     )
         throws(EnvironmentFileError) -> EnvironmentDependency
     {
-        let line = scalar.mark?.line ?? 0
-        let parsed: PipLine
+        try pipDependency(
+            raw: scalar.string, line: scalar.mark?.line ?? 0,
+            location: ScalarLocation(scalar, flow: flow, source: source),
+            path: path)
+    }
+
+    /// A conda entry whose value `raw` starts on `line` and lies in the file at `location`.
+    static func condaDependency(
+        raw: String, line: Int, location: ScalarLocation, path: String
+    )
+        throws(EnvironmentFileError) -> EnvironmentDependency
+    {
+        let spec: CondaMatchSpec
         do {
-            parsed = try PipLine.parse(scalar.string)
+            spec = try CondaMatchSpec.parse(raw, dropBareBrackets: true)
         } catch {
             throw EnvironmentFileError(
-                .invalidSpec, path: path, line: line,
-                "pip would reject \(scalar.string.debugDescription): \(error.reason)")
+                .invalidSpec, path: path, line: line, "conda would reject \(raw.debugDescription): \(error.reason)")
         }
-        let location = ScalarLocation(scalar, flow: flow, source: source)
+        return EnvironmentDependency(
+            manager: .conda, raw: raw, requirement: .conda(spec), line: line,
+            quoting: location.quoting, valueRange: location.range,
+            versionRange: location.map(spec.versionRange), buildRange: location.map(spec.buildRange),
+            nodeStart: location.nodeStart)
+    }
+
+    /// A `pip:` entry whose value `raw` starts on `line` and lies in the file at `location`.
+    static func pipDependency(
+        raw: String, line: Int, location: ScalarLocation, path: String
+    )
+        throws(EnvironmentFileError) -> EnvironmentDependency
+    {
+        let parsed: PipLine
+        do {
+            parsed = try PipLine.parse(raw)
+        } catch {
+            throw EnvironmentFileError(
+                .invalidSpec, path: path, line: line, "pip would reject \(raw.debugDescription): \(error.reason)")
+        }
         switch parsed {
         case .requirement(let requirement):
             return EnvironmentDependency(
-                manager: .pip, raw: scalar.string, requirement: .pip(requirement), line: line,
+                manager: .pip, raw: raw, requirement: .pip(requirement), line: line,
                 quoting: location.quoting, valueRange: location.range,
                 versionRange: location.map(requirement.specifierRange), buildRange: nil, nodeStart: location.nodeStart)
         case .other(let reason):
             return EnvironmentDependency(
-                manager: .pip, raw: scalar.string, requirement: .other(reason: reason), line: line,
+                manager: .pip, raw: raw, requirement: .other(reason: reason), line: line,
                 quoting: location.quoting, valueRange: location.range, versionRange: nil, buildRange: nil,
                 nodeStart: location.nodeStart)
         }
+    }
+
+    /// The note for a conda entry whose bracket section conda drops (`pymongo[srv]==4.2.0`).
+    static func ignoredBracketNote(_ dependency: EnvironmentDependency) -> String? {
+        guard case .conda(let spec) = dependency.requirement, let ignored = spec.ignoredBracket else { return nil }
+        return "line \(dependency.line): `\(ignored)` in `\(dependency.raw)` holds no key=value; conda ignores "
+            + "it (pip extras belong under `pip:`)"
     }
 }
 
@@ -446,6 +499,12 @@ struct ScalarLocation {
     var range: Range<Int>?
     /// Byte offset of the node's mark (its anchor or tag when it has one).
     var nodeStart: Int?
+
+    init(quoting: ScalarQuoting, range: Range<Int>?, nodeStart: Int?) {
+        self.quoting = quoting
+        self.range = range
+        self.nodeStart = nodeStart
+    }
 
     init(_ scalar: Node.Scalar, flow: Bool, source: SourceText) {
         nodeStart = scalar.mark.flatMap { source.offset(line: $0.line, column: $0.column) }

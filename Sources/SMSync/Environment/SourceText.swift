@@ -5,6 +5,12 @@ struct SourceText: Sendable {
     /// Byte offset at which each line starts; `lineStarts[0]` is line 1.
     let lineStarts: [Int]
 
+    /// Bytes whose line starts are already known (as `init(_:)` would find them).
+    init(bytes: [UInt8], lineStarts: [Int]) {
+        self.bytes = bytes
+        self.lineStarts = lineStarts
+    }
+
     init(_ text: String) {
         let bytes = Array(text.utf8)
         self.bytes = bytes

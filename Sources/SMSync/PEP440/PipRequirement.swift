@@ -1,6 +1,7 @@
 /// PEP 503 name normalisation: runs of `-`, `_`, `.` become one `-`, then lowercase
 /// (`re.sub(r"[-_.]+", "-", name).lower()`).
 public func normalizedPythonPackageName(_ name: String) -> String {
+    if let ascii = normalizedASCIIPackageName(name) { return ascii }
     var out = ""
     out.reserveCapacity(name.utf8.count)
     var inRun = false
@@ -14,6 +15,37 @@ public func normalizedPythonPackageName(_ name: String) -> String {
         }
     }
     return out.lowercased()
+}
+
+/// `normalizedPythonPackageName` for an ASCII name, on its bytes; nil for any other name.
+private func normalizedASCIIPackageName(_ name: String) -> String? {
+    var name = name
+    return name.withUTF8 { bytes -> String? in
+        var failed = false
+        let result = String(unsafeUninitializedCapacity: bytes.count) { out in
+            var count = 0
+            var inRun = false
+            for byte in bytes {
+                if byte >= 0x80 {
+                    failed = true
+                    return 0
+                }
+                if byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") {
+                    if !inRun {
+                        out[count] = UInt8(ascii: "-")
+                        count += 1
+                    }
+                    inRun = true
+                } else {
+                    out[count] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
+                    count += 1
+                    inRun = false
+                }
+            }
+            return count
+        }
+        return failed ? nil : result
+    }
 }
 
 /// A PEP 508 requirement (`name[extras] specifiers ; marker` or `name @ url ; marker`), parsed with the

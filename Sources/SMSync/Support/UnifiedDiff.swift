@@ -3,36 +3,89 @@ public enum UnifiedDiff {
     /// The diff of `old` and `new` with `context` lines around each change; empty when they are equal.
     /// Lines are compared with their line endings, so a CRLF file shows as CRLF.
     public static func make(old: String, new: String, oldLabel: String, newLabel: String, context: Int = 3) -> String {
-        guard old != new else { return "" }
-        let a = lines(old)
-        let b = lines(new)
-        // Edits keep the number of lines; otherwise fall back to replacing the differing middle.
-        var prefix = 0
-        while prefix < a.count, prefix < b.count, a[prefix] == b[prefix] { prefix += 1 }
-        var suffix = 0
-        while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] {
-            suffix += 1
+        ByteOutput.collectText { output in
+            write(old: old, new: new, oldLabel: oldLabel, newLabel: newLabel, context: context, to: &output)
         }
-        var operations: [(Character, String)] = []
-        if a.count == b.count {
-            for index in 0..<a.count {
-                if a[index] == b[index] {
-                    operations.append((" ", a[index]))
+    }
+
+    /// Writes what `make` returns into `output`, working on the texts' UTF-8 bytes.
+    public static func write(
+        old: String, new: String, oldLabel: String, newLabel: String, context: Int = 3, to output: inout ByteOutput
+    ) {
+        guard old != new else { return }
+        var old = old
+        var new = new
+        old.withUTF8 { a in
+            new.withUTF8 { b in
+                write(old: a, new: b, oldLabel: oldLabel, newLabel: newLabel, context: context, to: &output)
+            }
+        }
+    }
+
+    /// One line of the diff: ` ` (both), `-` (old only) or `+` (new only), and its bytes in its text.
+    private struct Operation {
+        var mark: UInt8
+        var range: Range<Int>
+    }
+
+    private static func write(
+        old a: UnsafeBufferPointer<UInt8>, new b: UnsafeBufferPointer<UInt8>, oldLabel: String, newLabel: String,
+        context: Int, to output: inout ByteOutput
+    ) {
+        let aLines = lines(a)
+        let bLines = lines(b)
+        // Lines are equal as strings are: byte for byte, or (only possible beyond ASCII) canonically equivalent.
+        func same(_ x: Range<Int>, _ y: Range<Int>) -> Bool {
+            let left = UnsafeBufferPointer(rebasing: a[x])
+            let right = UnsafeBufferPointer(rebasing: b[y])
+            if left.elementsEqual(right) { return true }
+            guard left.contains(where: { $0 >= 0x80 }) || right.contains(where: { $0 >= 0x80 }) else { return false }
+            return String(decoding: left, as: UTF8.self) == String(decoding: right, as: UTF8.self)
+        }
+        // Edits keep the number of lines; otherwise fall back to replacing the differing middle.
+        var operations: [Operation] = []
+        operations.reserveCapacity(aLines.count + 8)
+        let (space, minus, plus) = (UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "+"))
+        // Which text each operation's range is in: `+` lines are in the new text, the others in the old one.
+        if aLines.count == bLines.count {
+            for index in aLines.indices {
+                if same(aLines[index], bLines[index]) {
+                    operations.append(Operation(mark: space, range: aLines[index]))
                 } else {
-                    operations.append(("-", a[index]))
-                    operations.append(("+", b[index]))
+                    operations.append(Operation(mark: minus, range: aLines[index]))
+                    operations.append(Operation(mark: plus, range: bLines[index]))
                 }
             }
         } else {
-            for line in a[..<prefix] { operations.append((" ", line)) }
-            for line in a[prefix..<(a.count - suffix)] { operations.append(("-", line)) }
-            for line in b[prefix..<(b.count - suffix)] { operations.append(("+", line)) }
-            for line in a[(a.count - suffix)...] { operations.append((" ", line)) }
+            var prefix = 0
+            while prefix < aLines.count, prefix < bLines.count, same(aLines[prefix], bLines[prefix]) { prefix += 1 }
+            var suffix = 0
+            while suffix < aLines.count - prefix, suffix < bLines.count - prefix,
+                same(aLines[aLines.count - 1 - suffix], bLines[bLines.count - 1 - suffix])
+            {
+                suffix += 1
+            }
+            for line in aLines[..<prefix] { operations.append(Operation(mark: space, range: line)) }
+            for line in aLines[prefix..<(aLines.count - suffix)] {
+                operations.append(Operation(mark: minus, range: line))
+            }
+            for line in bLines[prefix..<(bLines.count - suffix)] {
+                operations.append(Operation(mark: plus, range: line))
+            }
+            for line in aLines[(aLines.count - suffix)...] { operations.append(Operation(mark: space, range: line)) }
         }
-        var out = "--- \(oldLabel)\n+++ \(newLabel)\n"
+        output.append("--- ")
+        output.append(oldLabel)
+        output.append("\n+++ ")
+        output.append(newLabel)
+        output.append(UInt8(ascii: "\n"))
+        // Old and new line numbers at `counted`, advanced as hunks are written.
+        var counted = 0
+        var oldLine = 1
+        var newLine = 1
         var index = 0
         while index < operations.count {
-            guard operations[index].0 != " " else {
+            guard operations[index].mark != space else {
                 index += 1
                 continue
             }
@@ -42,7 +95,7 @@ public enum UnifiedDiff {
             var end = index
             var scan = index
             while scan < operations.count {
-                if operations[scan].0 != " " {
+                if operations[scan].mark != space {
                     end = scan
                 } else if scan - end > 2 * context {
                     break
@@ -50,33 +103,64 @@ public enum UnifiedDiff {
                 scan += 1
             }
             let stop = min(operations.count, end + context + 1)
-            let oldStart = operations[..<start].filter { $0.0 != "+" }.count + 1
-            let newStart = operations[..<start].filter { $0.0 != "-" }.count + 1
-            let hunk = operations[start..<stop]
-            let oldCount = hunk.filter { $0.0 != "+" }.count
-            let newCount = hunk.filter { $0.0 != "-" }.count
-            out += "@@ -\(oldStart),\(oldCount) +\(newStart),\(newCount) @@\n"
-            for (mark, line) in hunk {
-                out += String(mark) + line
-                if !line.hasSuffix("\n") { out += "\n\\ No newline at end of file\n" }
+            while counted < start {
+                if operations[counted].mark != plus { oldLine += 1 }
+                if operations[counted].mark != minus { newLine += 1 }
+                counted += 1
+            }
+            var oldCount = 0
+            var newCount = 0
+            for operation in operations[start..<stop] {
+                if operation.mark != plus { oldCount += 1 }
+                if operation.mark != minus { newCount += 1 }
+            }
+            output.append("@@ -")
+            output.append(oldLine)
+            output.append(UInt8(ascii: ","))
+            output.append(oldCount)
+            output.append(" +")
+            output.append(newLine)
+            output.append(UInt8(ascii: ","))
+            output.append(newCount)
+            output.append(" @@\n")
+            for operation in operations[start..<stop] {
+                let text = operation.mark == plus ? b : a
+                output.append(operation.mark)
+                output.append(UnsafeBufferPointer(rebasing: text[operation.range]))
+                // As `String.hasSuffix("\n")` decides it: a line ending in `\r\n` ends in the character `\r\n`.
+                let end = operation.range.upperBound
+                if text[end - 1] != UInt8(ascii: "\n")
+                    || (end - 2 >= operation.range.lowerBound && text[end - 2] == 0x0D)
+                {
+                    output.append("\n\\ No newline at end of file\n")
+                }
             }
             index = stop
         }
-        return out
+    }
+
+    /// The byte ranges of the lines, each with its terminator (`\n`, so `\r\n` too); a last line without one
+    /// stays without.
+    static func lines(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\n") {
+                result.append(start..<(index + 1))
+                start = index + 1
+            }
+            index += 1
+        }
+        if start < bytes.count { result.append(start..<bytes.count) }
+        return result
     }
 
     /// Lines with their terminators (`\n` or `\r\n`); a last line without one stays without.
     static func lines(_ text: String) -> [String] {
-        var result: [String] = []
-        var current = ""
-        for character in text {
-            current.append(character)
-            if character == "\n" || character == "\r\n" {
-                result.append(current)
-                current = ""
-            }
+        var text = text
+        return text.withUTF8 { bytes in
+            lines(bytes).map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
         }
-        if !current.isEmpty { result.append(current) }
-        return result
     }
 }

@@ -2,8 +2,8 @@ import Dispatch
 
 /// CPU-bound work over independent items on every core, results in input order. For pure work only (parsing
 /// files already in hand or small reads): it holds the calling thread until every item is done.
-enum ParallelMap {
-    static func map<Item: Sendable, Output: Sendable>(
+public enum ParallelMap {
+    public static func map<Item: Sendable, Output: Sendable>(
         _ items: [Item], _ transform: @Sendable (Item) -> Output
     ) -> [Output] {
         guard items.count > 1 else { return items.map(transform) }
