@@ -11,7 +11,8 @@ struct HTTPDenyNetworkTests {
     static let alias = [(try? IPNetwork(parsing: "127.0.0.2/32"))].compactMap { $0 }
 
     func client(deny: [IPNetwork], retries: Int = 2) -> HTTPClient {
-        var policy = testPolicy(retries: retries)
+        // Generous timeouts: a loaded machine must not turn a refusal or a libcurl error into a timeout.
+        var policy = testPolicy(timeout: 60, connectTimeout: 30, retries: retries)
         policy.denyNetworks = deny
         return HTTPClient(
             policy: policy, transport: URLSessionTransport(), sleep: { _ in }, random: { $0.upperBound },

@@ -6,6 +6,10 @@ import Foundation
 /// Implements the endpoints the GitHub client uses for a pull-request run: `git/ref`, `git/refs`, `git/commits`,
 /// `git/trees`, `git/blobs`, `contents` (raw file or folder listing at a ref), `pulls` and `dispatches`.
 actor GitBackedGitHub {
+    /// Every request runs real `git` processes and waits for them: the actor runs on its own dispatch queue, so
+    /// those waits never hold one of the few threads that run the tests' async code.
+    nonisolated var unownedExecutor: UnownedSerialExecutor { QueueExecutor.gitHub.asUnownedSerialExecutor() }
+
     nonisolated let repo: String
     /// The bare repository.
     nonisolated let gitDirectory: URL
@@ -308,5 +312,22 @@ public final class OutputCollectorBytes: @unchecked Sendable {
     public func finish() -> (Data, Data) {
         group.wait()
         return (out, err)
+    }
+}
+
+/// A serial executor on a dispatch queue of its own, for an actor whose work blocks on subprocesses.
+final class QueueExecutor: SerialExecutor {
+    static let gitHub = QueueExecutor(label: "smsync.tests.git-backed-github")
+
+    private let queue: DispatchQueue
+
+    init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedSerialExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }
