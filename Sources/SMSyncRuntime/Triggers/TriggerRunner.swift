@@ -50,7 +50,7 @@ public struct TriggerOutcome: Sendable, Hashable {
 /// Secrets (the webhook secret, the GitHub token) are read from the injected `environment` and are never
 /// logged or put in errors; any echo of them in a command's output or a reply is replaced by `<redacted>`.
 public struct TriggerRunner: Sendable {
-    /// Where secrets come from; also the base environment of commands.
+    /// Where secrets come from, and the variables a command may be given (see ``commandEnvironment(for:passing:)``).
     public var environment: [String: String]
     /// How webhooks and dispatches are sent.
     public var http: any HTTPTransport
@@ -101,7 +101,7 @@ public struct TriggerRunner: Sendable {
         let outcome: TriggerOutcome
         switch target.action {
         case .command(let argv):
-            outcome = try await runCommand(argv, name: target.name, event: event)
+            outcome = try await runCommand(argv, name: target.name, passing: target.env, event: event)
         case .webhook(let url, let secretEnv):
             outcome = try await postWebhook(url: url, secretEnv: secretEnv, name: target.name, event: event)
         case .repositoryDispatch(let repo, let eventType):
@@ -124,10 +124,16 @@ public struct TriggerRunner: Sendable {
 
     // MARK: command
 
-    /// The environment a command sees: the runner's environment plus `SMSYNC_KERNELS` (comma-separated),
-    /// `SMSYNC_RUN_ID` and `SMSYNC_CHANGED_FILES` (one per line).
-    public func commandEnvironment(for event: RebuildEvent) -> [String: String] {
-        var result = environment
+    /// The environment a command sees: a minimal one (`PATH`, `HOME`, `LANG`, `LC_ALL`, `TMPDIR` when set), the
+    /// variables the rebuild entry lists under `env:` (from the environment, or the file `NAME_FILE` names), and
+    /// `SMSYNC_KERNELS` (comma-separated), `SMSYNC_RUN_ID` and `SMSYNC_CHANGED_FILES` (one per line). Nothing
+    /// else is inherited: not the GitHub token, not a webhook secret.
+    public func commandEnvironment(for event: RebuildEvent, passing names: [String] = []) -> [String: String] {
+        var result = ProcessRunner.minimalEnvironment(from: environment)
+        let secrets = Secrets(environment: environment)
+        for name in names {
+            if let value = secrets.value(name) { result[name] = value }
+        }
         result["SMSYNC_KERNELS"] = event.kernels.joined(separator: ",")
         result["SMSYNC_RUN_ID"] = event.runID
         result["SMSYNC_CHANGED_FILES"] = event.changedFiles.joined(separator: "\n")
@@ -135,11 +141,15 @@ public struct TriggerRunner: Sendable {
     }
 
     private func runCommand(
-        _ argv: [String], name: String, event: RebuildEvent
+        _ argv: [String], name: String, passing names: [String], event: RebuildEvent
     ) async throws(TriggerError)
         -> TriggerOutcome
     {
-        let childEnvironment = commandEnvironment(for: event)
+        let childEnvironment = commandEnvironment(for: event, passing: names)
+        // A listed variable read from a `NAME_FILE`, or named like a secret, is kept out of messages too.
+        let passed = names.filter { environment[$0] == nil || Self.isSecretLike($0) }.compactMap {
+            childEnvironment[$0]
+        }
         let directory = workingDirectory
         let timeout = commandTimeout
         let limit = outputLimit
@@ -156,14 +166,16 @@ public struct TriggerRunner: Sendable {
         case .failure(let error):
             throw TriggerError(
                 .command, target: name, status: error.status.map(Int.init),
-                message: redact("\(program): \(error.message)\(tail(error.output))"))
+                message: redact("\(program): \(error.message)\(tail(error.output))", also: passed))
         case .success(let output):
             guard output.status == 0 else {
                 throw TriggerError(
                     .command, target: name, status: Int(output.status),
-                    message: redact("\(program) exited with status \(output.status)\(tail(output.stderr))"))
+                    message: redact(
+                        "\(program) exited with status \(output.status)\(tail(output.stderr))", also: passed))
             }
-            return TriggerOutcome(target: name, detail: "exit 0", output: redact(lastLines(output.stdout)))
+            return TriggerOutcome(
+                target: name, detail: "exit 0", output: redact(lastLines(output.stdout), also: passed))
         }
     }
 
@@ -270,16 +282,23 @@ public struct TriggerRunner: Sendable {
 
     /// Every secret the runner knows of, removed from `text`: the token, the webhook secret, the variables in
     /// ``secretNames``, and every value of a variable whose name holds `SECRET`, `TOKEN`, `PASSWORD` or ends in `_KEY`.
-    func redact(_ text: String) -> String {
+    /// `also` holds further values to remove (variables passed to a command).
+    func redact(_ text: String, also extra: [String] = []) -> String {
         var result = text
         for (name, value) in environment where value.count >= 4 {
-            let upper = name.uppercased()
-            let secretLike =
-                name == githubTokenEnv || secretNames.contains(name) || upper.contains("SECRET")
-                || upper.contains("TOKEN")
-                || upper.contains("PASSWORD") || upper.hasSuffix("_KEY")
+            let secretLike = name == githubTokenEnv || secretNames.contains(name) || Self.isSecretLike(name)
             if secretLike { result = result.replacingOccurrences(of: value, with: "<redacted>") }
         }
+        for value in extra where value.count >= 4 {
+            result = result.replacingOccurrences(of: value, with: "<redacted>")
+        }
         return result
+    }
+
+    /// A variable name that holds `SECRET`, `TOKEN`, `PASSWORD` or ends in `_KEY`.
+    static func isSecretLike(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return upper.contains("SECRET") || upper.contains("TOKEN") || upper.contains("PASSWORD")
+            || upper.hasSuffix("_KEY")
     }
 }
