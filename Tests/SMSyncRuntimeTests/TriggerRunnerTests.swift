@@ -218,6 +218,32 @@ struct TriggerRunnerTests {
         #expect(!failure.description.contains(Self.secret))
     }
 
+    @Test func aWebhookReplyIsKeptShortEscapedAndWithoutTheURLsCredentials() async throws {
+        let server = try await ScriptedServer.start { request in
+            .text(
+                500,
+                "\u{1b}[31mboom\r\nauthorization: \(request.headers["authorization"] ?? "none")\n"
+                    + "echo: \(request.headers["authorization"] ?? "none")\n" + String(repeating: "x", count: 10_000))
+        }
+        defer { Task { await server.stop() } }
+        let password = "hook-pa55:word"
+        let base = server.base.replacingOccurrences(of: "http://", with: "http://smsync:hook-pa55%3Aword@")
+        let target = RebuildTarget(kernels: nil, action: .webhook(url: base + "/hook", secretEnv: nil), name: "hook")
+        let error = await #expect(throws: TriggerError.self) { try await runner([:]).fire(target, event: event) }
+        let failure = try #require(error)
+        let sent = try #require(await server.requests.first?.headers["authorization"])
+        #expect(sent.hasPrefix("Basic "), "the credentials were sent")
+        #expect(failure.message.contains(#"\u{1b}[31mboom\r\n"#), "\(failure.message)")
+        #expect(!failure.message.contains("\u{1b}") && !failure.message.contains("\r"))
+        #expect(failure.message.utf8.count < TriggerRunner.replyLimit + 200)
+        for form in [
+            password, "hook-pa55%3Aword", String(sent.dropFirst(6)),
+            Data("smsync:\(password)".utf8).base64EncodedString(),
+        ] {
+            #expect(!failure.message.contains(form), "\(form) in \(failure.message.prefix(300))")
+        }
+    }
+
     @Test func anUnreachableWebhookFails() async throws {
         let server = try await ScriptedServer.start { _ in TestReply(status: 200) }
         let url = server.base + "/hook"

@@ -219,16 +219,20 @@ public struct TriggerRunner: Sendable {
             reply = try await http.send(
                 HTTPRequest(url: url, method: "POST", headers: headers, body: body, maxBytes: 64 << 10))
         } catch {
-            throw TriggerError(.webhook, target: name, message: redact("POST \(shown): \(error)"))
+            throw TriggerError(
+                .webhook, target: name,
+                message: redact("POST \(shown): \(error)", also: Redactor.credentials(inURLs: [text])))
         }
-        let replyText = String(decoding: reply.body.prefix(500), as: UTF8.self)
+        let credentials = Redactor.credentials(inURLs: [text])
+        let replyText = Self.storable(redact(String(decoding: reply.body, as: UTF8.self), also: credentials))
         guard (200...299).contains(reply.status) else {
             throw TriggerError(
                 .webhook, target: name, status: reply.status,
                 message: redact(
-                    "POST \(shown) answered \(reply.status)\(replyText.isEmpty ? "" : ": " + replyText)"))
+                    "POST \(shown) answered \(reply.status)\(replyText.isEmpty ? "" : ": " + replyText)",
+                    also: credentials))
         }
-        return TriggerOutcome(target: name, detail: "HTTP \(reply.status)", output: redact(replyText))
+        return TriggerOutcome(target: name, detail: "HTTP \(reply.status)", output: replyText)
     }
 
     /// `url` with any `user:password@` removed, for messages.
@@ -282,15 +286,43 @@ public struct TriggerRunner: Sendable {
 
     /// Every secret the runner knows of, removed from `text`: the token, the webhook secret, the variables in
     /// ``secretNames``, and every value of a variable whose name holds `SECRET`, `TOKEN`, `PASSWORD` or ends in `_KEY`.
-    /// `also` holds further values to remove (variables passed to a command).
+    /// `also` holds further values to remove (variables passed to a command, credentials of a webhook URL).
+    /// Raw values become `<redacted>`; their percent-encoded and base64 forms, and the usual credential patterns,
+    /// are then removed by a ``Redactor``.
     func redact(_ text: String, also extra: [String] = []) -> String {
-        var result = text
+        var values = extra.filter { $0.count >= 4 }
         for (name, value) in environment where value.count >= 4 {
-            let secretLike = name == githubTokenEnv || secretNames.contains(name) || Self.isSecretLike(name)
-            if secretLike { result = result.replacingOccurrences(of: value, with: "<redacted>") }
+            if name == githubTokenEnv || secretNames.contains(name) || Self.isSecretLike(name) { values.append(value) }
         }
-        for value in extra where value.count >= 4 {
+        var result = text
+        for value in values.sorted(by: { $0.count > $1.count }) {
             result = result.replacingOccurrences(of: value, with: "<redacted>")
+        }
+        return Redactor(secrets: values).redact(result)
+    }
+
+    /// Bytes of a reply kept: at most ``replyLimit`` bytes of UTF-8, control characters escaped (`\n`, `\u{1b}`).
+    public static let replyLimit = 2048
+
+    /// A reply as it may be shown and stored: control characters escaped, cut to ``replyLimit`` bytes.
+    static func storable(_ text: String) -> String {
+        var result = ""
+        var bytes = 0
+        for scalar in text.unicodeScalars {
+            let piece: String
+            switch scalar.value {
+            case 0x0A: piece = "\\n"
+            case 0x0D: piece = "\\r"
+            case 0x09: piece = "\\t"
+            case 0..<0x20, 0x7F...0x9F: piece = "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: piece = String(scalar)
+            }
+            bytes += piece.utf8.count
+            if bytes > replyLimit {
+                result += "…"
+                break
+            }
+            result += piece
         }
         return result
     }
