@@ -395,39 +395,51 @@ final class SpawnedChild: @unchecked Sendable {
 
     private func watchExit() {
         let descriptor = ProcessCalls.pidfdOpen.map { $0(pid, 0) } ?? -1
-        let source: any DispatchSourceProtocol
+        openSources += 1
         if descriptor >= 0 {
+            // The pidfd turns readable when the child exits. The child is reaped only once the source is gone:
+            // a reaped child's pidfd also reports a hang-up, which must not reach a registered source.
             let readable = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+            readable.setEventHandler { [readable] in readable.cancel() }
             readable.setCancelHandler { [self] in
+                let exited = reap()
                 close(descriptor)
+                if exited { exitSeen() } else { watchExit() }
                 sourceClosed()
             }
-            source = readable
+            sources.append(readable)
+            readable.resume()
         } else {
             // Kernels without pidfd: look for the exit a few times a second; the wait itself never blocks.
             let timer = DispatchSource.makeTimerSource(queue: queue)
             timer.schedule(deadline: .now() + .milliseconds(5), repeating: .milliseconds(20))
+            timer.setEventHandler { [self, timer] in
+                if status == nil, reap() {
+                    timer.cancel()
+                    exitSeen()
+                }
+            }
             timer.setCancelHandler { [self] in sourceClosed() }
-            source = timer
+            sources.append(timer)
+            timer.resume()
         }
-        source.setEventHandler { [self] in reap(source) }
-        openSources += 1
-        sources.append(source)
-        source.resume()
     }
 
-    private func reap(_ source: any DispatchSourceProtocol) {
-        guard status == nil else { return }
+    /// Collects the child's exit status when it has exited; false while it still runs.
+    private func reap() -> Bool {
         var raw: Int32 = 0
         let result = waitpid(pid, &raw, WNOHANG)
-        if result == 0 { return }
+        if result == 0 { return false }
         if result == pid {
             let signal = raw & 0x7F
             status = signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
         } else {
             status = -1
         }
-        source.cancel()
+        return true
+    }
+
+    private func exitSeen() {
         if streamSources.allSatisfy(\.isCancelled) {
             settleGroup()
         } else {

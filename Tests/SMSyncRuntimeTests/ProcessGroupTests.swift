@@ -51,7 +51,8 @@ struct ProcessGroupTests {
         let elapsed = Date().timeIntervalSince(started)
         #expect(output.status == 0)
         #expect(output.stdout.contains("started"))
-        #expect(elapsed < 5, "returned after \(elapsed) s")
+        // Without the group handling the call waits for `sleep 300`; allow for a loaded machine.
+        #expect(elapsed < 30, "returned after \(elapsed) s")
         let pgid = try #require(Self.firstLine(output.stdout))
         #expect(pgid != getpgrp(), "the child leads a group of its own")
         #expect(await Self.groupIsGone(pgid), "no process of the child's group is left alive")
@@ -138,6 +139,9 @@ struct ProcessGroupTests {
             #expect(output.status == 3)
         }
         let after = Self.openDescriptors()
-        #expect(after <= before, "open descriptors went from \(before) to \(after)")
+        // Each run opens two pipes, /dev/null and a pidfd; a leak of even one of them per run would add 200.
+        // Other suites running in parallel open and close descriptors of their own, hence the margin.
+        #expect(after <= before + 20, "open descriptors went from \(before) to \(after)")
+        print("descriptors open before 200 runs: \(before), after: \(after)")
     }
 }
