@@ -140,8 +140,9 @@ struct ProcessGroupTests {
         }
         let after = Self.openDescriptors()
         // Each run opens two pipes, /dev/null and a pidfd; a leak of even one of them per run would add 200.
-        // Other suites running in parallel open and close descriptors of their own, hence the margin.
-        #expect(after <= before + 20, "open descriptors went from \(before) to \(after)")
+        // Other suites running in parallel open and close descriptors of their own (a few dozen), hence the
+        // margin; run alone, the counts are equal.
+        #expect(after < before + 100, "open descriptors went from \(before) to \(after)")
         print("descriptors open before 200 runs: \(before), after: \(after)")
     }
 }
