@@ -21,13 +21,18 @@ public struct GitBranchWriter: Sendable {
 
     public var environment: [String: String]
 
+    /// git gets ``ProcessRunner/minimalEnvironment(from:)`` of `environment` plus the variables that set who
+    /// commits and which configuration git reads (`GIT_AUTHOR_*`, `GIT_COMMITTER_*`, `GIT_CONFIG_*`,
+    /// `XDG_CONFIG_HOME`); never `GIT_DIR`, `GIT_WORK_TREE` or others that would point it at another repository.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        // Variables that would point git at another repository or index than the one asked for.
-        var cleaned = environment
-        for key in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX"] {
-            cleaned[key] = nil
+        var kept = ProcessRunner.minimalEnvironment(from: environment)
+        for (name, value) in environment
+        where name.hasPrefix("GIT_AUTHOR_") || name.hasPrefix("GIT_COMMITTER_") || name.hasPrefix("GIT_CONFIG_")
+            || name == "XDG_CONFIG_HOME"
+        {
+            kept[name] = value
         }
-        self.environment = cleaned
+        self.environment = kept
     }
 
     private func git(_ arguments: [String], in directory: String) async throws(GitError) -> String {

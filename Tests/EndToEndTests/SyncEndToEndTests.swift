@@ -19,6 +19,8 @@ struct SyncEndToEndTests {
         var docsDelay: Double = 0
         var layoutBroken = false
         var hookStatus = 200
+        /// Whether the webhook receiver answers with the request's headers, as some echo services do.
+        var echoHooks = false
         var hooks: [RecordedRequest] = []
 
         func setDocs(version: String, etag: String) {
@@ -30,6 +32,7 @@ struct SyncEndToEndTests {
         func setDocsDelay(_ seconds: Double) { docsDelay = seconds }
         func setLayoutBroken(_ broken: Bool) { layoutBroken = broken }
         func setHookStatus(_ status: Int) { hookStatus = status }
+        func setEchoHooks(_ on: Bool) { echoHooks = on }
 
         func docs(_ request: RecordedRequest) async -> TestReply {
             if !docsFailures.isEmpty { return docsFailures.removeFirst() }
@@ -98,7 +101,7 @@ struct SyncEndToEndTests {
 
         func hook(_ request: RecordedRequest) -> TestReply {
             hooks.append(request)
-            return TestReply(status: hookStatus)
+            return echoHooks ? .json(hookStatus, request.headers) : TestReply(status: hookStatus)
         }
     }
 
@@ -129,7 +132,12 @@ struct SyncEndToEndTests {
             let examples = FakeGitHub(repo: "aws/amazon-sagemaker-examples")
             let distribution = FakeGitHub(repo: "aws/sagemaker-distribution")
             let exports = Binary.fixture("demo/upstream/exports")
-            let server = try await ScriptedServer.start { request in
+            let server = try await ScriptedServer.start { original in
+                // `/t/<anything>/…` serves `/…`: room for a token in a source URL's path.
+                var request = original
+                if request.path.hasPrefix("/t/"), let slash = request.path.dropFirst(3).firstIndex(of: "/") {
+                    request.path = String(request.path[slash...])
+                }
                 if request.path.hasPrefix("/api/") {
                     var inner = request
                     inner.path = String(request.path.dropFirst("/api".count))

@@ -40,12 +40,64 @@ struct TriggerRunnerTests {
         let environment = ["PATH": "/usr/bin:/bin", "OUT": out]
         let script =
             #"printf '%s|%s|%s' "$SMSYNC_KERNELS" "$SMSYNC_RUN_ID" "$SMSYNC_CHANGED_FILES" > "$OUT"; echo done"#
-        let target = RebuildTarget(kernels: nil, action: .command(["/bin/sh", "-c", script]), name: "local-build")
+        let target = RebuildTarget(
+            kernels: nil, action: .command(["/bin/sh", "-c", script]), name: "local-build", env: ["OUT"])
         let outcome = try await runner(environment).fire(target, event: event)
         #expect(outcome.detail == "exit 0")
         #expect(outcome.output == "done")
         let written = try String(contentsOfFile: out, encoding: .utf8)
         #expect(written == "conda_python3,conda_pytorch_p310|run-20260101-0001|envs/python3.yml\nenvs/pytorch_p310.yml")
+    }
+
+    @Test func aCommandGetsAMinimalEnvironmentUnlessTheEntryListsMore() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let secretFile = folder + "/deploy-key"
+        try "from-a-file-42\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let environment = [
+            "PATH": "/usr/bin:/bin", "HOME": "/home/smsync", "LANG": "C.UTF-8", "TMPDIR": folder,
+            "GITHUB_TOKEN": "ghp_inheritedTOKEN1234", "HOOK_SECRET": Self.secret,
+            "AWS_SECRET_ACCESS_KEY": "aws-key-1234",
+            "DEPLOY_KEY_FILE": secretFile, "UNRELATED": "x",
+        ]
+        func variables(_ target: RebuildTarget) async throws -> [String: String] {
+            // The command prints its environment; the runner keeps its output (redacted) as the outcome.
+            var runner = runner(environment)
+            runner.failureLines = 100
+            let outcome = try await runner.fire(target, event: event)
+            var result: [String: String] = [:]
+            for line in outcome.output.split(separator: "\n") {
+                guard let equals = line.firstIndex(of: "=") else { continue }
+                result[String(line[..<equals])] = String(line[line.index(after: equals)...])
+            }
+            return result
+        }
+        let plain = try await variables(
+            RebuildTarget(kernels: nil, action: .command(["/usr/bin/env"]), name: "print-env"))
+        #expect(plain["GITHUB_TOKEN"] == nil)
+        #expect(plain["HOOK_SECRET"] == nil)
+        #expect(plain["AWS_SECRET_ACCESS_KEY"] == nil)
+        #expect(plain["UNRELATED"] == nil)
+        #expect(plain["DEPLOY_KEY_FILE"] == nil)
+        #expect(plain["PATH"] == "/usr/bin:/bin")
+        #expect(plain["HOME"] == "/home/smsync")
+        #expect(plain["LANG"] == "C.UTF-8")
+        #expect(plain["TMPDIR"] == folder)
+        #expect(plain["SMSYNC_RUN_ID"] == "run-20260101-0001")
+        #expect(
+            Set(plain.keys).subtracting(["SMSYNC_CHANGED_FILES", "envs/pytorch_p310.yml"]) == [
+                "PATH", "HOME", "LANG", "TMPDIR", "SMSYNC_KERNELS", "SMSYNC_RUN_ID",
+            ])
+
+        let listed = try await variables(
+            RebuildTarget(
+                kernels: nil, action: .command(["/usr/bin/env"]), name: "print-env",
+                env: ["GITHUB_TOKEN", "HOOK_SECRET", "DEPLOY_KEY"]))
+        // Present, and their values redacted from the kept output.
+        #expect(listed["GITHUB_TOKEN"] == "<redacted>")
+        #expect(listed["HOOK_SECRET"] == "<redacted>")
+        #expect(listed["DEPLOY_KEY"] == "<redacted>", "a value read from a NAME_FILE is a secret")
+        #expect(listed["AWS_SECRET_ACCESS_KEY"] == nil)
     }
 
     @Test func argumentsReachTheProgramUnchangedWithoutAShell() async throws {
@@ -62,7 +114,9 @@ struct TriggerRunnerTests {
         let environment = ["PATH": "/usr/bin:/bin", "HOOK_SECRET": Self.secret, "GITHUB_TOKEN": "ghp_abcdefTOKEN"]
         let script =
             #"for i in $(seq 1 40); do echo "line $i" >&2; done; echo "token=$GITHUB_TOKEN secret=$HOOK_SECRET" >&2; exit 3"#
-        let target = RebuildTarget(kernels: nil, action: .command(["/bin/sh", "-c", script]), name: "failing")
+        let target = RebuildTarget(
+            kernels: nil, action: .command(["/bin/sh", "-c", script]), name: "failing",
+            env: ["GITHUB_TOKEN", "HOOK_SECRET"])
         let error = await #expect(throws: TriggerError.self) {
             try await runner(environment).fire(target, event: event)
         }
@@ -162,6 +216,32 @@ struct TriggerRunnerTests {
         #expect(failure.status == 500)
         #expect(failure.description.contains("internal error"))
         #expect(!failure.description.contains(Self.secret))
+    }
+
+    @Test func aWebhookReplyIsKeptShortEscapedAndWithoutTheURLsCredentials() async throws {
+        let server = try await ScriptedServer.start { request in
+            .text(
+                500,
+                "\u{1b}[31mboom\r\nauthorization: \(request.headers["authorization"] ?? "none")\n"
+                    + "echo: \(request.headers["authorization"] ?? "none")\n" + String(repeating: "x", count: 10_000))
+        }
+        defer { Task { await server.stop() } }
+        let password = "hook-pa55:word"
+        let base = server.base.replacingOccurrences(of: "http://", with: "http://smsync:hook-pa55%3Aword@")
+        let target = RebuildTarget(kernels: nil, action: .webhook(url: base + "/hook", secretEnv: nil), name: "hook")
+        let error = await #expect(throws: TriggerError.self) { try await runner([:]).fire(target, event: event) }
+        let failure = try #require(error)
+        let sent = try #require(await server.requests.first?.headers["authorization"])
+        #expect(sent.hasPrefix("Basic "), "the credentials were sent")
+        #expect(failure.message.contains(#"\u{1b}[31mboom\r\n"#), "\(failure.message)")
+        #expect(!failure.message.contains("\u{1b}") && !failure.message.contains("\r"))
+        #expect(failure.message.utf8.count < TriggerRunner.replyLimit + 200)
+        for form in [
+            password, "hook-pa55%3Aword", String(sent.dropFirst(6)),
+            Data("smsync:\(password)".utf8).base64EncodedString(),
+        ] {
+            #expect(!failure.message.contains(form), "\(form) in \(failure.message.prefix(300))")
+        }
     }
 
     @Test func anUnreachableWebhookFails() async throws {

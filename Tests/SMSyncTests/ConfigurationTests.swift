@@ -50,6 +50,42 @@ struct ConfigurationTests {
         #expect(error?.description.contains("conf/smsync.yml") == true, "\(error?.description ?? "")")
     }
 
+    @Test func aCommandEntryListsTheVariablesItIsGiven() throws {
+        let text = """
+            envs: {dir: envs}
+            rebuild:
+              - command: [make, image]
+                env: [GITHUB_TOKEN, DEPLOY_KEY]
+              - command: [make, docs]
+            """
+        let config = try Configuration(text: text, file: "smsync.yml")
+        #expect(config.rebuild[0].env == ["GITHUB_TOKEN", "DEPLOY_KEY"])
+        #expect(config.rebuild[1].env == [])
+    }
+
+    @Test(
+        arguments: [
+            ("    env: [GOOD, 9BAD]\n", "rebuild[0].env[1]", 5, "environment variable name"),
+            ("    env: [\"A-B\"]\n", "rebuild[0].env[0]", 5, "environment variable name"),
+            ("    env: [A, A]\n", "rebuild[0].env[1]", 5, "listed twice"),
+            ("    env: A\n", "rebuild[0].env", 5, ""),
+        ] as [(String, String, Int, String)])
+    func aBadEnvListNamesTheFileLineAndValue(entry: String, keyPath: String, line: Int, fragment: String) throws {
+        let text = "envs: {dir: envs}\nrebuild:\n  - command: [make]\n    name: build\n" + entry
+        let error = #expect(throws: ConfigError.self) { try Configuration(text: text, file: "conf/smsync.yml") }
+        #expect(error?.keyPath == keyPath)
+        #expect(error?.line == line)
+        #expect(error?.description.contains(fragment) == true, "\(error?.description ?? "")")
+        #expect(error?.description.contains("conf/smsync.yml") == true)
+    }
+
+    @Test func envOnAWebhookEntryIsRefused() throws {
+        let text = "envs: {dir: envs}\nrebuild:\n  - webhook: {url: https://h.test/x}\n    env: [A]\n"
+        let error = #expect(throws: ConfigError.self) { try Configuration(text: text, file: "smsync.yml") }
+        #expect(error?.keyPath == "rebuild[0].env")
+        #expect(error?.description.contains("command") == true)
+    }
+
     @Test func defaultsWhenKeysAreAbsent() throws {
         let config = try Configuration(text: "envs:\n  dir: envs\n", file: "smsync.yml")
         #expect(config.policy == Policy.default)

@@ -80,6 +80,9 @@ public struct RebuildTarget: Sendable, Hashable {
     public var action: Action
     /// A stable label for state and reports.
     public var name: String
+    /// `env:`: variables passed to a command besides its minimal environment (names only; each value comes
+    /// from the environment or the file named by `NAME_FILE`).
+    public var env: [String] = []
 }
 
 /// `pull_request:`: the branch name and, optionally, the GitHub repository to open pull requests in.
@@ -409,10 +412,19 @@ public struct Configuration: Sendable {
             var kernels: [String]?
             var action: RebuildTarget.Action?
             var name: String?
-            let allowed: Set<String> = ["kernels", "command", "webhook", "github_dispatch", "name"]
+            var env: [String] = []
+            var envNode: ConfigNode?
+            let allowed: Set<String> = ["kernels", "command", "webhook", "github_dispatch", "name", "env"]
             for (key, field) in try item.mapping(allowed: allowed) {
                 switch key {
                 case "kernels": kernels = try field.strings()
+                case "env":
+                    envNode = field
+                    for entry in try field.list() {
+                        let variable = try environmentName(entry)
+                        guard !env.contains(variable) else { throw entry.error("is listed twice") }
+                        env.append(variable)
+                    }
                 case "name": name = try field.string()
                 case "command":
                     guard action == nil else { throw field.error("one of command, webhook, github_dispatch per entry") }
@@ -456,7 +468,11 @@ public struct Configuration: Sendable {
                 }
             }
             guard let action else { throw item.error("needs one of command, webhook, github_dispatch") }
-            targets.append(RebuildTarget(kernels: kernels, action: action, name: name ?? "rebuild-\(index + 1)"))
+            if let envNode {
+                guard case .command = action else { throw envNode.error("applies to `command` entries only") }
+            }
+            targets.append(
+                RebuildTarget(kernels: kernels, action: action, name: name ?? "rebuild-\(index + 1)", env: env))
         }
         return targets
     }
@@ -520,7 +536,7 @@ public struct Configuration: Sendable {
     private static func environmentName(_ value: ConfigNode) throws(ConfigError) -> String {
         let name = try value.string()
         let valid =
-            !name.isEmpty
+            !name.isEmpty && !(0x30...0x39).contains(name.utf8.first ?? 0)
             && name.utf8.allSatisfy {
                 (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F
             }

@@ -116,7 +116,7 @@ public enum ArchiveExtractor {
         }
         defer { unlink(temp) }
 
-        try checkDecodedSize(temp, limits: limits, timeout: timeout, fail: fail)
+        try await checkDecodedSize(temp, limits: limits, timeout: timeout, fail: fail)
         let (entries, warning) = try await list(temp, limits: limits, timeout: timeout, fail: fail)
         let plan = try check(entries, limits: limits, stripTopFolder: stripTopFolder, fail: fail)
         if let warning { throw fail(.unsafeEntry, nil, "tar reports unsafe member names: \(warning)") }
@@ -151,59 +151,31 @@ public enum ArchiveExtractor {
         ["LC_ALL": "C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
     }
 
-    /// Decompresses the archive once with `gzip -dc`, counting bytes, and stops (killing `gzip`) as soon
+    /// Decompresses the archive once with `gzip -dc`, counting bytes, and stops (ending `gzip`) as soon
     /// as the tar stream passes what ``ArchiveLimits/maxTotalBytes`` of files can take: their bytes plus a
     /// header and padding of at most 1,536 bytes per entry (a long-name header, the header, the padding).
     /// A small archive that expands to gigabytes is refused after reading about the cap, not the whole.
     static func checkDecodedSize(
         _ archive: String, limits: ArchiveLimits, timeout: Double,
         fail: (ArchiveError.Code, String?, String) -> ArchiveError
-    ) throws(ArchiveError) {
+    ) async throws(ArchiveError) {
         let entries = min(max(limits.maxFiles, 0), 1 << 24) + 2
         let overhead = entries * (1536 + min(max(limits.maxPathLength, 0), 1 << 16)) + 10_240
         let (allowed, overflow) = max(limits.maxTotalBytes, 0).addingReportingOverflow(overhead)
         guard !overflow else { return }
-        guard let gzip = ProcessRunner.locate("gzip", environment: toolEnvironment) else {
-            throw fail(.tool, nil, "gzip was not found on PATH")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gzip)
-        process.arguments = ["-dc", "--", archive]
-        process.environment = toolEnvironment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        let output: ProcessRunner.Output
         do {
-            try process.run()
+            output = try await ProcessRunner.run(
+                ["gzip", "-dc", "--", archive], environment: toolEnvironment, outputLimit: 0, timeout: timeout,
+                stopAfterOutput: allowed)
         } catch {
-            throw fail(.tool, nil, "cannot start gzip: \(error)")
+            throw fail(.tool, nil, "gzip -dc: \(error.message)")
         }
-        let reader = output.fileHandleForReading
-        let deadline = Date().addingTimeInterval(timeout)
-        var total = 0
-        var over = false
-        var late = false
-        while true {
-            guard let chunk = try? reader.read(upToCount: 1 << 20), !chunk.isEmpty else { break }
-            total += chunk.count
-            if total > allowed {
-                over = true
-                break
-            }
-            if Date() > deadline {
-                late = true
-                break
-            }
-        }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? reader.close()
-        if over {
+        if output.stopped || output.stdoutBytes > allowed {
             throw fail(
                 .tooLarge, nil,
                 "decompresses to more than \(allowed) bytes, past the cap of \(limits.maxTotalBytes) bytes of files")
         }
-        if late { throw fail(.tool, nil, "gzip -dc timed out after \(timeout) s") }
     }
 
     /// Lists the archive twice (names, then types and sizes) and pairs the lines; also returns tar's warning

@@ -83,8 +83,18 @@ public struct Pipeline: Sendable {
     ) throws(StateError) -> StateStore? {
         let path = StateStore.defaultPath(configured: configuration.statePath, environment: environment)
         guard create || FileManager.default.fileExists(atPath: path) else { return nil }
+        return try StateStore(path: path, secrets: secretValues(configuration, environment: environment))
+    }
+
+    /// Every secret value of a run, for its redactor: the values of ``secretNames(_:)`` and the credentials held
+    /// in the configured URLs (user info, credential parameters, token-like path segments).
+    public static func secretValues(_ configuration: Configuration, environment: [String: String]) -> [String] {
         let secrets = Secrets(environment: environment)
-        return try StateStore(path: path, secrets: secretNames(configuration).compactMap { secrets.value($0) })
+        var urls = configuration.sources.map(\.url)
+        for target in configuration.rebuild {
+            if case .webhook(let url, _) = target.action { urls.append(url) }
+        }
+        return secretNames(configuration).compactMap { secrets.value($0) } + Redactor.credentials(inURLs: urls)
     }
 
     // MARK: - Step 1: read sources

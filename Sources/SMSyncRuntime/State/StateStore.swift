@@ -301,7 +301,7 @@ public final class StateStore: Sendable {
     )
         throws(StateError)
     {
-        let payload = try encode(release)
+        let payload = redactor.redact(try encode(release))
         try write("record the parsed release of \(source)") { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO source_reads (source, fingerprint, payload, at) VALUES (?, ?, ?, ?)",
@@ -354,7 +354,9 @@ public final class StateStore: Sendable {
     public func recordRelease(
         source: String, kind: String, releaseID: String?, digest: String, payload: Data, at: Date
     ) throws(StateError) -> Bool {
-        try write("record a release of \(source)") { db in
+        let payload = redactor.redact(payload)
+        let releaseID = redactor.redact(releaseID)
+        return try write("record a release of \(source)") { db in
             let sequence =
                 try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seen_sequence), 0) + 1 FROM releases") ?? 1
             try db.execute(
@@ -590,6 +592,7 @@ public final class StateStore: Sendable {
         at: Date, maxAttempts: Int = StateStore.defaultMaxTriggerAttempts, payload: Data? = nil
     ) throws(StateError) -> TriggerRecord {
         let message = redactor.redact(error)
+        let payload = payload.map { redactor.redact($0) }
         return try write("record an attempt of the trigger \(target) for \(kernel)") { db in
             let previous = try Self.trigger(db, target: target, kernel: kernel, manifestDigest: manifestDigest)
             let attempts = (previous?.attempts ?? 0) + 1

@@ -97,7 +97,7 @@ public struct SyncRunner: Sendable {
         }
         let store: StateStore
         let secrets = Secrets(environment: environment)
-        let secretValues = Run.secretNames(configuration).compactMap { secrets.value($0) }
+        let secretValues = Pipeline.secretValues(configuration, environment: environment)
         do {
             store = try StateStore(path: statePath, secrets: secretValues)
             _ = try store.closeUnfinishedRuns(endedAt: now())

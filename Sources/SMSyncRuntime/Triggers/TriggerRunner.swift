@@ -50,7 +50,7 @@ public struct TriggerOutcome: Sendable, Hashable {
 /// Secrets (the webhook secret, the GitHub token) are read from the injected `environment` and are never
 /// logged or put in errors; any echo of them in a command's output or a reply is replaced by `<redacted>`.
 public struct TriggerRunner: Sendable {
-    /// Where secrets come from; also the base environment of commands.
+    /// Where secrets come from, and the variables a command may be given (see ``commandEnvironment(for:passing:)``).
     public var environment: [String: String]
     /// How webhooks and dispatches are sent.
     public var http: any HTTPTransport
@@ -101,7 +101,7 @@ public struct TriggerRunner: Sendable {
         let outcome: TriggerOutcome
         switch target.action {
         case .command(let argv):
-            outcome = try await runCommand(argv, name: target.name, event: event)
+            outcome = try await runCommand(argv, name: target.name, passing: target.env, event: event)
         case .webhook(let url, let secretEnv):
             outcome = try await postWebhook(url: url, secretEnv: secretEnv, name: target.name, event: event)
         case .repositoryDispatch(let repo, let eventType):
@@ -124,10 +124,16 @@ public struct TriggerRunner: Sendable {
 
     // MARK: command
 
-    /// The environment a command sees: the runner's environment plus `SMSYNC_KERNELS` (comma-separated),
-    /// `SMSYNC_RUN_ID` and `SMSYNC_CHANGED_FILES` (one per line).
-    public func commandEnvironment(for event: RebuildEvent) -> [String: String] {
-        var result = environment
+    /// The environment a command sees: a minimal one (`PATH`, `HOME`, `LANG`, `LC_ALL`, `TMPDIR` when set), the
+    /// variables the rebuild entry lists under `env:` (from the environment, or the file `NAME_FILE` names), and
+    /// `SMSYNC_KERNELS` (comma-separated), `SMSYNC_RUN_ID` and `SMSYNC_CHANGED_FILES` (one per line). Nothing
+    /// else is inherited: not the GitHub token, not a webhook secret.
+    public func commandEnvironment(for event: RebuildEvent, passing names: [String] = []) -> [String: String] {
+        var result = ProcessRunner.minimalEnvironment(from: environment)
+        let secrets = Secrets(environment: environment)
+        for name in names {
+            if let value = secrets.value(name) { result[name] = value }
+        }
         result["SMSYNC_KERNELS"] = event.kernels.joined(separator: ",")
         result["SMSYNC_RUN_ID"] = event.runID
         result["SMSYNC_CHANGED_FILES"] = event.changedFiles.joined(separator: "\n")
@@ -135,11 +141,15 @@ public struct TriggerRunner: Sendable {
     }
 
     private func runCommand(
-        _ argv: [String], name: String, event: RebuildEvent
+        _ argv: [String], name: String, passing names: [String], event: RebuildEvent
     ) async throws(TriggerError)
         -> TriggerOutcome
     {
-        let childEnvironment = commandEnvironment(for: event)
+        let childEnvironment = commandEnvironment(for: event, passing: names)
+        // A listed variable read from a `NAME_FILE`, or named like a secret, is kept out of messages too.
+        let passed = names.filter { environment[$0] == nil || Self.isSecretLike($0) }.compactMap {
+            childEnvironment[$0]
+        }
         let directory = workingDirectory
         let timeout = commandTimeout
         let limit = outputLimit
@@ -156,14 +166,16 @@ public struct TriggerRunner: Sendable {
         case .failure(let error):
             throw TriggerError(
                 .command, target: name, status: error.status.map(Int.init),
-                message: redact("\(program): \(error.message)\(tail(error.output))"))
+                message: redact("\(program): \(error.message)\(tail(error.output))", also: passed))
         case .success(let output):
             guard output.status == 0 else {
                 throw TriggerError(
                     .command, target: name, status: Int(output.status),
-                    message: redact("\(program) exited with status \(output.status)\(tail(output.stderr))"))
+                    message: redact(
+                        "\(program) exited with status \(output.status)\(tail(output.stderr))", also: passed))
             }
-            return TriggerOutcome(target: name, detail: "exit 0", output: redact(lastLines(output.stdout)))
+            return TriggerOutcome(
+                target: name, detail: "exit 0", output: redact(lastLines(output.stdout), also: passed))
         }
     }
 
@@ -207,16 +219,20 @@ public struct TriggerRunner: Sendable {
             reply = try await http.send(
                 HTTPRequest(url: url, method: "POST", headers: headers, body: body, maxBytes: 64 << 10))
         } catch {
-            throw TriggerError(.webhook, target: name, message: redact("POST \(shown): \(error)"))
+            throw TriggerError(
+                .webhook, target: name,
+                message: redact("POST \(shown): \(error)", also: Redactor.credentials(inURLs: [text])))
         }
-        let replyText = String(decoding: reply.body.prefix(500), as: UTF8.self)
+        let credentials = Redactor.credentials(inURLs: [text])
+        let replyText = Self.storable(redact(String(decoding: reply.body, as: UTF8.self), also: credentials))
         guard (200...299).contains(reply.status) else {
             throw TriggerError(
                 .webhook, target: name, status: reply.status,
                 message: redact(
-                    "POST \(shown) answered \(reply.status)\(replyText.isEmpty ? "" : ": " + replyText)"))
+                    "POST \(shown) answered \(reply.status)\(replyText.isEmpty ? "" : ": " + replyText)",
+                    also: credentials))
         }
-        return TriggerOutcome(target: name, detail: "HTTP \(reply.status)", output: redact(replyText))
+        return TriggerOutcome(target: name, detail: "HTTP \(reply.status)", output: replyText)
     }
 
     /// `url` with any `user:password@` removed, for messages.
@@ -270,16 +286,51 @@ public struct TriggerRunner: Sendable {
 
     /// Every secret the runner knows of, removed from `text`: the token, the webhook secret, the variables in
     /// ``secretNames``, and every value of a variable whose name holds `SECRET`, `TOKEN`, `PASSWORD` or ends in `_KEY`.
-    func redact(_ text: String) -> String {
-        var result = text
+    /// `also` holds further values to remove (variables passed to a command, credentials of a webhook URL).
+    /// Raw values become `<redacted>`; their percent-encoded and base64 forms, and the usual credential patterns,
+    /// are then removed by a ``Redactor``.
+    func redact(_ text: String, also extra: [String] = []) -> String {
+        var values = extra.filter { $0.count >= 4 }
         for (name, value) in environment where value.count >= 4 {
-            let upper = name.uppercased()
-            let secretLike =
-                name == githubTokenEnv || secretNames.contains(name) || upper.contains("SECRET")
-                || upper.contains("TOKEN")
-                || upper.contains("PASSWORD") || upper.hasSuffix("_KEY")
-            if secretLike { result = result.replacingOccurrences(of: value, with: "<redacted>") }
+            if name == githubTokenEnv || secretNames.contains(name) || Self.isSecretLike(name) { values.append(value) }
+        }
+        var result = text
+        for value in values.sorted(by: { $0.count > $1.count }) {
+            result = result.replacingOccurrences(of: value, with: "<redacted>")
+        }
+        return Redactor(secrets: values).redact(result)
+    }
+
+    /// Bytes of a reply kept: at most ``replyLimit`` bytes of UTF-8, control characters escaped (`\n`, `\u{1b}`).
+    public static let replyLimit = 2048
+
+    /// A reply as it may be shown and stored: control characters escaped, cut to ``replyLimit`` bytes.
+    static func storable(_ text: String) -> String {
+        var result = ""
+        var bytes = 0
+        for scalar in text.unicodeScalars {
+            let piece: String
+            switch scalar.value {
+            case 0x0A: piece = "\\n"
+            case 0x0D: piece = "\\r"
+            case 0x09: piece = "\\t"
+            case 0..<0x20, 0x7F...0x9F: piece = "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: piece = String(scalar)
+            }
+            bytes += piece.utf8.count
+            if bytes > replyLimit {
+                result += "…"
+                break
+            }
+            result += piece
         }
         return result
+    }
+
+    /// A variable name that holds `SECRET`, `TOKEN`, `PASSWORD` or ends in `_KEY`.
+    static func isSecretLike(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return upper.contains("SECRET") || upper.contains("TOKEN") || upper.contains("PASSWORD")
+            || upper.hasSuffix("_KEY")
     }
 }
