@@ -18,6 +18,31 @@ struct UnifiedDiffTests {
         #expect(UnifiedDiff.make(old: old, new: old, oldLabel: "a", newLabel: "b") == "")
     }
 
+    /// A CRLF file reads as GNU `diff -u` writes it: each line with its `\r\n`, and the marker only for a last
+    /// line without a terminator.
+    @Test func crlfLinesReadAsGNUDiffWritesThem() throws {
+        let old = "name: x\r\ndependencies:\r\n  - numpy=1.19.5\r\n  - pip\r\n  - pandas=1.1.5"
+        let new = "name: x\r\ndependencies:\r\n  - numpy=1.20.0\r\n  - pip\r\n  - pandas=1.2.0"
+        let diff = UnifiedDiff.make(old: old, new: new, oldLabel: "a/env.yml", newLabel: "b/env.yml")
+        #expect(diff.components(separatedBy: "No newline").count == 3, "\(diff.debugDescription)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-diff-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(old.utf8).write(to: folder.appendingPathComponent("old"))
+        try Data(new.utf8).write(to: folder.appendingPathComponent("new"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["diff", "-u", "--label", "a/env.yml", "--label", "b/env.yml", "old", "new"]
+        process.currentDirectoryURL = folder
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(diff == String(decoding: data, as: UTF8.self), "\(diff.debugDescription)")
+    }
+
     @Test func agreesWithTheCharacterReference() {
         var random = SplitMix(seed: 2024)
         for round in 0..<300 {
@@ -116,7 +141,7 @@ enum ReferenceUnifiedDiff {
             out += "@@ -\(oldStart),\(oldCount) +\(newStart),\(newCount) @@\n"
             for (mark, line) in hunk {
                 out += String(mark) + line
-                if !line.hasSuffix("\n") { out += "\n\\ No newline at end of file\n" }
+                if line.utf8.last != UInt8(ascii: "\n") { out += "\n\\ No newline at end of file\n" }
             }
             index = stop
         }

@@ -127,11 +127,8 @@ public enum UnifiedDiff {
                 let text = operation.mark == plus ? b : a
                 output.append(operation.mark)
                 output.append(UnsafeBufferPointer(rebasing: text[operation.range]))
-                // As `String.hasSuffix("\n")` decides it: a line ending in `\r\n` ends in the character `\r\n`.
-                let end = operation.range.upperBound
-                if text[end - 1] != UInt8(ascii: "\n")
-                    || (end - 2 >= operation.range.lowerBound && text[end - 2] == 0x0D)
-                {
+                // Only a last line without a terminator gets the marker; a CRLF line ends in `\n` like any other.
+                if text[operation.range.upperBound - 1] != UInt8(ascii: "\n") {
                     output.append("\n\\ No newline at end of file\n")
                 }
             }
