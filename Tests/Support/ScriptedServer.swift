@@ -74,7 +74,7 @@ final class ScriptedServer: Sendable {
         let server = HTTPServer(
             address: try .inet(ip4: "127.0.0.1", port: 0), timeout: 15, logger: .disabled,
             handler: Handler(log: log, respond: respond))
-        let task = Task { try await server.run() }
+        let task = Task(executorPreference: ServerThreads.shared) { try await server.run() }
         try await server.waitUntilListening(timeout: 10)
         let address = await server.listeningAddress
         guard case .ip4(_, let port)? = address else {

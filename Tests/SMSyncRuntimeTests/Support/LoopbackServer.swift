@@ -1,6 +1,7 @@
 import FlyingFox
 import FlyingSocks
 import Foundation
+import SMSyncTestSupport
 import Synchronization
 
 /// A scripted HTTP/1.1 server on 127.0.0.1 (an OS-chosen port) for tests. Self-contained: copy this
@@ -161,7 +162,7 @@ final class LoopbackServer: Sendable {
             logger: .disabled,
             handler: ClosureHTTPHandler { request in await router.handle(request) }
         )
-        let runTask = Task { try await server.run() }
+        let runTask = Task(executorPreference: ServerThreads.shared) { try await server.run() }
         try await server.waitUntilListening(timeout: 10)
         guard case .ip4(_, let port)? = await server.listeningAddress,
             let baseURL = URL(string: "http://\(host):\(port)")
