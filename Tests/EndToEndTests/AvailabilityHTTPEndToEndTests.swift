@@ -224,6 +224,10 @@ struct AvailabilityHTTPEndToEndTests {
             #expect(markdown.stdout.contains("numpy 2.1.3: none for linux-64/py310"), "\(markdown.stdout)")
             #expect(markdown.stdout.contains("conda-forge linux-64 py310h0abc123_1"), "\(markdown.stdout)")
 
+            // The cache is where `cache_dir` says, not under `XDG_CACHE_HOME`.
+            #expect(FileManager.default.fileExists(atPath: world.cache.path + "/availability"))
+            #expect(!FileManager.default.fileExists(atPath: world.root.appendingPathComponent("xdg").path))
+
             let first = try await world.run(["sync"])
             #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
             let afterFirst = try world.env("python3")
@@ -314,10 +318,11 @@ struct AvailabilityHTTPEndToEndTests {
             let scipy = try #require(changes["scipy"])
             #expect(scipy["action"] as? String == "unavailable", "first has scipy, so second is not asked: \(scipy)")
             let reason = try #require(scipy["reason"] as? String)
-            #expect(reason.contains("first"), "\(reason)")
+            #expect(reason.contains("strict channel priority: first decides; second has it"), "\(reason)")
             // `first::xgboost`: only `first`, which has no xgboost, even though `second` has 2.1.1.
             let xgboost = try #require(changes["xgboost"])
             #expect(xgboost["action"] as? String == "unavailable", "\(xgboost)")
+            #expect((xgboost["reason"] as? String)?.contains("looked in first for linux-64") == true, "\(xgboost)")
             // `second::lightgbm`: only `second`, though `first` (earlier, without 4.5.0) has lightgbm.
             let lightgbm = try #require(changes["lightgbm"])
             #expect(lightgbm["action"] as? String == "update", "\(lightgbm)")
