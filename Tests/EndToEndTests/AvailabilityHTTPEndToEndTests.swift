@@ -78,7 +78,7 @@ struct AvailabilityHTTPEndToEndTests {
                     url: \(server.base)/exports/
                 policy:
                   update: [patch, minor]
-                http: {timeout_seconds: 10, retries: 0}
+                http: {timeout_seconds: 60, retries: 0}
                 availability:
                   enabled: true
                   platforms: [linux-64]
@@ -226,7 +226,9 @@ struct AvailabilityHTTPEndToEndTests {
 
             // The cache is where `cache_dir` says, not under `XDG_CACHE_HOME`.
             #expect(FileManager.default.fileExists(atPath: world.cache.path + "/availability"))
-            #expect(!FileManager.default.fileExists(atPath: world.root.appendingPathComponent("xdg").path))
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: world.root.appendingPathComponent("xdg/smsync/availability").path))
 
             let first = try await world.run(["sync"])
             #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
