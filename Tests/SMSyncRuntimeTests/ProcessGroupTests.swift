@@ -25,6 +25,15 @@ struct ProcessGroupTests {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
     }
 
+    /// Open descriptors of one kind (`anon_inode:[pidfd]`, `pipe:`), by what /proc says each one is.
+    static func openDescriptors(kind prefix: String) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.filter {
+            ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "")
+                .hasPrefix(prefix)
+        }.count
+    }
+
     static func firstLine(_ text: String) -> pid_t? {
         text.split(separator: "\n").first.flatMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
     }
@@ -132,6 +141,8 @@ struct ProcessGroupTests {
     @Test func noDescriptorLeaksOver200Runs() async throws {
         _ = try await ProcessRunner.run(["/bin/true"])
         let before = Self.openDescriptors()
+        let pidfdsBefore = Self.openDescriptors(kind: "anon_inode:[pidfd]")
+        let nullsBefore = Self.openDescriptors(kind: "/dev/null")
         for index in 0..<200 {
             // Every tenth run leaves a grandchild holding the pipes.
             let script = index % 10 == 0 ? "sleep 30 & exit 3" : "echo out; echo err >&2; exit 3"
@@ -139,10 +150,15 @@ struct ProcessGroupTests {
             #expect(output.status == 3)
         }
         let after = Self.openDescriptors()
-        // Each run opens two pipes, /dev/null and a pidfd; a leak of even one of them per run would add 200.
-        // Other suites running in parallel open and close descriptors of their own (a few dozen), hence the
-        // margin; run alone, the counts are equal.
-        #expect(after < before + 100, "open descriptors went from \(before) to \(after)")
+        let pidfdsAfter = Self.openDescriptors(kind: "anon_inode:[pidfd]")
+        // Each run opens two pipes (four descriptors), /dev/null and a pidfd: a leak of any of them per run adds
+        // 200 or more. Only this runner opens pidfds, and the other suites' runs in flight hold a few at most.
+        // Every kind together moves with the other suites running in parallel (up to about 150 seen), far below
+        // a pipe leaked per run (400).
+        #expect(pidfdsAfter < pidfdsBefore + 20, "pidfds went from \(pidfdsBefore) to \(pidfdsAfter)")
+        let nullsAfter = Self.openDescriptors(kind: "/dev/null")
+        #expect(nullsAfter < nullsBefore + 50, "/dev/null descriptors went from \(nullsBefore) to \(nullsAfter)")
+        #expect(after < before + 300, "open descriptors went from \(before) to \(after)")
         print("descriptors open before 200 runs: \(before), after: \(after)")
     }
 }
