@@ -218,7 +218,7 @@ struct HTTPLoopbackTests {
     @Test func aTimeoutIsRetried() async throws {
         try await withServer { server in
             await server.script("GET", "/then-answer", [.hang, .text("second time lucky")])
-            let http = client(policy: testPolicy(timeout: 2, retries: 1))
+            let http = client(policy: testPolicy(timeout: 5, retries: 1))
             let response = try await http.fetch(HTTPRequest(url: server.url("/then-answer")))
             #expect(response.text == "second time lucky")
             #expect(await http.requestCount == 2)

@@ -31,7 +31,7 @@ struct HTTPProxyTests {
     }
 
     func client() -> HTTPClient {
-        HTTPClient(policy: testPolicy(timeout: 5, retries: 0), transport: URLSessionTransport())
+        HTTPClient(policy: testPolicy(timeout: 30, retries: 0), transport: URLSessionTransport())
     }
 
     @Test func httpRequestsGoThroughHTTPProxy() async throws {
