@@ -755,6 +755,16 @@ public final class StateStore: Sendable {
 
     // MARK: Plumbing
 
+    /// Moves the write-ahead log into the database and truncates it: the end of each run leaves the state as
+    /// one small file, whether or not the process gets to close the database.
+    public func checkpoint() throws(StateError) {
+        do {
+            try queue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        } catch {
+            throw wrap(error, "checkpoint")
+        }
+    }
+
     private func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StateError) -> T {
         do {
             return try queue.write(body)

@@ -721,6 +721,7 @@ struct Run {
         try? store.finishRun(runID, endedAt: runner.now(), outcome: outcome, counts: counts, message: message)
         _ = try? store.pruneRuns(
             startedBefore: runner.now().addingTimeInterval(-86_400 * configuration.stateRetentionDays))
+        try? store.checkpoint()
         if let path = options.metricsFile {
             let lastSuccess = (try? store.runs(limit: 50))?.first { $0.outcome == .success || $0.outcome == .changes }?
                 .endedAt
