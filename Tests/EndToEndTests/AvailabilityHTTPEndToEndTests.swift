@@ -78,7 +78,7 @@ struct AvailabilityHTTPEndToEndTests {
                     url: \(server.base)/exports/
                 policy:
                   update: [patch, minor]
-                http: {timeout_seconds: 60, retries: 0}
+                http: {timeout_seconds: 60, connect_timeout_seconds: 30, retries: 0}
                 availability:
                   enabled: true
                   platforms: [linux-64]
