@@ -75,7 +75,7 @@ public final class RunInterruption: Sendable {
     }
 
     /// Waits until the run is asked to stop; nil when the waiting task is cancelled first. One waiter at a time.
-    func wait() async -> StopReason? {
+    func nextStop() async -> StopReason? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let ready = state.withLock { state -> StopReason?? in

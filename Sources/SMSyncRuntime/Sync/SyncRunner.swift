@@ -183,7 +183,7 @@ public struct SyncRunner: Sendable {
             interruption.stop(.deadline(seconds: deadline))
         }
         let stopper = Task {
-            guard let reason = await interruption.wait() else { return }
+            guard let reason = await interruption.nextStop() else { return }
             work.cancel()
             try await Task.sleep(for: .seconds(Self.stopGraceSeconds))
             await progress.writesFinished()
