@@ -168,43 +168,48 @@ public struct RepodataScanner: Sendable {
     }
 }
 
+/// What a package record needs of a decoded document, JSON (`repodata.json`) or MessagePack (a CEP-16 shard).
+protocol RecordFieldValue: Equatable {
+    subscript(key: String) -> Self? { get }
+    var stringValue: String? { get }
+    var intValue: Int? { get }
+    var arrayValue: [Self]? { get }
+    var isNull: Bool { get }
+    var isTrue: Bool { get }
+}
+
+extension ByteJSONValue: RecordFieldValue {
+    var isNull: Bool { self == .null }
+    var isTrue: Bool { self == .bool(true) }
+}
+
+extension MessagePackValue: RecordFieldValue {
+    var isNull: Bool { self == .null }
+    var isTrue: Bool { self == .bool(true) }
+}
+
 extension CondaRecord {
     /// A record of `repodata.json` (a JSON object) listed under `fileName`.
     public init(repodata value: ByteJSONValue, fileName: String) throws(AvailabilityDataError) {
         guard case .object = value else { throw AvailabilityDataError("not an object") }
-        func text(_ key: String) throws(AvailabilityDataError) -> String {
-            guard let text = value[key]?.stringValue else { throw AvailabilityDataError("no string `\(key)`") }
-            return text
-        }
-        var depends: [String] = []
-        if let list = value["depends"], list != .null {
-            guard let items = list.arrayValue else { throw AvailabilityDataError("`depends` is not a list") }
-            for item in items {
-                guard let spec = item.stringValue else { throw AvailabilityDataError("`depends` holds a non-string") }
-                depends.append(spec)
-            }
-        }
-        let noarch: String?
-        switch value["noarch"] {
-        case .string(let kind)?: noarch = kind
-        case .bool(true)?: noarch = "generic"
-        default: noarch = nil
-        }
-        self.init(
-            name: try text("name"), version: try text("version"), build: try text("build"),
-            buildNumber: value["build_number"]?.intValue ?? 0, depends: depends,
-            subdir: value["subdir"]?.stringValue ?? "", noarch: noarch, fileName: fileName)
+        try self.init(fields: value, fileName: fileName)
     }
 
     /// A record of a CEP-16 shard (a MessagePack map) listed under `fileName`.
     public init(shard value: MessagePackValue, fileName: String) throws(AvailabilityDataError) {
         guard case .map = value else { throw AvailabilityDataError("not a map") }
+        try self.init(fields: value, fileName: fileName)
+    }
+
+    /// The fields both forms share: `name`, `version`, `build` (required), `build_number`, `depends`, `subdir`,
+    /// `noarch` (a kind, or `true` for the old generic form).
+    init<Value: RecordFieldValue>(fields value: Value, fileName: String) throws(AvailabilityDataError) {
         func text(_ key: String) throws(AvailabilityDataError) -> String {
             guard let text = value[key]?.stringValue else { throw AvailabilityDataError("no string `\(key)`") }
             return text
         }
         var depends: [String] = []
-        if let list = value["depends"], list != .null {
+        if let list = value["depends"], !list.isNull {
             guard let items = list.arrayValue else { throw AvailabilityDataError("`depends` is not a list") }
             for item in items {
                 guard let spec = item.stringValue else { throw AvailabilityDataError("`depends` holds a non-string") }
@@ -212,10 +217,12 @@ extension CondaRecord {
             }
         }
         let noarch: String?
-        switch value["noarch"] {
-        case .string(let kind)?: noarch = kind
-        case .bool(true)?: noarch = "generic"
-        default: noarch = nil
+        if let kind = value["noarch"]?.stringValue {
+            noarch = kind
+        } else if value["noarch"]?.isTrue == true {
+            noarch = "generic"
+        } else {
+            noarch = nil
         }
         self.init(
             name: try text("name"), version: try text("version"), build: try text("build"),
