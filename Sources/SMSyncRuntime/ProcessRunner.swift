@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -25,8 +25,8 @@ public struct ProcessError: Error, Sendable, CustomStringConvertible {
 /// or when `stopAfterOutput` is passed, the whole group gets `SIGTERM`, then `SIGKILL` after a short grace. When
 /// the child exits, whatever it left running in its group is ended the same way, and pipes that something else
 /// still holds open are read for at most ``drainSeconds`` more, then closed: a background process cannot keep
-/// a run waiting. Nothing here blocks a thread: the exit is watched through a pidfd, the pipes through read
-/// sources.
+/// a run waiting. The exit (through a pidfd) and the pipes are watched by one thread per child that blocks only
+/// in `poll(2)`; no thread of the cooperative pool ever waits.
 public enum ProcessRunner {
     public struct Output: Sendable {
         /// The exit status, or 128 + the signal number when a signal ended the child.
@@ -172,10 +172,14 @@ enum ProcessCalls {
     }
 }
 
-/// One running child and its group. Every event (pipe data, exit, timers, cancellation) is handled on one
-/// serial queue, which owns all the mutable state.
+/// One running child and its group, watched by a thread of its own.
+///
+/// The thread polls the two pipes, the child's pidfd and a wake-up pipe, and owns every piece of per-child state;
+/// the deadline, the grace before `SIGKILL` and the drain after the exit are `poll` timeouts. It blocks only in
+/// `poll(2)`, never a thread of the cooperative pool, and registers nothing with an event loop shared with the
+/// rest of the process: descriptors are closed by the thread that polled them, when nothing else can see them.
 final class SpawnedChild: @unchecked Sendable {
-    struct Result {
+    struct Result: Sendable {
         var status: Int32 = -1
         var stdout = ""
         var stderr = ""
@@ -185,33 +189,21 @@ final class SpawnedChild: @unchecked Sendable {
         var cancelled = false
     }
 
+    /// What the caller and the watching thread share.
+    private struct Shared {
+        var cancelRequested = false
+        var result: Result?
+        var waiter: CheckedContinuation<Result, Never>?
+    }
+
     let pid: pid_t
-    private let queue: DispatchQueue
-    private let limit: Int
-    private let stopAfter: Int?
+    private let shared = Mutex(Shared())
+    /// Written by ``cancel()`` to wake the watching thread; both ends are closed when the result is set.
+    private let wake: (read: Int32, write: Int32)
 
-    private var out = [UInt8]()
-    private var err = [UInt8]()
-    private var outBytes = 0
-    private var status: Int32?
-    private var stopped = false
-    private var timedOut = false
-    private var cancelled = false
-    private var terminating = false
-    private var groupSettled = false
-    private var openSources = 0
-    private var sources: [any DispatchSourceProtocol] = []
-    private var streamSources: [any DispatchSourceProtocol] = []
-    private var waiter: CheckedContinuation<Result, Never>?
-    private var deadline: DispatchWorkItem?
-    private var result: Result?
-    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
-
-    private init(pid: pid_t, limit: Int, stopAfter: Int?) {
+    private init(pid: pid_t, wake: (read: Int32, write: Int32)) {
         self.pid = pid
-        self.limit = limit
-        self.stopAfter = stopAfter
-        self.queue = DispatchQueue(label: "smsync.process.\(pid)")
+        self.wake = wake
     }
 
     /// Starts `executable` as the leader of a new process group, stdin from `/dev/null`, stdout and stderr into
@@ -222,11 +214,17 @@ final class SpawnedChild: @unchecked Sendable {
     ) throws(SpawnError) -> SpawnedChild {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
+        var wakePipe: [Int32] = [-1, -1]
         guard ProcessCalls.pipe(&outPipe) == 0 else { throw SpawnError("pipe", errno: errno) }
         guard ProcessCalls.pipe(&errPipe) == 0 else {
             let code = errno
             close(outPipe[0])
             close(outPipe[1])
+            throw SpawnError("pipe", errno: code)
+        }
+        guard ProcessCalls.pipe(&wakePipe) == 0 else {
+            let code = errno
+            for end in outPipe + errPipe { close(end) }
             throw SpawnError("pipe", errno: code)
         }
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
@@ -235,13 +233,15 @@ final class SpawnedChild: @unchecked Sendable {
             close(errPipe[1])
             if null >= 0 { close(null) }
         }
-        func closeReadEnds() {
+        func closeOurEnds() {
             close(outPipe[0])
             close(errPipe[0])
+            close(wakePipe[0])
+            close(wakePipe[1])
         }
         guard null >= 0 else {
             let code = errno
-            closeReadEnds()
+            closeOurEnds()
             throw SpawnError("/dev/null", errno: code)
         }
 
@@ -254,12 +254,12 @@ final class SpawnedChild: @unchecked Sendable {
         if let addClosefrom = ProcessCalls.addClosefrom { _ = addClosefrom(&actions, 3) }
         if let directory {
             guard let addChdir = ProcessCalls.addChdir else {
-                closeReadEnds()
+                closeOurEnds()
                 throw SpawnError("this C library cannot set a child's working folder")
             }
             let code = directory.withCString { addChdir(&actions, $0) }
             guard code == 0 else {
-                closeReadEnds()
+                closeOurEnds()
                 throw SpawnError("working folder \(directory)", errno: code)
             }
         }
@@ -286,206 +286,237 @@ final class SpawnedChild: @unchecked Sendable {
         var pid: pid_t = 0
         let code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard code == 0 else {
-            closeReadEnds()
+            closeOurEnds()
             throw SpawnError(executable, errno: code)
         }
-        let child = SpawnedChild(pid: pid, limit: limit, stopAfter: stopAfter)
-        let (outRead, errRead) = (outPipe[0], errPipe[0])
-        child.queue.async {
-            child.watch(stream: outRead, isStdout: true)
-            child.watch(stream: errRead, isStdout: false)
-            child.watchExit()
-            child.startDeadline(timeout)
+        for end in [outPipe[0], errPipe[0], wakePipe[0], wakePipe[1]] {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
         }
+        let child = SpawnedChild(pid: pid, wake: (wakePipe[0], wakePipe[1]))
+        let watch = Watch(
+            pid: pid, stdout: outPipe[0], stderr: errPipe[0], wake: wakePipe[0], limit: limit, stopAfter: stopAfter,
+            timeout: timeout)
+        let thread = Thread {
+            var running = watch
+            child.complete(running.run { child.shared.withLock { $0.cancelRequested } })
+        }
+        thread.name = "smsync.process.\(pid)"
+        thread.start()
         return child
     }
 
     /// The outcome, once the child has exited, its group is gone and both pipes are closed.
     func finished() async -> Result {
         await withCheckedContinuation { continuation in
-            queue.async {
-                if let result = self.result {
-                    continuation.resume(returning: result)
-                } else {
-                    self.waiter = continuation
-                }
+            let ready: Result? = shared.withLock { state in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
             }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 
     /// Ends the group because the calling task was cancelled.
     func cancel() {
-        queue.async {
-            guard self.status == nil else { return }
-            self.cancelled = true
-            self.terminateGroup()
+        shared.withLock { state in
+            // The wake pipe is open exactly while no result is set: both change under this lock.
+            guard state.result == nil else { return }
+            state.cancelRequested = true
+            var byte: UInt8 = 1
+            _ = Glibc.write(wake.write, &byte, 1)
         }
     }
 
-    // MARK: on the queue
+    private func complete(_ result: Result) {
+        let waiter = shared.withLock { state -> CheckedContinuation<Result, Never>? in
+            state.result = result
+            close(wake.read)
+            close(wake.write)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: result)
+    }
+}
 
-    private func startDeadline(_ seconds: Double) {
-        let item = DispatchWorkItem { [weak self] in self?.expire() }
-        deadline = item
-        queue.asyncAfter(deadline: .now() + min(max(seconds, 0), 1e8), execute: item)
+/// The watching thread's state machine: reads, reaps, signals and times, then returns the outcome.
+private struct Watch {
+    let pid: pid_t
+    var stdout: Int32
+    var stderr: Int32
+    let wake: Int32
+    let limit: Int
+    let stopAfter: Int?
+    let timeout: Double
+
+    private var out = [UInt8]()
+    private var err = [UInt8]()
+    private var outBytes = 0
+    private var status: Int32?
+    private var stopped = false
+    private var timedOut = false
+    private var cancelled = false
+    /// When `SIGKILL` follows the `SIGTERM` already sent to the group.
+    private var killAt: Double?
+    /// After the exit: when the pipes stop being read.
+    private var drainUntil: Double?
+    /// After the exit and the drain: the group has been told to end; close the pipes at `killAt`.
+    private var settling = false
+    private var pidfd: Int32 = -1
+    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
+
+    init(pid: pid_t, stdout: Int32, stderr: Int32, wake: Int32, limit: Int, stopAfter: Int?, timeout: Double) {
+        self.pid = pid
+        self.stdout = stdout
+        self.stderr = stderr
+        self.wake = wake
+        self.limit = limit
+        self.stopAfter = stopAfter
+        self.timeout = timeout
     }
 
-    private func expire() {
-        guard status == nil else { return }
-        timedOut = true
-        terminateGroup()
+    private static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    mutating func run(cancelRequested: () -> Bool) -> SpawnedChild.Result {
+        pidfd = ProcessCalls.pidfdOpen.map { $0(pid, 0) } ?? -1
+        let deadline = Self.now() + min(max(timeout, 0), 1e8)
+        while true {
+            let now = Self.now()
+            if status == nil {
+                if cancelRequested(), !cancelled {
+                    cancelled = true
+                    terminateGroup(now)
+                }
+                if now >= deadline, !timedOut {
+                    timedOut = true
+                    terminateGroup(now)
+                }
+            }
+            if let due = killAt, now >= due {
+                killAt = nil
+                if status == nil || kill(-pid, 0) == 0 { kill(-pid, SIGKILL) }
+                if settling { break }
+            }
+            if status != nil {
+                if stdout < 0 && stderr < 0 && !settling {
+                    if kill(-pid, 0) != 0 { break }
+                    settle(now)
+                } else if drainUntil == nil {
+                    drainUntil = now + ProcessRunner.drainSeconds
+                } else if let until = drainUntil, now >= until, !settling {
+                    if kill(-pid, 0) != 0 { break }
+                    settle(now)
+                }
+            }
+
+            var wait = Double.infinity
+            if status == nil, !timedOut { wait = min(wait, deadline - now) }
+            if let due = killAt { wait = min(wait, due - now) }
+            if status != nil, !settling, let until = drainUntil { wait = min(wait, until - now) }
+            if status == nil, pidfd < 0 { wait = min(wait, 0.02) }
+
+            var watched: [pollfd] = []
+            if stdout >= 0 { watched.append(pollfd(fd: stdout, events: Int16(POLLIN), revents: 0)) }
+            if stderr >= 0 { watched.append(pollfd(fd: stderr, events: Int16(POLLIN), revents: 0)) }
+            if status == nil, pidfd >= 0 { watched.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+            if status == nil { watched.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0)) }
+            let milliseconds = wait.isFinite ? Int32(max(0, min(wait * 1000 + 1, 86_400_000))) : -1
+            let count = watched.withUnsafeMutableBufferPointer {
+                poll($0.baseAddress, nfds_t($0.count), milliseconds)
+            }
+            if count < 0 && errno != EINTR { break }
+            for entry in watched where entry.revents != 0 {
+                if entry.fd == stdout {
+                    drain(isStdout: true, now: Self.now())
+                } else if entry.fd == stderr {
+                    drain(isStdout: false, now: Self.now())
+                } else if entry.fd == wake {
+                    var sink = [UInt8](repeating: 0, count: 16)
+                    _ = read(wake, &sink, sink.count)
+                }
+            }
+            if status == nil, pidfd < 0 || watched.contains(where: { $0.fd == pidfd && $0.revents != 0 }) {
+                reap()
+            }
+        }
+        if stdout >= 0 { close(stdout) }
+        if stderr >= 0 { close(stderr) }
+        if pidfd >= 0 { close(pidfd) }
+        if status == nil {
+            // Only when poll itself failed: make sure nothing of the group outlives the call.
+            kill(-pid, SIGKILL)
+            var raw: Int32 = 0
+            if waitpid(pid, &raw, 0) == pid { status = Self.decode(raw) }
+        }
+        return SpawnedChild.Result(
+            status: status ?? -1, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self), stdoutBytes: outBytes, stopped: stopped,
+            timedOut: timedOut, cancelled: cancelled)
     }
 
     /// `SIGTERM` to the group now, `SIGKILL` after the grace period. While the leader is not reaped its id
     /// cannot be reused, so the group id is safe to signal.
-    private func terminateGroup() {
-        guard !terminating else { return }
-        terminating = true
+    private mutating func terminateGroup(_ now: Double) {
+        guard killAt == nil else { return }
         kill(-pid, SIGTERM)
-        queue.asyncAfter(deadline: .now() + ProcessRunner.graceSeconds) { [self] in
-            if status == nil || kill(-pid, 0) == 0 { kill(-pid, SIGKILL) }
-        }
+        killAt = now + ProcessRunner.graceSeconds
     }
 
-    private func watch(stream fd: Int32, isStdout: Bool) {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        source.setEventHandler { [self] in drain(fd, isStdout: isStdout, source: source) }
-        source.setCancelHandler { [self] in
-            close(fd)
-            sourceClosed()
-        }
-        openSources += 1
-        streamSources.append(source)
-        sources.append(source)
-        source.resume()
+    /// After the leader's exit and the drain: ends what is left of its group; the pipes close at `killAt`.
+    private mutating func settle(_ now: Double) {
+        settling = true
+        kill(-pid, SIGTERM)
+        killAt = now + ProcessRunner.graceSeconds
     }
 
-    private func drain(_ fd: Int32, isStdout: Bool, source: any DispatchSourceRead) {
-        while !source.isCancelled {
+    private mutating func drain(isStdout: Bool, now: Double) {
+        let fd = isStdout ? stdout : stderr
+        while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count > 0 {
-                keep(count, isStdout: isStdout)
+                keep(count, isStdout: isStdout, now: now)
                 continue
             }
             if count < 0 && errno == EINTR { continue }
             if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
-            source.cancel()
-            streamClosed()
+            close(fd)
+            if isStdout { stdout = -1 } else { stderr = -1 }
             return
         }
     }
 
-    private func keep(_ count: Int, isStdout: Bool) {
+    private mutating func keep(_ count: Int, isStdout: Bool, now: Double) {
         if isStdout {
             outBytes += count
             if out.count < limit { out.append(contentsOf: buffer[0..<min(count, limit - out.count)]) }
-            if let stopAfter, outBytes > stopAfter, !stopped {
+            if let stopAfter, outBytes > stopAfter, !stopped, status == nil {
                 stopped = true
-                terminateGroup()
+                terminateGroup(now)
             }
         } else if err.count < limit {
             err.append(contentsOf: buffer[0..<min(count, limit - err.count)])
         }
     }
 
-    private func streamClosed() {
-        if status != nil, streamSources.allSatisfy(\.isCancelled) { settleGroup() }
-    }
-
-    private func watchExit() {
-        let descriptor = ProcessCalls.pidfdOpen.map { $0(pid, 0) } ?? -1
-        openSources += 1
-        if descriptor >= 0 {
-            // The pidfd turns readable when the child exits. The child is reaped only once the source is gone:
-            // a reaped child's pidfd also reports a hang-up, which must not reach a registered source.
-            let readable = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
-            readable.setEventHandler { [readable] in readable.cancel() }
-            readable.setCancelHandler { [self] in
-                let exited = reap()
-                close(descriptor)
-                if exited { exitSeen() } else { watchExit() }
-                sourceClosed()
-            }
-            sources.append(readable)
-            readable.resume()
-        } else {
-            // Kernels without pidfd: look for the exit a few times a second; the wait itself never blocks.
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.schedule(deadline: .now() + .milliseconds(5), repeating: .milliseconds(20))
-            timer.setEventHandler { [self, timer] in
-                if status == nil, reap() {
-                    timer.cancel()
-                    exitSeen()
-                }
-            }
-            timer.setCancelHandler { [self] in sourceClosed() }
-            sources.append(timer)
-            timer.resume()
-        }
-    }
-
-    /// Collects the child's exit status when it has exited; false while it still runs.
-    private func reap() -> Bool {
+    /// Collects the child's exit status when it has exited.
+    private mutating func reap() {
         var raw: Int32 = 0
         let result = waitpid(pid, &raw, WNOHANG)
-        if result == 0 { return false }
-        if result == pid {
-            let signal = raw & 0x7F
-            status = signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
-        } else {
-            status = -1
-        }
-        return true
-    }
-
-    private func exitSeen() {
-        if streamSources.allSatisfy(\.isCancelled) {
-            settleGroup()
-        } else {
-            queue.asyncAfter(deadline: .now() + ProcessRunner.drainSeconds) { [self] in settleGroup() }
+        if result == 0 { return }
+        status = result == pid ? Self.decode(raw) : -1
+        if let due = killAt, !settling {
+            // The leader is gone; a pending SIGKILL still goes to what is left of its group.
+            killAt = due
         }
     }
 
-    /// After the leader's exit: ends what is left of its group, then closes the pipes.
-    private func settleGroup() {
-        guard !groupSettled else { return }
-        groupSettled = true
-        if kill(-pid, 0) == 0 {
-            kill(-pid, SIGTERM)
-            queue.asyncAfter(deadline: .now() + ProcessRunner.graceSeconds) { [self] in
-                if kill(-pid, 0) == 0 { kill(-pid, SIGKILL) }
-                closeStreams()
-            }
-        } else {
-            closeStreams()
-        }
-    }
-
-    private func closeStreams() {
-        for source in streamSources where !source.isCancelled { source.cancel() }
-        if openSources == 0 { complete() }
-    }
-
-    private func sourceClosed() {
-        openSources -= 1
-        if openSources == 0, groupSettled { complete() }
-    }
-
-    private func complete() {
-        guard result == nil else { return }
-        let finished = Result(
-            status: status ?? -1, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self), stdoutBytes: outBytes, stopped: stopped,
-            timedOut: timedOut, cancelled: cancelled)
-        result = finished
-        deadline?.cancel()
-        deadline = nil
-        sources.removeAll()
-        streamSources.removeAll()
-        if let waiter {
-            self.waiter = nil
-            waiter.resume(returning: finished)
-        }
+    private static func decode(_ raw: Int32) -> Int32 {
+        let signal = raw & 0x7F
+        return signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
     }
 }
