@@ -64,3 +64,64 @@ struct PipLineTests {
         #expect(throws: VersionError.self) { try PipLine.parse(line) }
     }
 }
+
+/// The one-pass reading of `name==version` gives exactly what the full parse gives, and declines everything the
+/// full parse treats differently.
+@Suite("pip lines: the name==version fast path")
+struct PipLineFastPathTests {
+    static let fixed = [
+        "numpy==1.26.4", "scikit-learn==1.5.0", "ruamel.yaml==0.18.6", "typing_extensions==4.12.2", "a==1",
+        "torch==2.3.0+cu121", "pkg==1.0.*", "pkg==1.0.zip", "pkg==1.0.whl", "pkg.whl==1.0", "pkg==1.0rc1",
+        "pkg==1.0.post1", "pkg==1.0.dev0", "pkg==v1.0", "pkg==1!2.0", "pkg==1.0a", "pkg==1..0", "pkg==.1", "pkg==1.",
+        "pkg==", "pkg===1.0", "pkg== 1.0", "pkg ==1.0", "pkg==1.0 ", "pkg==1.0;python_version>'3'", "pkg[x]==1.0",
+        "-pkg==1.0", "pkg-==1.0", "_pkg==1.0", "pkg_==1.0", ".pkg==1.0", "pkg==1.0#c", "pkg==1.0 # c", "Pkg==1.0",
+        "pkg==1.0abc", "pkg==1.0-1", "pkg==1.0_1", "pkg==01.00", "pkg==1.0.0.0.0.0", "pkg>=1.0", "pkg~=1.0",
+        "pkg==1.0pre1", "pkg==1.0c1", "pkg==1.0r1", "pkg==1.0post", "pkg==1.0.dev", "pkg==1.0rev3", "pkg==1e5",
+        "git==1.0", "file==1.0", "pkg==1.0@x", "pkg/x==1.0", "pkg@https://x==1.0", "pkg==1.0 --hash=sha256:00",
+    ]
+
+    static func generated(_ count: Int) -> [String] {
+        var state: UInt64 = 0x5EED
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let alphabet = Array("abz019.-_=+*!<>~ ;#[]@/Ax")
+        let suffixes = ["", "", "rc1", "a2", "b", ".post1", "post2", ".dev3", "dev", "c1", "pre2", "r1", "alpha1", "x"]
+        let wellFormed = (0..<count).map { _ in
+            ["numpy", "a", "x.y", "a-b", "a_b", "9p"][next(6)] + "=="
+                + (0..<(1 + next(4))).map { _ in
+                    String(next(30))
+                }.joined(separator: ".") + suffixes[next(suffixes.count)]
+        }
+        return wellFormed
+            + (0..<count).map { _ in
+                var text = ["pkg", "a", "x.y", "a-b", "a_b", "9p"][next(6)]
+                text += ["==", "==", "==", "=", "===", ">="][next(6)]
+                for _ in 0..<next(9) { text.append(alphabet[next(alphabet.count)]) }
+                return text
+            }
+    }
+
+    @Test func theFastPathAgreesWithTheFullParse() {
+        var taken = 0
+        for line in Self.fixed + Self.generated(20_000) {
+            let full: Result<PipLine, VersionError> = Result { () throws(VersionError) in try PipLine.parseFully(line) }
+            guard let fast = PipLine.simpleRequirement(line) else { continue }
+            taken += 1
+            guard case .success(.requirement(let expected)) = full else {
+                Issue.record("\(line.debugDescription): the fast path read it, the full parse says \(full)")
+                continue
+            }
+            #expect(fast == expected, "\(line.debugDescription)")
+            #expect(fast.nameRange == expected.nameRange, "\(line.debugDescription)")
+            #expect(fast.specifierInsertionOffset == expected.specifierInsertionOffset, "\(line.debugDescription)")
+            #expect(fast.markerRange == expected.markerRange, "\(line.debugDescription)")
+        }
+        // The common forms do take the fast path.
+        #expect(taken > 1_000)
+        for line in ["numpy==1.26.4", "scikit-learn==1.5.0", "ruamel.yaml==0.18.6", "pkg==1.0rc1"] {
+            #expect(PipLine.simpleRequirement(line) != nil, "\(line)")
+        }
+    }
+}

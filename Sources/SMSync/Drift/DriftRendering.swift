@@ -5,52 +5,9 @@ extension DriftReport {
         json.beginObject()
         json.key("kernels")
         json.beginArray()
-        for kernel in kernels {
-            json.element()
-            json.beginObject()
-            json.field("kernel", kernel.kernel)
-            json.field("file", kernel.file)
-            json.field("sources", strings: kernel.sources)
-            json.key("changes")
-            json.beginArray()
-            for change in kernel.changes {
-                json.element()
-                json.beginObject()
-                json.field("package", change.package)
-                json.field("manager", change.manager.rawValue)
-                json.field("line", change.line)
-                json.field("current", change.current)
-                json.field("current_spec", change.currentSpec)
-                json.field("upstream", change.upstream)
-                json.field("upstream_name", change.origin.name)
-                json.field("kind", change.kind.rawValue)
-                json.field("action", change.action.rawValue)
-                json.field("reason", change.reason)
-                json.field("source", change.origin.source)
-                json.field("release", change.origin.release)
-                json.field("planned_spec", change.plannedSpec)
-                json.key("runner_up")
-                Self.writeOrigin(change.runnerUp, to: &json)
-                if availabilityChecked {
-                    json.key("availability")
-                    Self.writeAvailability(change.availability, to: &json)
-                }
-                json.endObject()
-            }
-            json.endArray()
-            json.key("missing")
-            json.beginArray()
-            for missing in kernel.missing {
-                json.element()
-                json.beginObject()
-                json.field("name", missing.name)
-                json.field("version", missing.version)
-                json.field("manager", missing.manager?.rawValue)
-                json.field("source", missing.source)
-                json.endObject()
-            }
-            json.endArray()
-            json.endObject()
+        let checked = availabilityChecked
+        json.elements(count: kernels.count) { [kernels] index, json in
+            Self.writeKernel(kernels[index], availabilityChecked: checked, to: &json)
         }
         json.endArray()
         json.key("renamed")
@@ -119,6 +76,54 @@ extension DriftReport {
         if availabilityChecked { json.field("unavailable", summary.unavailable) }
         json.endObject()
         extra?(&json)
+        json.endObject()
+    }
+
+    /// One kernel of the JSON report's `kernels` array.
+    private static func writeKernel(_ kernel: KernelDrift, availabilityChecked: Bool, to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("kernel", kernel.kernel)
+        json.field("file", kernel.file)
+        json.field("sources", strings: kernel.sources)
+        json.key("changes")
+        json.beginArray()
+        for change in kernel.changes {
+            json.element()
+            json.beginObject()
+            json.field("package", change.package)
+            json.field("manager", change.manager.rawValue)
+            json.field("line", change.line)
+            json.field("current", change.current)
+            json.field("current_spec", change.currentSpec)
+            json.field("upstream", change.upstream)
+            json.field("upstream_name", change.origin.name)
+            json.field("kind", change.kind.rawValue)
+            json.field("action", change.action.rawValue)
+            json.field("reason", change.reason)
+            json.field("source", change.origin.source)
+            json.field("release", change.origin.release)
+            json.field("planned_spec", change.plannedSpec)
+            json.key("runner_up")
+            Self.writeOrigin(change.runnerUp, to: &json)
+            if availabilityChecked {
+                json.key("availability")
+                Self.writeAvailability(change.availability, to: &json)
+            }
+            json.endObject()
+        }
+        json.endArray()
+        json.key("missing")
+        json.beginArray()
+        for missing in kernel.missing {
+            json.element()
+            json.beginObject()
+            json.field("name", missing.name)
+            json.field("version", missing.version)
+            json.field("manager", missing.manager?.rawValue)
+            json.field("source", missing.source)
+            json.endObject()
+        }
+        json.endArray()
         json.endObject()
     }
 
@@ -194,45 +199,9 @@ extension DriftReport {
         if !sources.isEmpty { out.append("\n") }
         var header = ["PACKAGE", "MANAGER", "CURRENT", "UPSTREAM", "KIND", "ACTION", "SOURCE"]
         if availabilityChecked { header.append("FROM") }
-        var rows: [[String]] = []
-        var widths = [Int](repeating: 0, count: header.count)
-        for kernel in kernels {
-            out.append(kernel.kernel)
-            out.append("  ")
-            out.append(kernel.file)
-            out.append("\n")
-            let shown = kernel.changes.filter { $0.action != .same || $0.reason != nil }
-            if shown.isEmpty {
-                out.append(kernel.sources.isEmpty ? "  no source speaks for this kernel\n\n" : "  up to date\n\n")
-                continue
-            }
-            rows.removeAll(keepingCapacity: true)
-            for change in shown {
-                var action = change.action.rawValue
-                if let since = change.availability?.since, change.action == .unavailable { action += " since \(since)" }
-                if let reason = change.reason { action += " (\(reason))" }
-                var source = change.origin.source
-                if let runnerUp = change.runnerUp { source += " [\(runnerUp.source): \(runnerUp.version)]" }
-                var row = [
-                    change.package, change.manager.rawValue, change.currentSpec ?? "-", change.upstream,
-                    change.kind.rawValue, action, source,
-                ]
-                if availabilityChecked { row.append(Self.fromText(change)) }
-                rows.append(row)
-            }
-            for column in widths.indices {
-                widths[column] = rows.reduce(Self.width(header[column])) { max($0, Self.width($1[column])) }
-            }
-            Self.writeRow(header, widths: widths, action: nil, to: &out)
-            for (index, row) in rows.enumerated() {
-                Self.writeRow(row, widths: widths, action: color ? shown[index].action : nil, to: &out)
-            }
-            if !kernel.missing.isEmpty {
-                out.append("  ")
-                out.append(kernel.missing.count)
-                out.append(" upstream packages not listed locally\n")
-            }
-            out.append("\n")
+        let checked = availabilityChecked
+        out.appendRendered(count: kernels.count) { [kernels, header] index, out in
+            Self.writeTableKernel(kernels[index], header: header, availabilityChecked: checked, color: color, to: &out)
         }
         for rename in renames {
             out.append("renamed upstream: \(rename.local) → \(rename.upstream) (\(rename.source)); not acted on\n")
@@ -255,6 +224,49 @@ extension DriftReport {
             "\(summary.updates) updates, \(summary.held) held, \(summary.blocked) blocked, "
                 + "\(summary.ignored) ignored, \(summary.same) up to date")
         if availabilityChecked { out.append(", \(summary.unavailable) unavailable") }
+        out.append("\n")
+    }
+
+    /// One kernel of the table: its line, then its rows aligned to widths of their own.
+    private static func writeTableKernel(
+        _ kernel: KernelDrift, header: [String], availabilityChecked: Bool, color: Bool, to out: inout ByteOutput
+    ) {
+        var rows: [[String]] = []
+        var widths = [Int](repeating: 0, count: header.count)
+        out.append(kernel.kernel)
+        out.append("  ")
+        out.append(kernel.file)
+        out.append("\n")
+        let shown = kernel.changes.filter { $0.action != .same || $0.reason != nil }
+        if shown.isEmpty {
+            out.append(kernel.sources.isEmpty ? "  no source speaks for this kernel\n\n" : "  up to date\n\n")
+            return
+        }
+        for change in shown {
+            var action = change.action.rawValue
+            if let since = change.availability?.since, change.action == .unavailable { action += " since \(since)" }
+            if let reason = change.reason { action += " (\(reason))" }
+            var source = change.origin.source
+            if let runnerUp = change.runnerUp { source += " [\(runnerUp.source): \(runnerUp.version)]" }
+            var row = [
+                change.package, change.manager.rawValue, change.currentSpec ?? "-", change.upstream,
+                change.kind.rawValue, action, source,
+            ]
+            if availabilityChecked { row.append(fromText(change)) }
+            rows.append(row)
+        }
+        for column in widths.indices {
+            widths[column] = rows.reduce(width(header[column])) { max($0, width($1[column])) }
+        }
+        writeRow(header, widths: widths, action: nil, to: &out)
+        for (index, row) in rows.enumerated() {
+            writeRow(row, widths: widths, action: color ? shown[index].action : nil, to: &out)
+        }
+        if !kernel.missing.isEmpty {
+            out.append("  ")
+            out.append(kernel.missing.count)
+            out.append(" upstream packages not listed locally\n")
+        }
         out.append("\n")
     }
 
@@ -346,64 +358,9 @@ extension DriftReport {
             }
             out.append("\n")
         }
-        for kernel in kernels {
-            let updates = kernel.changes.filter { $0.action == .update }
-            let other = kernel.changes.filter { $0.action == .held || $0.action == .blocked }
-            let unavailable = kernel.changes.filter { $0.action == .unavailable }
-            guard !updates.isEmpty || !other.isEmpty || !unavailable.isEmpty else { continue }
-            out.append("### `")
-            out.append(kernel.kernel)
-            out.append("` (`")
-            out.append(kernel.file)
-            out.append("`)\n\n")
-            if !updates.isEmpty {
-                if availabilityChecked {
-                    out.append("| package | from | to | kind | source | installs from |\n|---|---|---|---|---|---|\n")
-                } else {
-                    out.append("| package | from | to | kind | source |\n|---|---|---|---|---|\n")
-                }
-                for change in updates {
-                    out.append("| ")
-                    Self.writeCell(change.package, to: &out)
-                    out.append(" | ")
-                    Self.writeCell(change.currentSpec ?? "", to: &out)
-                    out.append(" | ")
-                    Self.writeCell(change.plannedSpec ?? change.upstream, to: &out)
-                    out.append(" | ")
-                    out.append(change.kind.rawValue)
-                    out.append(" | ")
-                    Self.writeCell(Self.sourceText(change, links: links), to: &out)
-                    if availabilityChecked {
-                        out.append(" | ")
-                        Self.writeCell(Self.fromText(change), to: &out)
-                    }
-                    out.append(" |\n")
-                }
-                out.append("\n")
-            }
-            if !unavailable.isEmpty { Self.writeUnavailable(unavailable, to: &out) }
-            if !other.isEmpty {
-                out.append("<details><summary>")
-                out.append(other.count)
-                out.append(" held or blocked</summary>\n\n")
-                out.append("| package | current | upstream | kind | action | why |\n|---|---|---|---|---|---|\n")
-                for change in other {
-                    out.append("| ")
-                    Self.writeCell(change.package, to: &out)
-                    out.append(" | ")
-                    Self.writeCell(change.currentSpec ?? "", to: &out)
-                    out.append(" | ")
-                    Self.writeCell(change.upstream, to: &out)
-                    out.append(" | ")
-                    out.append(change.kind.rawValue)
-                    out.append(" | ")
-                    out.append(change.action.rawValue)
-                    out.append(" | ")
-                    Self.writeCell(change.reason ?? "", to: &out)
-                    out.append(" |\n")
-                }
-                out.append("\n</details>\n\n")
-            }
+        let checked = availabilityChecked
+        out.appendRendered(count: kernels.count) { [kernels] index, out in
+            Self.writeMarkdownKernel(kernels[index], links: links, availabilityChecked: checked, to: &out)
         }
         if !renames.isEmpty || !missingKernels.isEmpty || !unsourcedKernels.isEmpty || !conflicts.isEmpty {
             out.append("### Notes\n\n")
@@ -426,6 +383,69 @@ extension DriftReport {
         out.append("Policy: update \(allowed.joined(separator: ", "))")
         if !policy.ignore.isEmpty { out.append("; ignore \(policy.ignore.joined(separator: ", "))") }
         out.append(policy.downgrade ? "; downgrades allowed.\n" : "; no downgrades.\n")
+    }
+
+    /// One kernel's section of the Markdown report (nothing when it has nothing to update, hold or block).
+    private static func writeMarkdownKernel(
+        _ kernel: KernelDrift, links: [String: String], availabilityChecked: Bool, to out: inout ByteOutput
+    ) {
+        let updates = kernel.changes.filter { $0.action == .update }
+        let other = kernel.changes.filter { $0.action == .held || $0.action == .blocked }
+        let unavailable = kernel.changes.filter { $0.action == .unavailable }
+        guard !updates.isEmpty || !other.isEmpty || !unavailable.isEmpty else { return }
+        out.append("### `")
+        out.append(kernel.kernel)
+        out.append("` (`")
+        out.append(kernel.file)
+        out.append("`)\n\n")
+        if !updates.isEmpty {
+            if availabilityChecked {
+                out.append("| package | from | to | kind | source | installs from |\n|---|---|---|---|---|---|\n")
+            } else {
+                out.append("| package | from | to | kind | source |\n|---|---|---|---|---|\n")
+            }
+            for change in updates {
+                out.append("| ")
+                writeCell(change.package, to: &out)
+                out.append(" | ")
+                writeCell(change.currentSpec ?? "", to: &out)
+                out.append(" | ")
+                writeCell(change.plannedSpec ?? change.upstream, to: &out)
+                out.append(" | ")
+                out.append(change.kind.rawValue)
+                out.append(" | ")
+                writeCell(sourceText(change, links: links), to: &out)
+                if availabilityChecked {
+                    out.append(" | ")
+                    writeCell(fromText(change), to: &out)
+                }
+                out.append(" |\n")
+            }
+            out.append("\n")
+        }
+        if !unavailable.isEmpty { writeUnavailable(unavailable, to: &out) }
+        if !other.isEmpty {
+            out.append("<details><summary>")
+            out.append(other.count)
+            out.append(" held or blocked</summary>\n\n")
+            out.append("| package | current | upstream | kind | action | why |\n|---|---|---|---|---|---|\n")
+            for change in other {
+                out.append("| ")
+                writeCell(change.package, to: &out)
+                out.append(" | ")
+                writeCell(change.currentSpec ?? "", to: &out)
+                out.append(" | ")
+                writeCell(change.upstream, to: &out)
+                out.append(" | ")
+                out.append(change.kind.rawValue)
+                out.append(" | ")
+                out.append(change.action.rawValue)
+                out.append(" | ")
+                writeCell(change.reason ?? "", to: &out)
+                out.append(" |\n")
+            }
+            out.append("\n</details>\n\n")
+        }
     }
 
     /// The updates held because their version cannot be installed yet, folded.

@@ -436,6 +436,12 @@ public enum PipLine: Sendable, Hashable {
 
     /// Classifies a line; throws only for a line that looks like a requirement but is malformed.
     public static func parse(_ line: String) throws(VersionError) -> PipLine {
+        if let simple = simpleRequirement(line) { return .requirement(simple) }
+        return try parseFully(line)
+    }
+
+    /// `parse` without the one-pass reading of `name==version`.
+    static func parseFully(_ line: String) throws(VersionError) -> PipLine {
         let bytes = Array(line.utf8)
         let contentEnd = commentStart(bytes)
         var requirementEnd = contentEnd
@@ -479,6 +485,41 @@ public enum PipLine: Sendable, Hashable {
             if archiveSuffixes.contains(where: { name.hasSuffix($0) }) { return .other(reason: "archive file") }
         }
         return .requirement(try PEP508Requirement.parse(body))
+    }
+
+    /// `name==version` as `pip freeze` writes it, read in one pass: a name of ASCII letters, digits, `.`, `_` and
+    /// `-` that starts and ends with a letter or digit, `==`, and a version of digits, lowercase letters and dots
+    /// that PEP 440 accepts. No space, comment, option, URL, path, extra, marker or archive suffix can be in such a
+    /// line, so the full parse would take exactly these steps; nil for anything else (the full parse then decides,
+    /// and says why when it refuses).
+    static func simpleRequirement(_ line: String) -> PEP508Requirement? {
+        var line = line
+        return line.withUTF8 { bytes -> PEP508Requirement? in
+            let count = bytes.count
+            var nameEnd = 0
+            while nameEnd < count, RequirementParser.isIdentifierByte(bytes[nameEnd]) { nameEnd += 1 }
+            guard nameEnd > 0, isAlphanumeric(bytes[0]), isAlphanumeric(bytes[nameEnd - 1]),
+                nameEnd + 2 < count, bytes[nameEnd] == UInt8(ascii: "="), bytes[nameEnd + 1] == UInt8(ascii: "=")
+            else { return nil }
+            let versionStart = nameEnd + 2
+            for index in versionStart..<count {
+                let byte = bytes[index]
+                guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || byte == UInt8(ascii: ".")
+                else { return nil }
+            }
+            let written = String(decoding: UnsafeBufferPointer(rebasing: bytes[nameEnd...]), as: UTF8.self)
+            guard let specifier = try? PEP440SpecifierSet(written) else { return nil }
+            var result = PEP508Requirement(
+                name: String(decoding: UnsafeBufferPointer(rebasing: bytes[..<nameEnd]), as: UTF8.self),
+                specifierText: written, specifier: specifier, specifierRange: nameEnd..<count)
+            result.nameRange = 0..<nameEnd
+            result.specifierInsertionOffset = nameEnd
+            return result
+        }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
     }
 
     /// Byte offset where pip's comment starts (the whitespace before `#` included), or the line length.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// UTF-8 output in chunks: writers append to a reused buffer, and `drain` receives it each time it fills (and on
 /// `flush`). The report writers stream through one of these, so a 100 MB report never exists in memory whole.
 public struct ByteOutput {
@@ -41,6 +43,11 @@ public struct ByteOutput {
     }
 
     public mutating func append(_ bytes: [UInt8]) {
+        if bytes.count > capacity {
+            flush()
+            drain(bytes)
+            return
+        }
         bytes.withUnsafeBufferPointer { append($0) }
     }
 
@@ -132,6 +139,35 @@ public struct ByteOutput {
 }
 
 extension ByteOutput {
+    /// Appends what `render` writes for each of `count` items, in item order, rendering on every core: items go
+    /// in batches of about `batch`, each batch split into a few contiguous parts rendered at once and appended in
+    /// order, so at most one batch is held in memory besides this output's buffer.
+    public mutating func appendRendered(
+        count: Int, batch: Int = 128, _ render: @Sendable (Int, inout ByteOutput) -> Void
+    ) {
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        guard count > 1, cores > 1 else {
+            for index in 0..<count { render(index, &self) }
+            return
+        }
+        let batchSize = max(batch, cores)
+        var start = 0
+        while start < count {
+            let end = min(count, start + batchSize)
+            let partCount = min(end - start, cores * 2)
+            let parts = (0..<partCount).map { part in
+                (start + part * (end - start) / partCount)..<(start + (part + 1) * (end - start) / partCount)
+            }
+            let rendered = ParallelMap.map(parts) { range in
+                ByteOutput.collect { output in
+                    for index in range { render(index, &output) }
+                }
+            }
+            for bytes in rendered { append(bytes) }
+            start = end
+        }
+    }
+
     /// Runs `body` with an output that collects everything, and returns the bytes.
     public static func collect(_ body: (inout ByteOutput) -> Void) -> [UInt8] {
         let box = CollectedBytes()

@@ -10,6 +10,25 @@ public struct JSONWriter {
         open.reserveCapacity(16)
     }
 
+    /// The elements of the innermost open array: `count` of them, each written by `write` into a writer at the
+    /// same depth, rendered on every core (``ByteOutput/appendRendered(count:batch:_:)``); the bytes are exactly
+    /// those of writing them one after the other.
+    public mutating func elements(count: Int, _ write: @Sendable (Int, inout JSONWriter) -> Void) {
+        guard count > 0, let last = open.indices.last else { return }
+        let stack = open
+        let hadItems = open[last]
+        output.appendRendered(count: count) { index, out in
+            var part = JSONWriter(output: ByteOutput(capacity: 64) { _ in })
+            part.open = stack
+            part.open[last] = hadItems || index > 0
+            swap(&part.output, &out)
+            part.element()
+            write(index, &part)
+            swap(&part.output, &out)
+        }
+        open[last] = true
+    }
+
     /// Before an item in the innermost container: the comma, newline and indentation.
     private mutating func separate() {
         guard let last = open.indices.last else { return }

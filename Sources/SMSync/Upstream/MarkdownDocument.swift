@@ -112,6 +112,11 @@ public enum MarkdownDocument {
 
     /// Plain text of a Markdown inline fragment.
     public static func inlineText(_ raw: some StringProtocol) -> String {
+        isPlainInline(raw) ? String(raw) : inlineTextFully(raw)
+    }
+
+    /// `inlineText` without the shortcut for plain text.
+    static func inlineTextFully(_ raw: some StringProtocol) -> String {
         let text = withoutTagsAndLinkTargets(Array(raw))
         var result = ""
         var iterator = text.makeIterator()
@@ -132,6 +137,25 @@ public enum MarkdownDocument {
         }
         result.replace("**", with: "")
         return result.collapsingWhitespace
+    }
+
+    /// Text that `inlineText` returns as it is: printable ASCII without markup (`\\`, `` ` ``, `<`, `[`, `*`)
+    /// and without whitespace to collapse (none at either end, no two spaces together). Nearly every table cell.
+    static func isPlainInline(_ raw: some StringProtocol) -> Bool {
+        var previousSpace = true
+        for byte in raw.utf8 {
+            guard byte >= 0x20, byte < 0x7F else { return false }
+            switch byte {
+            case UInt8(ascii: "\\"), UInt8(ascii: "`"), UInt8(ascii: "<"), UInt8(ascii: "["), UInt8(ascii: "*"):
+                return false
+            case 0x20:
+                if previousSpace { return false }
+                previousSpace = true
+            default:
+                previousSpace = false
+            }
+        }
+        return !previousSpace
     }
 
     /// `<br>` becomes a space, other HTML tags go, `[text](url)` and `![text](url)` keep their text.

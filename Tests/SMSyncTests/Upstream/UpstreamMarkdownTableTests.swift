@@ -1,5 +1,6 @@
-import SMSync
 import Testing
+
+@testable import SMSync
 
 @Suite("Upstream Markdown tables")
 struct UpstreamMarkdownTableTests {
@@ -78,5 +79,33 @@ struct UpstreamMarkdownTableTests {
         #expect(document.tables.isEmpty)
         #expect(document.textBlocks.map(\.text) == ["Title", "First paragraph continues here.", "item one"])
         #expect(document.textBlocks.map(\.line) == [5, 7, 14])
+    }
+}
+
+/// Plain cells skip the inline-markup pass; what they read as must not change.
+@Suite("Markdown inline text: the plain-text shortcut")
+struct MarkdownInlineShortcutTests {
+    @Test func theShortcutGivesWhatTheFullPassGives() {
+        var state: UInt64 = 0x1D
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let pieces = [
+            "numpy", "1.26.4", " ", "  ", "\t", "\\", "\\|", "`", "**", "*", "<br>", "</b>", "[x](y)", "![i](u)", "[",
+            "]", "(", ")", "!", "é", "日本", "\u{7F}", "-", "_", "&amp;", "2.0.0rc1", "|", "\n", "a b",
+        ]
+        var cases = ["", " ", "numpy", " numpy", "numpy ", "a  b", "a b", "1.2.3", "scikit-learn", "x*y", "a\\b"]
+        for _ in 0..<20_000 {
+            cases.append((0..<(1 + next(5))).map { _ in pieces[next(pieces.count)] }.joined())
+        }
+        var plain = 0
+        for text in cases {
+            #expect(
+                MarkdownDocument.inlineText(text) == MarkdownDocument.inlineTextFully(text), "\(text.debugDescription)")
+            if MarkdownDocument.isPlainInline(text) { plain += 1 }
+        }
+        #expect(plain > 1_000)
+        #expect(MarkdownDocument.isPlainInline("scikit-learn") && MarkdownDocument.isPlainInline("1.26.4 (cpu)"))
     }
 }
