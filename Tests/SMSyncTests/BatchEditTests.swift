@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SMSync
@@ -65,5 +66,40 @@ struct BatchEditTests {
         #expect(throws: EnvironmentFileError.self) {
             try file.proveOnlyChanged(honest, edited: [(numpy, "=1.21.0")])
         }
+    }
+}
+
+/// The name index a batch edit looks entries up in finds what the one-name lookup finds, in the same order.
+@Suite("Batch edits: the dependency name index")
+struct DependencyIndexTests {
+    @Test func theIndexFindsWhatTheLookupFinds() throws {
+        let folder = TestPaths.fixture("env")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yml") }
+        var files = 0
+        var lookups = 0
+        for name in names.sorted() {
+            guard
+                let file = try? EnvironmentFile(bytes: TestPaths.bytes(folder.appendingPathComponent(name)), path: name)
+            else { continue }
+            files += 1
+            let index = EnvironmentFile.DependencyIndex(file)
+            var asked = Set(file.dependencies.compactMap(\.name))
+            for written in Array(asked) {
+                asked.insert(written.uppercased())
+                asked.insert(written.replacingOccurrences(of: "-", with: "_"))
+                asked.insert(written.replacingOccurrences(of: "_", with: "."))
+            }
+            asked.insert("not-there")
+            for package in asked {
+                for manager in [nil, PackageManager.conda, .pip] {
+                    let expected = file.dependencies(named: package, manager: manager)
+                    let found = index.dependencies(named: package, manager: manager)
+                    #expect(found == expected, "\(name): \(package) \(String(describing: manager))")
+                    lookups += 1
+                }
+            }
+        }
+        #expect(files >= 10)
+        #expect(lookups > 300)
     }
 }

@@ -57,15 +57,49 @@ extension EnvironmentFile {
         var seen: Set<Int> = []
         return dependencies.filter { dependency in
             if let manager, dependency.manager != manager { return false }
-            let matches: Bool
-            switch dependency.requirement {
-            case .conda(let spec): matches = spec.name.lowercased() == condaName
-            case .pip(let requirement): matches = normalizedPythonPackageName(requirement.name) == pipName
-            case .other: matches = Self.eggName(of: dependency.raw).map(normalizedPythonPackageName) == pipName
+            guard Self.lookupName(of: dependency) == (dependency.manager == .conda ? condaName : pipName) else {
+                return false
             }
-            guard matches else { return false }
             guard let start = dependency.valueRange?.lowerBound else { return true }
             return seen.insert(start).inserted
+        }
+    }
+
+    /// The name `dependencies(named:manager:)` matches an entry by: a conda name lower-cased, a pip name (or an
+    /// `#egg=` name) PEP 503-normalised; nil for a pip line without one.
+    static func lookupName(of dependency: EnvironmentDependency) -> String? {
+        switch dependency.requirement {
+        case .conda(let spec): spec.name.lowercased()
+        case .pip(let requirement): normalizedPythonPackageName(requirement.name)
+        case .other: eggName(of: dependency.raw).map(normalizedPythonPackageName)
+        }
+    }
+
+    /// `dependencies(named:manager:)` for many names: the file's entries indexed once by the name they match.
+    struct DependencyIndex {
+        let file: EnvironmentFile
+        private var positions: [String: [Int]] = [:]
+
+        init(_ file: EnvironmentFile) {
+            self.file = file
+            for (index, dependency) in file.dependencies.enumerated() {
+                guard let name = EnvironmentFile.lookupName(of: dependency) else { continue }
+                positions[(dependency.manager == .conda ? "c:" : "p:") + name, default: []].append(index)
+            }
+        }
+
+        /// The same entries, in the same order, as `file.dependencies(named: package, manager: manager)`.
+        func dependencies(named package: String, manager: PackageManager?) -> [EnvironmentDependency] {
+            var indices: [Int] = []
+            if manager != .pip { indices += positions["c:" + package.lowercased()] ?? [] }
+            if manager != .conda { indices += positions["p:" + normalizedPythonPackageName(package)] ?? [] }
+            indices.sort()
+            var seen: Set<Int> = []
+            return indices.compactMap { index in
+                let dependency = file.dependencies[index]
+                guard let start = dependency.valueRange?.lowerBound else { return dependency }
+                return seen.insert(start).inserted ? dependency : nil
+            }
         }
     }
 
@@ -91,6 +125,7 @@ extension EnvironmentFile {
         var edits: [VersionEdit] = []
         var targets: [(dependency: EnvironmentDependency, versionText: String)] = []
         var unchanged: String?
+        let index = changes.count > 1 ? DependencyIndex(self) : nil
         for change in changes {
             let (package, version) = (change.package, change.version)
             guard Self.isSafePackageName(package) else {
@@ -103,7 +138,9 @@ extension EnvironmentFile {
                     .invalidVersion, path: path, line: nil,
                     "\(version.debugDescription) is not a version (letters, digits, `.`, `_`, `-`, `+`, `!` only)")
             }
-            let found = dependencies(named: package, manager: change.manager)
+            let found =
+                index?.dependencies(named: package, manager: change.manager)
+                ?? dependencies(named: package, manager: change.manager)
             guard let target = found.first else {
                 let which = change.manager.map { " as a \($0.rawValue) dependency" } ?? ""
                 throw EnvironmentFileError(
