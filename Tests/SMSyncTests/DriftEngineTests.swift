@@ -258,3 +258,39 @@ struct DriftEngineTests {
         #expect(names.key("numpy") != names.key("numba"))
     }
 }
+
+/// The change kind read with inline numbers is the kind read with arrays, for every form of version.
+@Suite("Change kinds: the inline reading of leading numbers")
+struct ChangeKindInlineTests {
+    @Test func inlineAndArrayReadingsAgree() {
+        var state: UInt64 = 0xC0DE
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let tails = ["", "", "a1", "rc2", ".post1", ".dev0", "g", "_1", "+local.7", "!", "-1", ".", "..", "*"]
+        func version() -> String {
+            var text = next(10) == 0 ? "v" : (next(12) == 0 ? "\(next(3))!" : "")
+            let parts = 1 + next(10)
+            text += (0..<parts).map { _ in next(15) == 0 ? "123456789012345678901" : String(next(12)) }
+                .joined(separator: ".")
+            return text + tails[next(tails.count)]
+        }
+        var fixed = [
+            ("1.2.3", "1.2.4"), ("3.10", "3.10.14"), ("3.10.14", "3.10"), ("1.2.3.4.5.6.7.8", "1.2.3.4.5.6.7.9"),
+            ("1.2.3.4.5.6.7.8.9", "1.2.3.4.5.6.7.8.10"), ("v1.0", "1.0"), ("1!2.0", "2.1"), ("", "1"), ("a", "b"),
+        ]
+        for _ in 0..<20_000 { fixed.append((version(), version())) }
+        for (current, upstream) in fixed {
+            for manager in [PackageManager.conda, .pip] {
+                for isPython in [false, true] {
+                    let inline = VersionDelta.kind(
+                        current: current, upstream: upstream, manager: manager, isPython: isPython)
+                    let arrays = VersionDelta.kindUsingArrays(
+                        current: current, upstream: upstream, manager: manager, isPython: isPython, memo: nil)
+                    #expect(inline == arrays, "\(current) → \(upstream) (\(manager), python \(isPython))")
+                }
+            }
+        }
+    }
+}

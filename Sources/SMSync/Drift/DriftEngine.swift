@@ -209,26 +209,33 @@ public struct DriftEngine: Sendable {
         memo: DecisionMemo
     ) -> KernelDrift {
         let candidates = table.candidates
-        var changes: [DriftChange] = []
-        var matched: Set<String> = []
-        var counts: [DependencyKey: Int] = [:]
         let dependencies = kernel.file.dependencies
+        var changes: [DriftChange] = []
+        changes.reserveCapacity(dependencies.count)
+        var matched: Set<String> = []
+        matched.reserveCapacity(dependencies.count)
+        var counts: [DependencyKey: Int] = [:]
+        counts.reserveCapacity(dependencies.count)
+        var names: [String?] = []
         var keys: [String?] = []
+        names.reserveCapacity(dependencies.count)
         keys.reserveCapacity(dependencies.count)
-        for dependency in dependencies {
-            let key = dependency.name.map { memo.key($0, names) }
+        // Entries are read in place (`dependencies[index].…`): a copy of each would retain every string it holds.
+        for index in dependencies.indices {
+            let name = dependencies[index].name
+            let key = name.map { memo.key($0, self.names) }
+            names.append(name)
             keys.append(key)
-            if let key { counts[DependencyKey(manager: dependency.manager, key: key), default: 0] += 1 }
+            if let key { counts[DependencyKey(manager: dependencies[index].manager, key: key), default: 0] += 1 }
         }
         for index in dependencies.indices {
             guard let key = keys[index], let options = candidates[key], let winner = options.first else { continue }
-            let dependency = dependencies[index]
-            let name = dependency.name ?? key
             matched.insert(key)
             let runnerUp = options.dropFirst().first { $0.version != winner.version }
+            let duplicated = counts[DependencyKey(manager: dependencies[index].manager, key: key), default: 0] > 1
             var change = decide(
-                dependency, name: name, key: key, winner: winner, in: kernel.file,
-                duplicated: counts[DependencyKey(manager: dependency.manager, key: key), default: 0] > 1, memo: memo)
+                dependencies[index], name: names[index] ?? key, key: key, winner: winner, in: kernel.file,
+                duplicated: duplicated, memo: memo)
             change.runnerUp = runnerUp
             changes.append(change)
         }

@@ -49,6 +49,19 @@ public enum VersionDelta {
         current: String, upstream: String, manager: PackageManager, isPython: Bool, memo: DecisionMemo?
     ) -> ChangeKind {
         if current == upstream { return .same }
+        if let small = LeadingNumbers(current), let upstreamSmall = LeadingNumbers(upstream) {
+            return kind(
+                current: current, small, upstream: upstream, upstreamSmall, manager: manager, isPython: isPython,
+                memo: memo)
+        }
+        return kindUsingArrays(current: current, upstream: upstream, manager: manager, isPython: isPython, memo: memo)
+    }
+
+    /// `kind` for any number of leading numbers.
+    static func kindUsingArrays(
+        current: String, upstream: String, manager: PackageManager, isPython: Bool, memo: DecisionMemo?
+    ) -> ChangeKind {
+        if current == upstream { return .same }
         let currentNumbers = leadingNumbers(current)
         let upstreamNumbers = leadingNumbers(upstream)
         if let currentNumbers, let upstreamNumbers, upstreamNumbers.count < currentNumbers.count,
@@ -75,6 +88,96 @@ public enum VersionDelta {
         return .patch
     }
 
+    /// `kind` for versions of at most eight leading numbers each, read without allocating (the same steps).
+    private static func kind(
+        current: String, _ currentNumbers: LeadingNumbers, upstream: String, _ upstreamNumbers: LeadingNumbers,
+        manager: PackageManager, isPython: Bool, memo: DecisionMemo?
+    ) -> ChangeKind {
+        if currentNumbers.count > 0, upstreamNumbers.count > 0, upstreamNumbers.count < currentNumbers.count,
+            isPlainNumbers(upstream), currentNumbers.startsWith(upstreamNumbers)
+        {
+            return .same
+        }
+        guard let order = compare(current, upstream, manager: manager, memo: memo) else { return .other }
+        if order == 0 { return .same }
+        if order > 0 { return .downgrade }
+        guard currentNumbers.count > 0, upstreamNumbers.count > 0 else { return .other }
+        for index in 0..<max(currentNumbers.count, upstreamNumbers.count)
+        where currentNumbers[index] != upstreamNumbers[index] {
+            switch index {
+            case 0: return .major
+            case 1: return isPython ? .major : .minor
+            default: return .patch
+            }
+        }
+        return .patch
+    }
+
+    /// `leadingNumbers` of a version with at most eight of them, held inline; nil for more.
+    struct LeadingNumbers {
+        private var values = SIMD8<Int>()
+        /// How many numbers (0 when the version starts with none).
+        private(set) var count = 0
+
+        init?(_ version: String) {
+            var sawBang = false
+            var start = 0
+            let utf8 = version.utf8
+            for byte in utf8 where byte == UInt8(ascii: "!") {
+                sawBang = true
+                break
+            }
+            var index = 0
+            if sawBang {
+                for byte in utf8 {
+                    index += 1
+                    if byte == UInt8(ascii: "!") { break }
+                }
+                start = index
+            }
+            var value = 0
+            var digits = 0
+            var position = 0
+            var first = true
+            for byte in utf8 {
+                defer { position += 1 }
+                if position < start { continue }
+                if first {
+                    first = false
+                    if byte == UInt8(ascii: "v") || byte == UInt8(ascii: "V") { continue }
+                }
+                if byte >= 0x30 && byte <= 0x39 {
+                    guard digits < 18 else { break }
+                    value = value * 10 + Int(byte - 0x30)
+                    digits += 1
+                } else if byte == UInt8(ascii: "."), digits > 0 {
+                    guard count < 8 else { return nil }
+                    values[count] = value
+                    count += 1
+                    value = 0
+                    digits = 0
+                } else {
+                    break
+                }
+            }
+            if digits > 0 {
+                guard count < 8 else { return nil }
+                values[count] = value
+                count += 1
+            }
+        }
+
+        /// The number at `index`, 0 past the end.
+        subscript(index: Int) -> Int { index < count ? values[index] : 0 }
+
+        /// Whether these numbers start with all of `prefix`'s.
+        func startsWith(_ prefix: LeadingNumbers) -> Bool {
+            guard prefix.count <= count else { return false }
+            for index in 0..<prefix.count where values[index] != prefix.values[index] { return false }
+            return true
+        }
+    }
+
     /// -1, 0 or 1 as `a` orders before, equal to or after `b`; nil when either is not a version of that scheme.
     public static func compare(_ a: String, _ b: String, manager: PackageManager) -> Int? {
         compare(a, b, manager: manager, memo: nil)
@@ -82,12 +185,14 @@ public enum VersionDelta {
 
     /// `compare`, with `b` parsed through `memo` when there is one.
     static func compare(_ a: String, _ b: String, manager: PackageManager, memo: DecisionMemo?) -> Int? {
-        if manager == .pip, let x = try? PEP440Version(a),
+        if manager == .pip, let x = memo.map({ $0.pep440(a) }) ?? (try? PEP440Version(a)),
             let y = memo.map({ $0.pep440(b) }) ?? (try? PEP440Version(b))
         {
             return x < y ? -1 : (x == y ? 0 : 1)
         }
-        if let x = try? CondaVersion(a), let y = memo.map({ $0.conda(b) }) ?? (try? CondaVersion(b)) {
+        if let x = memo.map({ $0.conda(a) }) ?? (try? CondaVersion(a)),
+            let y = memo.map({ $0.conda(b) }) ?? (try? CondaVersion(b))
+        {
             return x < y ? -1 : (x == y ? 0 : 1)
         }
         return nil
