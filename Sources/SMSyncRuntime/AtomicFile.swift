@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A file-system failure with the path and the system's reason.
 public struct FileSystemError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -124,16 +125,18 @@ public enum AtomicFile {
             }
         }
         if failure == nil, fsync(fd) != 0 { failure = FileSystemError(path: temp, operation: "fsync", errno: errno) }
-        if close(fd) != 0, failure == nil { failure = FileSystemError(path: temp, operation: "close", errno: errno) }
         if let failure {
+            close(fd)
             unlink(temp)
             throw failure
         }
+        hold(temp, fd)
         return temp
     }
 
     /// Renames a temporary file from `writeTemporary` over `path` and syncs the folder.
     public static func commit(_ temp: String, to path: String) throws(FileSystemError) {
+        defer { release(temp) }
         guard rename(temp, path) == 0 else { throw FileSystemError(path: path, operation: "rename", errno: errno) }
         syncDirectory(of: path)
     }
@@ -141,6 +144,35 @@ public enum AtomicFile {
     /// Removes a temporary file that will not be committed.
     public static func discard(_ temp: String) {
         unlink(temp)
+        release(temp)
+    }
+
+    /// Descriptors of this process's temporary files that are neither committed nor discarded yet, each holding
+    /// an exclusive `flock`: a sweep for stale temporary files (``isHeldByAWriter(_:)``) leaves a file alone while
+    /// any live process is still writing it, and takes it once that process has gone (its descriptors close).
+    private static let held = Mutex<[String: Int32]>([:])
+
+    private static func hold(_ temp: String, _ fd: Int32) {
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        _ = flock(fd, LOCK_EX | LOCK_NB)
+        let previous = held.withLock { table in
+            defer { table[temp] = fd }
+            return table[temp]
+        }
+        if let previous { close(previous) }
+    }
+
+    private static func release(_ temp: String) {
+        if let fd = held.withLock({ $0.removeValue(forKey: temp) }) { close(fd) }
+    }
+
+    /// Whether a live writer (this process or another) still holds the temporary file at `path`: its `flock`
+    /// cannot be taken. False when the file cannot be opened (it is gone, or not a regular file).
+    static func isHeldByAWriter(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK
     }
 
     /// Fsyncs the folder holding `path`, so that a rename or removal in it survives a crash.

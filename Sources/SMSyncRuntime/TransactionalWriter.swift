@@ -166,6 +166,8 @@ public enum TransactionalWriter {
                 let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
                 var info = stat()
                 guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                // A file some live process is still writing (`env set --write` beside a starting sync) stays.
+                guard !AtomicFile.isHeldByAWriter(path) else { continue }
                 if unlink(path) == 0 { removed.append(path) }
             }
         }

@@ -120,8 +120,10 @@ struct TransactionalWriterTests {
         let (folder, changes) = try folderWithFiles(3)
         defer { try? FileManager.default.removeItem(at: folder) }
         let journal = folder.appendingPathComponent("state.db.journal").path
-        // Temporary files written, then the process died: no journal.
-        for change in changes { _ = try AtomicFile.writeTemporary(change.updated, beside: change.path) }
+        // Temporary files written, then the process died: no journal, and nobody holds them.
+        for (index, change) in changes.enumerated() {
+            try Data(change.updated).write(to: URL(fileURLWithPath: change.path + ".smsync-Dead0\(index)"))
+        }
         try Data("keep".utf8).write(to: folder.appendingPathComponent("notes.smsync-draft.txt"))
         #expect(try TransactionalWriter.recover(journal: journal) == nil)
         let removed = TransactionalWriter.removeStaleTemporaries(in: [folder.path])
@@ -130,6 +132,34 @@ struct TransactionalWriterTests {
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
                 == ["env1.yml", "env2.yml", "env3.yml", "notes.smsync-draft.txt"])
+    }
+
+    @Test func aTemporaryFileALiveWriterHoldsIsNotSwept() throws {
+        let (folder, changes) = try folderWithFiles(1)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // This process is still writing it (as `env set --write` would be while a sync starts).
+        let temp = try AtomicFile.writeTemporary(changes[0].updated, beside: changes[0].path)
+        #expect(TransactionalWriter.removeStaleTemporaries(in: [folder.path]).isEmpty)
+        try AtomicFile.commit(temp, to: changes[0].path)
+        #expect(try contents(changes) == changes.map(\.updated))
+
+        // Another process holds one: it stays while that process lives, and goes once it has ended.
+        let stale = changes[0].path + ".smsync-Other1"
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: stale))
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["--exclusive", "--no-fork", stale, "/bin/sh", "-c", "echo locked; exec sleep 30"]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        // SIGKILL: a disposition the test process ignores (SIGTERM may be) is inherited across exec.
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        _ = output.fileHandleForReading.availableData  // "locked": the lock is taken
+        #expect(TransactionalWriter.removeStaleTemporaries(in: [folder.path]).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: stale))
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        #expect(TransactionalWriter.removeStaleTemporaries(in: [folder.path]) == [stale])
     }
 
     @Test func aJournaledWriteRemovesItsJournal() throws {
