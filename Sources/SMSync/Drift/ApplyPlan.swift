@@ -42,14 +42,15 @@ public struct ApplyPlan: Sendable {
         // Per file, in the order the report first names it: the kernel, the file as read, the changes.
         var order: [String] = []
         var pending: [String: (kernel: LocalKernel, changes: [VersionChange])] = [:]
-        for (kernel, changes) in report.updates {
+        // The report's kernels are walked in place (`report.updates` would copy every update first).
+        for kernel in report.kernels where kernel.changes.contains(where: { $0.action == .update }) {
             guard let localKernel = byKernel[kernel.kernel] else { continue }
             let path = localKernel.path
             if pending[path] == nil {
                 order.append(path)
                 pending[path] = (localKernel, [])
             }
-            for change in changes {
+            for change in kernel.changes where change.action == .update {
                 let versionChange = VersionChange(
                     package: change.package, version: change.upstream, manager: change.manager)
                 if pending[path]?.changes.contains(versionChange) == false {
