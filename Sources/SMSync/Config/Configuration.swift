@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// How big a version change is, for the policy. A Python minor bump (3.10 → 3.11) counts as `major`.
@@ -584,12 +585,18 @@ public struct Configuration: Sendable {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    /// A path relative to the configuration file's folder, or absolute as given; `file://` URLs become paths.
+    /// A path relative to the configuration file's folder, or absolute as given; `file://` URLs become paths, and
+    /// `~` or a leading `~/` is the home folder (`HOME`, as a shell expands it; `~user` is not expanded).
     public static func resolve(_ path: String, against base: String) -> String {
         var path = path
         if path.hasPrefix("file://") { path = String(path.dropFirst("file://".count)) }
         if path.hasPrefix("/") { return path }
-        if path.hasPrefix("~/") { return path }
+        if path == "~" || path.hasPrefix("~/") {
+            let home =
+                ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            let folder = home.count > 1 && home.hasSuffix("/") ? String(home.dropLast()) : home
+            return folder + path.dropFirst()
+        }
         return base == "." ? path : "\(base)/\(path)"
     }
 
