@@ -221,6 +221,21 @@ public enum DistributionReader {
     /// A conda package name: ASCII letters, digits, `.`, `_`, `-`, starting with a letter, digit or `_`
     /// (`_libgcc_mutex`, `r-base`, `ca-certificates`).
     static func isCondaPackageName(_ name: String) -> Bool {
+        if name.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII: the same rule on bytes (letters are exactly the alphabetic ASCII scalars).
+            func allowed(_ byte: UInt8) -> Bool {
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
+            guard let first = name.utf8.first, allowed(first), first != UInt8(ascii: "."), first != UInt8(ascii: "-")
+            else { return false }
+            return name.utf8.allSatisfy(allowed)
+        }
+        return isCondaPackageNameByScalars(name)
+    }
+
+    /// `isCondaPackageName`, scalar by scalar (any text).
+    static func isCondaPackageNameByScalars(_ name: String) -> Bool {
         func allowed(_ scalar: Unicode.Scalar) -> Bool {
             scalar.isASCII
                 && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
@@ -383,7 +398,8 @@ public enum DistributionReader {
     static func title(
         in file: DistributionFile, prefix: String, display: String
     ) throws(UpstreamError) -> (release: String, qualifier: String?, line: Int) {
-        for (index, line) in file.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Line by line from the top, without splitting the whole file first: the title is near the start.
+        for (index, line) in TextLines(file.text).enumerated() {
             let trimmed = line.trimmingSpaces
             guard trimmed.hasPrefix("#") else { continue }
             let heading = trimmed.drop { $0 == "#" }.trimmingSpaces
@@ -413,5 +429,23 @@ public enum DistributionReader {
 
     static func fileName(_ location: String) -> String {
         location.split(separator: "/").last.map(String.init) ?? location
+    }
+}
+
+/// The lines of a text as `split(separator: "\n", omittingEmptySubsequences: false)` gives them, one at a time.
+struct TextLines: Sequence, IteratorProtocol {
+    private var rest: Substring
+    private var done = false
+
+    init(_ text: String) { rest = text[...] }
+
+    mutating func next() -> Substring? {
+        guard !done else { return nil }
+        guard let newline = rest.firstIndex(of: "\n") else {
+            done = true
+            return rest
+        }
+        defer { rest = rest[rest.index(after: newline)...] }
+        return rest[..<newline]
     }
 }

@@ -246,23 +246,38 @@ public enum MarkdownDocument {
 
     /// The cells of a row that must have `count` cells, trying outer pipes as optional; nil when ragged.
     static func cells(of line: Substring, expecting count: Int) -> [String]? {
-        cellVariants(of: line).first { $0.count == count }
+        var found: [String]?
+        forEachCellVariant(of: line) { pieces in
+            guard pieces.count == count else { return false }
+            found = pieces.map { String($0.trimmingSpaces) }
+            return true
+        }
+        return found
     }
 
     private static func cellVariants(of line: Substring) -> [[String]] {
+        var variants: [[String]] = []
+        forEachCellVariant(of: line) { pieces in
+            variants.append(pieces.map { String($0.trimmingSpaces) })
+            return false
+        }
+        return variants
+    }
+
+    /// The ways to read a row's cells, outer pipes optional, in order of preference (both outer pipes dropped
+    /// first), until `body` returns true.
+    private static func forEachCellVariant(of line: Substring, _ body: (ArraySlice<Substring>) -> Bool) {
         let pieces = rawPieces(line.trimmingSpaces)
         let leading = pieces.count > 1 && pieces[0].trimmingSpaces.isEmpty
         let trailing = pieces.count > 1 && pieces[pieces.count - 1].trimmingSpaces.isEmpty
-        var variants: [[String]] = []
         for dropLeading in leading ? [true, false] : [false] {
             for dropTrailing in trailing ? [true, false] : [false] {
                 var slice = pieces[...]
                 if dropLeading { slice = slice.dropFirst() }
                 if dropTrailing, slice.count > (dropLeading ? 0 : 1) { slice = slice.dropLast() }
-                variants.append(slice.map { String($0.trimmingSpaces) })
+                if body(slice) { return }
             }
         }
-        return variants
     }
 
     /// The number of columns when `line` is a delimiter row (`| --- | :-: |`), nil otherwise.
