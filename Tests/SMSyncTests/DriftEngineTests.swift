@@ -294,3 +294,66 @@ struct ChangeKindInlineTests {
         }
     }
 }
+
+/// Shortcuts of the decision path give what the general code gives.
+@Suite("Drift decisions: shortcuts")
+struct DriftShortcutTests {
+    static func versions(_ count: Int, seed: UInt64) -> [String] {
+        var state = seed
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let tails = [
+            "", "", "", "a1", "b2", "rc1", ".post1", ".dev0", "post2", "g", "_1", "+local.7", "+cu118", "-1", "dev",
+            "c3", "alpha", ".a0", "_b1", "r3", "x", ".", "-",
+        ]
+        return (0..<count).map { _ in
+            var text = next(12) == 0 ? "\(next(3))!" : ""
+            if next(15) == 0 { text += "v" }
+            text += (0..<(1 + next(5))).map { _ in String(next(30)) }.joined(separator: ".")
+            return text + tails[next(tails.count)]
+        }
+    }
+
+    @Test func aPlainPinReadsAsTheGeneralReadingDoes() {
+        var specs: [String] = []
+        for version in Self.versions(5_000, seed: 3) {
+            for prefix in ["", "=", "==", "===", ">=", "~=", "=*", " ="] { specs.append(prefix + version) }
+        }
+        specs += ["*", "=*", "==*", "1.*", "=1.2.*", "1.2,<2", ">=1|<0", "1 2", "=1.0=py_0", ""]
+        var plain = 0
+        for spec in specs {
+            guard let fast = DriftEngine.plainPinVersion(spec) else { continue }
+            plain += 1
+            #expect(fast == DriftEngine.currentVersion(spec), "\(spec.debugDescription)")
+        }
+        #expect(plain > 5_000)
+    }
+
+    @Test func aPinMovedToAVersionAdmitsItAsTheFullCheckSays() throws {
+        for (manager, line, ops) in [
+            (PackageManager.conda, "  - pkg=1.0\n", ["=", "=="]), (.conda, "  - pkg==1.0\n", ["=", "=="]),
+            (.conda, "  - pkg 1.0\n", ["=", "=="]), (.pip, "  - pip:\n    - pkg==1.0\n", ["==", "="]),
+        ] {
+            let file = try EnvironmentFile(text: "name: t\ndependencies:\n" + line, path: "t.yml")
+            let target = try #require(file.dependencies.first { $0.manager == manager })
+            var checked = 0
+            for version in Self.versions(4_000, seed: 11) where EnvironmentFile.isSafeVersion(version) {
+                let valid =
+                    manager == .conda ? (try? CondaVersion(version)) != nil : (try? PEP440Version(version)) != nil
+                guard valid else { continue }
+                for op in ops {
+                    let clause = ConstraintClause(
+                        op: op, versionRange: op.utf8.count..<(op.utf8.count + version.utf8.count))
+                    guard EnvironmentFile.admitsByConstruction(clause, target, false) else { continue }
+                    checked += 1
+                    #expect(
+                        EnvironmentFile.admits(op + version, version: version, target: target, hasBuild: false),
+                        "\(manager) \(op)\(version)")
+                }
+            }
+            #expect(checked > 500)
+        }
+    }
+}

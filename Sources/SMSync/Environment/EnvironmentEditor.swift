@@ -419,7 +419,9 @@ extension EnvironmentFile {
         // The build stays only when the version text does not change or the build is a pattern.
         let keepsBuild = target.build != nil && (newText == versionText || target.build?.contains("*") == true)
         let admitted: Bool
-        if let memo, !isOther(target) {
+        if clauses.count == 1, let clause = movable.first, Self.admitsByConstruction(clause, target, keepsBuild) {
+            admitted = true
+        } else if let memo, !isOther(target) {
             let admission = DecisionMemo.Admission(
                 manager: target.manager, spec: newText, version: version, hasBuild: keepsBuild)
             admitted = memo.admits(admission) {
@@ -434,6 +436,22 @@ extension EnvironmentFile {
                 "`\(target.raw)` is a range that \(version) does not fit; widen it by hand")
         }
         return newText
+    }
+
+    /// Whether a one-clause spec rewritten to `=V` or `==V` (no wildcard, no build kept) admits V by
+    /// construction: conda's `=V` is `V.*` and `==V` is V, pip's `==V` is V, for any V that `validate` accepts.
+    /// `admits` gives the same answer (a test checks it over every form of version); this skips parsing the spec.
+    static func admitsByConstruction(
+        _ clause: ConstraintClause, _ target: EnvironmentDependency, _ keepsBuild: Bool
+    )
+        -> Bool
+    {
+        guard !keepsBuild, !clause.wildcard, clause.op == "=" || clause.op == "==" else { return false }
+        switch target.requirement {
+        case .conda: return true
+        case .pip: return clause.op == "=="
+        case .other: return false
+        }
     }
 
     private static func isOther(_ target: EnvironmentDependency) -> Bool {
