@@ -384,3 +384,28 @@ struct CondaMatchSpecSimpleTests {
         #expect(CondaMatchSpec.simpleSpec("conda-forge::numpy") == nil)
     }
 }
+
+/// The byte reading of a version spec's `=` forms gives what the character reading gives.
+@Suite("Conda match specs: sanitize by bytes")
+struct CondaSanitizeBytesTests {
+    @Test func bytesAndCharactersAgree() {
+        var state: UInt64 = 0x5A
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let alphabet = Array("==,|*1.2a b>!~")
+        var cases = ["", "=", "==", "===", "=1.2", "==1.2", "=1.2*", "=1.2,<2", "=1|2", "1.2", "=é", "=\u{301}1", "é="]
+        for _ in 0..<20_000 {
+            cases.append(String((0..<next(8)).map { _ in alphabet[next(alphabet.count)] }))
+        }
+        for text in cases {
+            for hasBuild in [false, true] {
+                #expect(
+                    CondaMatchSpec.sanitize(text, hasBuild: hasBuild)
+                        == CondaMatchSpec.sanitizeCharacters(text, hasBuild: hasBuild),
+                    "\(text.debugDescription) build \(hasBuild)")
+            }
+        }
+    }
+}

@@ -408,6 +408,32 @@ public struct CondaMatchSpec: Sendable, Hashable {
     /// Conda's `_sanitize_version_str`: `=1.2` becomes `1.2*` (without build), `==1.2` becomes `1.2`
     /// (without build), `=1.2` / `==1.2` with a build become `1.2`.
     static func sanitize(_ v: String, hasBuild: Bool) -> String {
+        var text = v
+        if let ascii = text.withUTF8({ bytes in sanitizeASCII(bytes, v, hasBuild: hasBuild) }) { return ascii }
+        return sanitizeCharacters(v, hasBuild: hasBuild)
+    }
+
+    /// `sanitize` on the bytes of ASCII text (where each byte is a character); nil for other text.
+    private static func sanitizeASCII(_ bytes: UnsafeBufferPointer<UInt8>, _ v: String, hasBuild: Bool) -> String? {
+        let equals = UInt8(ascii: "=")
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let count = bytes.count
+        if count == 1 && bytes[0] == equals || count == 2 && bytes[0] == equals && bytes[1] == equals { return v }
+        guard count > 0, bytes[0] == equals else { return v }
+        var start = 0
+        while start < count, bytes[start] == equals { start += 1 }
+        let bare = String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
+        if count > 1, bytes[1] == equals, !hasBuild { return bare }
+        let split = bytes[start...].contains { $0 == equals || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "|") }
+        if !split {
+            if !hasBuild && bytes[count - 1] != UInt8(ascii: "*") { return bare + "*" }
+            return bare
+        }
+        return v
+    }
+
+    /// `sanitize` character by character (any text).
+    static func sanitizeCharacters(_ v: String, hasBuild: Bool) -> String {
         if v == "==" || v == "=" { return v }
         guard v.hasPrefix("=") else { return v }
         let bare = String(v.drop(while: { $0 == "=" }))
