@@ -120,40 +120,33 @@ public enum VersionDelta {
         private(set) var count = 0
 
         init?(_ version: String) {
-            var sawBang = false
-            var start = 0
-            let utf8 = version.utf8
-            for byte in utf8 where byte == UInt8(ascii: "!") {
-                sawBang = true
-                break
-            }
+            var text = version
+            guard let read = text.withUTF8({ Self.read($0) }) else { return nil }
+            self = read
+        }
+
+        private init() {}
+
+        private static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> LeadingNumbers? {
+            var numbers = LeadingNumbers()
             var index = 0
-            if sawBang {
-                for byte in utf8 {
-                    index += 1
-                    if byte == UInt8(ascii: "!") { break }
-                }
-                start = index
+            if let bang = bytes.firstIndex(of: UInt8(ascii: "!")) { index = bang + 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "v") || bytes[index] == UInt8(ascii: "V") {
+                index += 1
             }
             var value = 0
             var digits = 0
-            var position = 0
-            var first = true
-            for byte in utf8 {
-                defer { position += 1 }
-                if position < start { continue }
-                if first {
-                    first = false
-                    if byte == UInt8(ascii: "v") || byte == UInt8(ascii: "V") { continue }
-                }
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
                 if byte >= 0x30 && byte <= 0x39 {
                     guard digits < 18 else { break }
                     value = value * 10 + Int(byte - 0x30)
                     digits += 1
                 } else if byte == UInt8(ascii: "."), digits > 0 {
-                    guard count < 8 else { return nil }
-                    values[count] = value
-                    count += 1
+                    guard numbers.count < 8 else { return nil }
+                    numbers.values[numbers.count] = value
+                    numbers.count += 1
                     value = 0
                     digits = 0
                 } else {
@@ -161,10 +154,11 @@ public enum VersionDelta {
                 }
             }
             if digits > 0 {
-                guard count < 8 else { return nil }
-                values[count] = value
-                count += 1
+                guard numbers.count < 8 else { return nil }
+                numbers.values[numbers.count] = value
+                numbers.count += 1
             }
+            return numbers
         }
 
         /// The number at `index`, 0 past the end.
