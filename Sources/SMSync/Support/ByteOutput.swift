@@ -55,11 +55,14 @@ public struct ByteOutput {
         text.withUTF8Buffer { append($0) }
     }
 
+    /// Text built at run time (a literal takes the `StaticString` overload, which needs no UTF-8 check).
+    @_disfavoredOverload
     public mutating func append(_ text: String) {
         var text = text
         text.withUTF8 { append($0) }
     }
 
+    @_disfavoredOverload
     public mutating func append(_ text: Substring) {
         var text = text
         text.withUTF8 { append($0) }

@@ -54,7 +54,7 @@ public struct JSONWriter {
         separate()
         output.append(UInt8(ascii: "\""))
         output.append(key)
-        output.append("\": ")
+        output.append("\": " as StaticString)
     }
 
     public mutating func beginObject() {
@@ -72,12 +72,12 @@ public struct JSONWriter {
     public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     public mutating func string(_ value: String?) {
-        if let value { output.appendJSONString(value) } else { output.append("null") }
+        if let value { output.appendJSONString(value) } else { output.append("null" as StaticString) }
     }
 
     public mutating func int(_ value: Int) { output.append(value) }
 
-    public mutating func bool(_ value: Bool) { output.append(value ? "true" : "false") }
+    public mutating func bool(_ value: Bool) { output.append(value ? "true" as StaticString : "false") }
 
     public mutating func field(_ name: StaticString, _ value: String?) {
         key(name)
