@@ -54,10 +54,14 @@ enum EnvironmentFastReader {
         } catch {
             return nil
         }
+        // The conda entries are moved out of the reader, not copied, and the pip entries appended to them.
+        var dependencies: [EnvironmentDependency] = []
+        swap(&dependencies, &reader.conda)
+        dependencies.append(contentsOf: reader.pip)
         return EnvironmentFile(
             path: path, text: text, encoding: .utf8, source: SourceText(bytes: bytes, lineStarts: lineStarts),
             name: reader.name, channels: reader.channels, prefix: reader.prefix, variables: [], otherKeys: [],
-            dependencies: reader.conda + reader.pip, notes: reader.notes, nodeStarts: reader.starts)
+            dependencies: dependencies, notes: reader.notes, nodeStarts: reader.starts)
     }
 
     /// The start of every line, as `SourceText` counts them; nil when a byte is outside printable ASCII, a line

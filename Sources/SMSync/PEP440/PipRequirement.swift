@@ -508,7 +508,14 @@ public enum PipLine: Sendable, Hashable {
                 else { return nil }
             }
             let written = String(decoding: UnsafeBufferPointer(rebasing: bytes[nameEnd...]), as: UTF8.self)
-            guard let specifier = try? PEP440SpecifierSet(written) else { return nil }
+            let specifier: PEP440SpecifierSet
+            if let known = simpleSpecifiers.value(for: written) {
+                specifier = known
+            } else {
+                guard let parsed = try? PEP440SpecifierSet(written) else { return nil }
+                simpleSpecifiers.insert(parsed, for: written)
+                specifier = parsed
+            }
             var result = PEP508Requirement(
                 name: String(decoding: UnsafeBufferPointer(rebasing: bytes[..<nameEnd]), as: UTF8.self),
                 specifierText: written, specifier: specifier, specifierRange: nameEnd..<count)
@@ -517,6 +524,9 @@ public enum PipLine: Sendable, Hashable {
             return result
         }
     }
+
+    /// `==version` specifier sets parsed so far, by text: the same pins recur across files.
+    private static let simpleSpecifiers = ParseCache<PEP440SpecifierSet>()
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
