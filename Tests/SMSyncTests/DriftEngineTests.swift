@@ -164,6 +164,30 @@ struct DriftEngineTests {
         #expect(report.kernels[0].missing.map(\.name) == ["boto3"])
     }
 
+    @Test func aPackageListedTwiceUnderOneManagerIsBlockedAndUnderTwoIsNot() throws {
+        let text = """
+            name: twice
+            dependencies:
+              - numpy=1.14.3
+              - NumPy=1.14.3
+              - seaborn=0.8.1
+              - pip:
+                - seaborn==0.8.1
+            """
+        let kernel = LocalKernel(
+            kernel: "conda_python3", path: "envs/twice.yml", file: try EnvironmentFile(text: text, path: "twice.yml"))
+        let report = DriftEngine(policy: Policy(update: [.major, .minor, .patch], ignore: [], downgrade: false))
+            .diff(local: [kernel], releases: [export])
+        let changes = report.kernels[0].changes
+        #expect(changes.map(\.package) == ["numpy", "NumPy", "seaborn", "seaborn"])
+        for change in changes.prefix(2) {
+            #expect(change.action == .blocked)
+            #expect(change.reason == "listed more than once as a conda dependency")
+        }
+        // Once as a conda and once as a pip dependency: two entries, each decided on its own.
+        #expect(changes[2].action == .update && changes[3].action == .update)
+    }
+
     @Test func renamedAndMissingKernelsAreReportedNotActedOn() throws {
         let engine = DriftEngine(policy: .default)
         let report = engine.diff(local: try local(), releases: [docs])

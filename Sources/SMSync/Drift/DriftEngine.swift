@@ -212,10 +212,13 @@ public struct DriftEngine: Sendable {
         let dependencies = kernel.file.dependencies
         var changes: [DriftChange] = []
         changes.reserveCapacity(dependencies.count)
+        // Which keys matched matters only when a kernel-specific source names packages a kernel can miss.
+        let tracksMatches = !table.order.isEmpty
         var matched: Set<String> = []
-        matched.reserveCapacity(dependencies.count)
-        var counts: [DependencyKey: Int] = [:]
-        counts.reserveCapacity(dependencies.count)
+        if tracksMatches { matched.reserveCapacity(dependencies.count) }
+        var seen: Set<DependencyKey> = []
+        seen.reserveCapacity(dependencies.count)
+        var duplicated: Set<DependencyKey> = []
         var names: [String?] = []
         var keys: [String?] = []
         names.reserveCapacity(dependencies.count)
@@ -226,16 +229,21 @@ public struct DriftEngine: Sendable {
             let key = name.map { memo.key($0, self.names) }
             names.append(name)
             keys.append(key)
-            if let key { counts[DependencyKey(manager: dependencies[index].manager, key: key), default: 0] += 1 }
+            if let key {
+                let entry = DependencyKey(manager: dependencies[index].manager, key: key)
+                if !seen.insert(entry).inserted { duplicated.insert(entry) }
+            }
         }
         for index in dependencies.indices {
             guard let key = keys[index], let options = candidates[key], let winner = options.first else { continue }
-            matched.insert(key)
+            if tracksMatches { matched.insert(key) }
             let runnerUp = options.dropFirst().first { $0.version != winner.version }
-            let duplicated = counts[DependencyKey(manager: dependencies[index].manager, key: key), default: 0] > 1
+            let isDuplicated =
+                !duplicated.isEmpty
+                && duplicated.contains(DependencyKey(manager: dependencies[index].manager, key: key))
             var change = decide(
                 dependencies[index], name: names[index] ?? key, key: key, winner: winner, in: kernel.file,
-                duplicated: duplicated, memo: memo)
+                duplicated: isDuplicated, memo: memo)
             change.runnerUp = runnerUp
             changes.append(change)
         }
