@@ -98,7 +98,15 @@ public enum VersionDelta {
         {
             return .same
         }
-        guard let order = compare(current, upstream, manager: manager, memo: memo) else { return .other }
+        let order: Int
+        if LeadingNumbers.isStrictlyNumeric(current), LeadingNumbers.isStrictlyNumeric(upstream) {
+            // Dotted whole numbers order alike under conda's and PEP 440's rules: number by number, the shorter
+            // padded with zeros (`1.2` == `1.2.0`).
+            order = currentNumbers.compare(upstreamNumbers)
+        } else {
+            guard let general = compare(current, upstream, manager: manager, memo: memo) else { return .other }
+            order = general
+        }
         if order == 0 { return .same }
         if order > 0 { return .downgrade }
         guard currentNumbers.count > 0, upstreamNumbers.count > 0 else { return .other }
@@ -159,6 +167,34 @@ public enum VersionDelta {
                 numbers.count += 1
             }
             return numbers
+        }
+
+        /// Whether `version` is whole numbers joined by dots and nothing else (at most eight, of at most 17
+        /// digits each), so that these numbers are all of it.
+        static func isStrictlyNumeric(_ version: String) -> Bool {
+            var components = 1
+            var digits = 0
+            for byte in version.utf8 {
+                if byte >= 0x30 && byte <= 0x39 {
+                    digits += 1
+                    if digits > 17 { return false }
+                } else if byte == UInt8(ascii: "."), digits > 0 {
+                    components += 1
+                    if components > 8 { return false }
+                    digits = 0
+                } else {
+                    return false
+                }
+            }
+            return digits > 0
+        }
+
+        /// -1, 0 or 1 comparing number by number, the shorter padded with zeros.
+        func compare(_ other: LeadingNumbers) -> Int {
+            for index in 0..<max(count, other.count) where self[index] != other[index] {
+                return self[index] < other[index] ? -1 : 1
+            }
+            return 0
         }
 
         /// The number at `index`, 0 past the end.
