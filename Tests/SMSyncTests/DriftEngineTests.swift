@@ -357,6 +357,34 @@ struct DriftShortcutTests {
         #expect(plain > 5_000)
     }
 
+    @Test func aPlainPinIsRewrittenAsTheGeneralStepsRewriteIt() throws {
+        let lines = [
+            "  - pkg=1.0\n", "  - pkg==1.0\n", "  - pkg 1.0\n", "  - pkg>=1.0\n", "  - pkg=1.0=py_0\n",
+            "  - pkg==1.0.*\n", "  - pkg=1.0,<2\n", "  - pip:\n    - pkg==1.0\n", "  - pip:\n    - pkg>=1.0,<3\n",
+        ]
+        var checked = 0
+        for line in lines {
+            let file = try EnvironmentFile(text: "name: t\ndependencies:\n" + line, path: "t.yml")
+            let target = try #require(file.dependencies.first)
+            let text = try #require(target.versionText)
+            for version in Self.versions(3_000, seed: 17) where EnvironmentFile.isSafeVersion(version) {
+                let fast = Result { () throws(EnvironmentFileError) in
+                    try EnvironmentFile.rewrite(versionText: text, to: version, for: target, path: "t.yml")
+                }
+                let general = Result { () throws(EnvironmentFileError) in
+                    try EnvironmentFile.rewriteInGeneral(versionText: text, to: version, for: target, path: "t.yml")
+                }
+                checked += 1
+                switch (fast, general) {
+                case (.success(let a), .success(let b)): #expect(a == b, "\(line) \(version)")
+                case (.failure(let a), .failure(let b)): #expect(a.description == b.description, "\(line) \(version)")
+                default: Issue.record("\(line.debugDescription) → \(version): \(fast) vs \(general)")
+                }
+            }
+        }
+        #expect(checked > 10_000)
+    }
+
     @Test func aPinMovedToAVersionAdmitsItAsTheFullCheckSays() throws {
         for (manager, line, ops) in [
             (PackageManager.conda, "  - pkg=1.0\n", ["=", "=="]), (.conda, "  - pkg==1.0\n", ["=", "=="]),

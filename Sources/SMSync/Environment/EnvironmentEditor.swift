@@ -384,7 +384,22 @@ extension EnvironmentFile {
     /// The operators whose version is the one a pin moves.
     static let movableOperators: Set<String> = ["", "=", "==", "===", "~=", ">="]
 
-    private static func rewrite(
+    static func rewrite(
+        versionText: String, to version: String, for target: EnvironmentDependency, path: String,
+        memo: DecisionMemo? = nil
+    ) throws(EnvironmentFileError) -> String {
+        // A plain `=X` or `==X` pin without a build: the new text is the operator and the version, and it admits
+        // the version by construction (the general steps below give the same; a test checks it).
+        if target.build == nil, let pinned = DriftEngine.plainPinVersion(versionText), pinned != versionText {
+            let op = versionText.utf8.count - pinned.utf8.count == 2 ? "==" : "="
+            let clause = ConstraintClause(op: op, versionRange: op.utf8.count..<versionText.utf8.count)
+            if admitsByConstruction(clause, target, false) { return op + version }
+        }
+        return try rewriteInGeneral(versionText: versionText, to: version, for: target, path: path, memo: memo)
+    }
+
+    /// `rewrite` for any spec.
+    static func rewriteInGeneral(
         versionText: String, to version: String, for target: EnvironmentDependency, path: String,
         memo: DecisionMemo? = nil
     ) throws(EnvironmentFileError) -> String {
