@@ -174,6 +174,8 @@ struct DiffCommand: AsyncParsableCommand {
                 run.report.writeMarkdown(to: &output)
             }
         }
+        ProcessLifetime.keep(run.report)
+        ProcessLifetime.keep(run.workspace.kernels)
         try run.reportFailures()
         if exitCode, run.report.summary.updates > 0 {
             throw CommandFailure(ExitStatus.pendingUpdates, "\(run.report.summary.updates) updates pending")
@@ -238,6 +240,9 @@ struct ApplyCommand: AsyncParsableCommand {
             print("nothing to do")
             return
         }
+        ProcessLifetime.keep(run.report)
+        ProcessLifetime.keep(run.workspace.kernels)
+        ProcessLifetime.keep(plan)
         if dryRun {
             Output.stream { output in
                 for file in plan.files {
