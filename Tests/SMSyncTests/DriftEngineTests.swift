@@ -357,6 +357,20 @@ struct DriftShortcutTests {
         #expect(plain > 5_000)
     }
 
+    @Test func dottedWholeNumbersAreVersionsUnderBothSchemes() {
+        var numeric = 0
+        for version in Self.versions(20_000, seed: 23) + ["0", "00.01", "12345678901234567.1", "1.2.3.4.5.6.7.8"]
+        where VersionDelta.LeadingNumbers.isStrictlyNumeric(version) {
+            numeric += 1
+            #expect((try? CondaVersion(version)) != nil, "\(version)")
+            #expect((try? PEP440Version(version)) != nil, "\(version)")
+        }
+        #expect(numeric > 1_000)
+        for text in ["", ".", "1.", ".1", "1..2", "v1", "1a", "1.2.3.4.5.6.7.8.9", "123456789012345678"] {
+            #expect(!VersionDelta.LeadingNumbers.isStrictlyNumeric(text), "\(text)")
+        }
+    }
+
     @Test func aPlainPinIsRewrittenAsTheGeneralStepsRewriteIt() throws {
         let lines = [
             "  - pkg=1.0\n", "  - pkg==1.0\n", "  - pkg 1.0\n", "  - pkg>=1.0\n", "  - pkg=1.0=py_0\n",

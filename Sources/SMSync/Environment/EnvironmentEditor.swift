@@ -363,6 +363,8 @@ extension EnvironmentFile {
     )
         throws(EnvironmentFileError)
     {
+        // Dotted whole numbers are versions under both schemes.
+        if !isOther(target), VersionDelta.LeadingNumbers.isStrictlyNumeric(version) { return }
         switch target.requirement {
         case .conda:
             if memo?.conda(version) != nil { return }

@@ -22,7 +22,13 @@ public struct EnvironmentDependency: Sendable, Hashable {
     public var manager: PackageManager
     /// The YAML value as loaded.
     public var raw: String
-    public var requirement: Requirement
+    public var requirement: Requirement {
+        didSet { name = Self.name(of: requirement) }
+    }
+    /// The package name as written (conda: exact; pip: as written, compare with PEP 503 normalisation); nil for a
+    /// pip line that is not a requirement. Kept beside the requirement: the drift of a large workspace reads it
+    /// for every entry.
+    public private(set) var name: String?
     /// 1-based line of the entry's value.
     public var line: Int
     public var quoting: ScalarQuoting
@@ -36,8 +42,23 @@ public struct EnvironmentDependency: Sendable, Hashable {
     /// Byte offset of the YAML node (its anchor or tag, if any): an alias of the node has the same one.
     var nodeStart: Int?
 
-    /// The package name as written (conda: exact; pip: as written, compare with PEP 503 normalisation).
-    public var name: String? {
+    init(
+        manager: PackageManager, raw: String, requirement: Requirement, line: Int, quoting: ScalarQuoting,
+        valueRange: Range<Int>?, versionRange: Range<Int>?, buildRange: Range<Int>?, nodeStart: Int?
+    ) {
+        self.manager = manager
+        self.raw = raw
+        self.requirement = requirement
+        self.name = Self.name(of: requirement)
+        self.line = line
+        self.quoting = quoting
+        self.valueRange = valueRange
+        self.versionRange = versionRange
+        self.buildRange = buildRange
+        self.nodeStart = nodeStart
+    }
+
+    private static func name(of requirement: Requirement) -> String? {
         switch requirement {
         case .conda(let spec): spec.name
         case .pip(let requirement): requirement.name
