@@ -389,8 +389,9 @@ extension DriftReport {
     private static func writeMarkdownKernel(
         _ kernel: KernelDrift, links: [String: String], availabilityChecked: Bool, to out: inout ByteOutput
     ) {
-        let updates = kernel.changes.filter { $0.action == .update }
-        let other = kernel.changes.filter { $0.action == .held || $0.action == .blocked }
+        // Views, not copies, of the kernel's changes.
+        let updates = kernel.changes.lazy.filter { $0.action == .update }
+        let other = kernel.changes.lazy.filter { $0.action == .held || $0.action == .blocked }
         let unavailable = kernel.changes.filter { $0.action == .unavailable }
         guard !updates.isEmpty || !other.isEmpty || !unavailable.isEmpty else { return }
         out.append("### `")
