@@ -389,11 +389,8 @@ struct CondaMatchSpecSimpleTests {
 @Suite("Conda match specs: sanitize by bytes")
 struct CondaSanitizeBytesTests {
     @Test func bytesAndCharactersAgree() {
-        var state: UInt64 = 0x5A
-        func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var random = SeededRandom(seed: 0x5A)
+        func next(_ bound: Int) -> Int { random.below(bound) }
         let alphabet = Array("==,|*1.2a b>!~")
         var cases = ["", "=", "==", "===", "=1.2", "==1.2", "=1.2*", "=1.2,<2", "=1|2", "1.2", "=é", "=\u{301}1", "é="]
         for _ in 0..<20_000 {

@@ -287,11 +287,8 @@ struct DriftEngineTests {
 @Suite("Change kinds: the inline reading of leading numbers")
 struct ChangeKindInlineTests {
     @Test func inlineAndArrayReadingsAgree() {
-        var state: UInt64 = 0xC0DE
-        func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var random = SeededRandom(seed: 0xC0DE)
+        func next(_ bound: Int) -> Int { random.below(bound) }
         let tails = ["", "", "a1", "rc2", ".post1", ".dev0", "g", "_1", "+local.7", "!", "-1", ".", "..", "*"]
         func version() -> String {
             var text = next(10) == 0 ? "v" : (next(12) == 0 ? "\(next(3))!" : "")
@@ -325,11 +322,8 @@ struct ChangeKindInlineTests {
 @Suite("Drift decisions: shortcuts")
 struct DriftShortcutTests {
     static func versions(_ count: Int, seed: UInt64) -> [String] {
-        var state = seed
-        func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var random = SeededRandom(seed: seed)
+        func next(_ bound: Int) -> Int { random.below(bound) }
         let tails = [
             "", "", "", "a1", "b2", "rc1", ".post1", ".dev0", "post2", "g", "_1", "+local.7", "+cu118", "-1", "dev",
             "c3", "alpha", ".a0", "_b1", "r3", "x", ".", "-",

@@ -81,11 +81,8 @@ struct PipLineFastPathTests {
     ]
 
     static func generated(_ count: Int) -> [String] {
-        var state: UInt64 = 0x5EED
-        func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var random = SeededRandom(seed: 0x5EED)
+        func next(_ bound: Int) -> Int { random.below(bound) }
         let alphabet = Array("abz019.-_=+*!<>~ ;#[]@/Ax")
         let suffixes = ["", "", "rc1", "a2", "b", ".post1", "post2", ".dev3", "dev", "c1", "pre2", "r1", "alpha1", "x"]
         let wellFormed = (0..<count).map { _ in

@@ -86,11 +86,8 @@ struct UpstreamMarkdownTableTests {
 @Suite("Markdown inline text: the plain-text shortcut")
 struct MarkdownInlineShortcutTests {
     @Test func theShortcutGivesWhatTheFullPassGives() {
-        var state: UInt64 = 0x1D
-        func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var random = SeededRandom(seed: 0x1D)
+        func next(_ bound: Int) -> Int { random.below(bound) }
         let pieces = [
             "numpy", "1.26.4", " ", "  ", "\t", "\\", "\\|", "`", "**", "*", "<br>", "</b>", "[x](y)", "![i](u)", "[",
             "]", "(", ")", "!", "é", "日本", "\u{7F}", "-", "_", "&amp;", "2.0.0rc1", "|", "\n", "a b",

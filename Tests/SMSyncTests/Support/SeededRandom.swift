@@ -1,0 +1,13 @@
+/// A small deterministic generator (a 64-bit LCG, high bits out) for differential tests: the same seed gives the
+/// same cases on every run and machine.
+struct SeededRandom {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    /// A number in `0..<bound`.
+    mutating func below(_ bound: Int) -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(bound))
+    }
+}
