@@ -334,27 +334,6 @@ public struct DriftEngine: Sendable {
         return change
     }
 
-    /// The version of a plain pin (`=1.2.3`, `==1.2.3`, `1.2.3`: an optional `=` or `==`, then letters, digits,
-    /// `.`, `_`, `+` and `-` only, starting with a digit), read in one pass: `currentVersion` gives exactly this
-    /// for such a spec. Nil for anything else.
-    static func plainPinVersion(_ spec: String) -> String? {
-        var spec = spec
-        return spec.withUTF8 { bytes -> String? in
-            var start = 0
-            while start < min(2, bytes.count), bytes[start] == UInt8(ascii: "=") { start += 1 }
-            guard start < bytes.count, bytes[start] >= 0x30, bytes[start] <= 0x39 else { return nil }
-            for index in start..<bytes.count {
-                let byte = bytes[index]
-                guard
-                    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                        || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+")
-                        || byte == UInt8(ascii: "-")
-                else { return nil }
-            }
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
-        }
-    }
-
     /// The version a spec pins, without operator or build: the bound an edit would move, else the spec itself.
     static func currentVersion(_ spec: String) -> String? {
         if EnvironmentFile.isAnyVersion(spec, manager: .conda) { return nil }
@@ -431,7 +410,7 @@ final class DecisionMemo {
     }
 
     func currentVersion(_ spec: String) -> String? {
-        if let plain = DriftEngine.plainPinVersion(spec) { return plain }
+        if let plain = ConstraintClause.plainPinVersion(spec) { return plain }
         if let known = currentVersions[spec] { return known }
         let version = DriftEngine.currentVersion(spec)
         currentVersions[spec] = version

@@ -392,7 +392,7 @@ extension EnvironmentFile {
     ) throws(EnvironmentFileError) -> String {
         // A plain `=X` or `==X` pin without a build: the new text is the operator and the version, and it admits
         // the version by construction (the general steps below give the same; a test checks it).
-        if target.build == nil, let pinned = DriftEngine.plainPinVersion(versionText), pinned != versionText {
+        if target.build == nil, let pinned = ConstraintClause.plainPinVersion(versionText), pinned != versionText {
             let op = versionText.utf8.count - pinned.utf8.count == 2 ? "==" : "="
             let clause = ConstraintClause(op: op, versionRange: op.utf8.count..<versionText.utf8.count)
             if admitsByConstruction(clause, target, false) { return op + version }
@@ -510,6 +510,27 @@ struct ConstraintClause: Equatable {
     var wildcard = false
 
     private static let operators = ["===", "==", "!=", "~=", ">=", "<=", ">", "<", "="]
+
+    /// The version of a plain pin (`=1.2.3`, `==1.2.3`, `1.2.3`: an optional `=` or `==`, then letters, digits,
+    /// `.`, `_`, `+` and `-` only, starting with a digit), read in one pass: `DriftEngine.currentVersion` gives
+    /// exactly this for such a spec. Nil for anything else.
+    static func plainPinVersion(_ spec: String) -> String? {
+        var spec = spec
+        return spec.withUTF8 { bytes -> String? in
+            var start = 0
+            while start < min(2, bytes.count), bytes[start] == UInt8(ascii: "=") { start += 1 }
+            guard start < bytes.count, bytes[start] >= 0x30, bytes[start] <= 0x39 else { return nil }
+            for index in start..<bytes.count {
+                let byte = bytes[index]
+                guard
+                    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                        || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+")
+                        || byte == UInt8(ascii: "-")
+                else { return nil }
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
+        }
+    }
 
     /// Splits `>=1.16,<2` into its clauses; nil for `|` alternatives, parentheses and regex specs.
     static func split(_ text: String) -> [ConstraintClause]? {
