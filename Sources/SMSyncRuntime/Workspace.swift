@@ -13,6 +13,11 @@ public struct Workspace: Sendable {
     public var configuration: Configuration
     public var kernels: [LocalKernel]
 
+    public init(configuration: Configuration, kernels: [LocalKernel]) {
+        self.configuration = configuration
+        self.kernels = kernels
+    }
+
     /// Reads `smsync.yml` and every environment file it names. Bad configuration or a file conda would reject is
     /// a `ConfigError` (exit 2).
     public static func load(configPath: String) throws(ConfigError) -> Workspace {
@@ -35,7 +40,8 @@ public struct Workspace: Sendable {
         return try Configuration(text: text, file: configPath)
     }
 
-    static func loadKernels(_ configuration: Configuration) throws(ConfigError) -> [LocalKernel] {
+    /// Reads and checks every environment file `configuration` names, in report order.
+    public static func loadKernels(_ configuration: Configuration) throws(ConfigError) -> [LocalKernel] {
         var kernels: [LocalKernel] = []
         var byName: [String: String] = [:]
         func add(_ kernel: String, _ path: String, _ file: EnvironmentFile, keyPath: String) throws(ConfigError) {

@@ -35,11 +35,22 @@ struct DriftRun {
     var failures: [SourceFailure] { read.failures }
 
     static func make(configPath: String, offline: Bool) async throws -> DriftRun {
-        let workspace: Workspace
+        let configuration: Configuration
         do {
-            workspace = try Workspace.load(configPath: configPath)
+            configuration = try Workspace.loadConfiguration(configPath: configPath)
         } catch {
             throw CommandFailure.badInput(error.description)
+        }
+        // The env files are read and parsed on other threads while the sources are read; a bad env file is still
+        // reported before anything else fails.
+        let loading = Task.detached { () -> Result<[LocalKernel], ConfigError> in
+            Result { () throws(ConfigError) in try Workspace.loadKernels(configuration) }
+        }
+        func kernels() async throws -> [LocalKernel] {
+            switch await loading.value {
+            case .success(let kernels): return kernels
+            case .failure(let error): throw CommandFailure.badInput(error.description)
+            }
         }
         let environment = ProcessInfo.processInfo.environment
         // The state database is the HTTP cache too: created when missing for a configuration with HTTP sources,
@@ -47,22 +58,27 @@ struct DriftRun {
         // A cache that cannot be opened (read-only, newer schema) costs requests, not the report.
         var store: StateStore?
         do {
-            let configuration = workspace.configuration
             let remote = configuration.sources.contains { configuration.localPath(of: $0) == nil || $0.repo != nil }
             store = try Pipeline.openState(configuration, environment: environment, create: remote && !offline)
         } catch {
-            if offline { throw CommandFailure.badInput("cannot open the state database: \(error)") }
+            if offline {
+                _ = try await kernels()
+                throw CommandFailure.badInput("cannot open the state database: \(error)")
+            }
             Output.error("warning: reading every source without the cache: \(error)")
         }
         if offline, store == nil {
-            let path = StateStore.defaultPath(configured: workspace.configuration.statePath, environment: environment)
+            _ = try await kernels()
+            let path = StateStore.defaultPath(configured: configuration.statePath, environment: environment)
             throw CommandFailure.badInput(
                 "--offline uses the releases the last `smsync sync` stored, and there is no state database at "
                     + "\(path); run `smsync sync` first, or drop --offline")
         }
-        let pipeline = Pipeline(
-            workspace: workspace, store: store, version: SMSyncVersion.current, environment: environment)
+        var pipeline = Pipeline(
+            workspace: Workspace(configuration: configuration, kernels: []), store: store,
+            version: SMSyncVersion.current, environment: environment)
         let read = await pipeline.readSources(offline ? .offline : .look)
+        pipeline.workspace.kernels = try await kernels()
         let checked = await pipeline.checkAvailability(pipeline.drift(read.releases), offline: offline)
         return DriftRun(
             pipeline: pipeline, read: read, report: checked.report, availabilityFailures: checked.failures)

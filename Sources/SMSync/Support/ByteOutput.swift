@@ -15,6 +15,13 @@ public struct ByteOutput {
         buffer.reserveCapacity(self.capacity)
     }
 
+    /// An output that keeps everything in `buffer` (starting from the given storage) and never drains.
+    init(growing storage: [UInt8]) {
+        capacity = .max
+        drain = { _ in }
+        buffer = storage
+    }
+
     /// Hands the buffered bytes to `drain` and empties the buffer, keeping its storage.
     public mutating func flush() {
         guard !buffer.isEmpty else { return }
@@ -27,11 +34,13 @@ public struct ByteOutput {
         if buffer.count + count > capacity { flush() }
     }
 
+    @inline(__always)
     public mutating func append(_ byte: UInt8) {
         reserve(1)
         buffer.append(byte)
     }
 
+    @inline(__always)
     public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         if bytes.count > capacity {
             flush()
@@ -51,6 +60,7 @@ public struct ByteOutput {
         bytes.withUnsafeBufferPointer { append($0) }
     }
 
+    @inline(__always)
     public mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { append($0) }
     }
@@ -68,11 +78,25 @@ public struct ByteOutput {
         text.withUTF8 { append($0) }
     }
 
+    /// The decimal digits of `value` (with `-` when negative), written without building a string.
     public mutating func append(_ value: Int) {
         if value >= 0, value < 10 {
             append(UInt8(ascii: "0") + UInt8(value))
-        } else {
-            append(String(value))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+            var magnitude = value.magnitude
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "-")
+            }
+            append(UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 
@@ -154,19 +178,32 @@ extension ByteOutput {
             return
         }
         let batchSize = max(batch, cores)
+        let partCount = min(batchSize, cores * 2)
+        // Each part renders into a buffer of its own that is handed to `drain` as it is (no copy) and reused by
+        // the next batch, so a batch's pages are touched once, not once per batch.
+        let slots = (0..<partCount).map { _ in PartBuffer() }
         var start = 0
         while start < count {
             let end = min(count, start + batchSize)
-            let partCount = min(end - start, cores * 2)
-            let parts = (0..<partCount).map { part in
-                (start + part * (end - start) / partCount)..<(start + (part + 1) * (end - start) / partCount)
+            let parts = min(end - start, partCount)
+            let work = (0..<parts).map { part in
+                (
+                    range: (start + part * (end - start) / parts)..<(start + (part + 1) * (end - start) / parts),
+                    slot: slots[part]
+                )
             }
-            let rendered = ParallelMap.map(parts) { range in
-                ByteOutput.collect { output in
-                    for index in range { render(index, &output) }
-                }
+            ParallelMap.forEach(work) { item in
+                var output = ByteOutput(growing: item.slot.take())
+                for index in item.range { render(index, &output) }
+                item.slot.bytes = output.buffer
             }
-            for bytes in rendered { append(bytes) }
+            flush()
+            for part in 0..<parts {
+                let bytes = slots[part].take()
+                if !bytes.isEmpty { drain(bytes) }
+                slots[part].bytes = bytes
+                slots[part].bytes.removeAll(keepingCapacity: true)
+            }
             start = end
         }
     }
@@ -183,6 +220,17 @@ extension ByteOutput {
     /// Runs `body` with an output that collects everything, and returns it as text.
     public static func collectText(_ body: (inout ByteOutput) -> Void) -> String {
         String(decoding: collect(body), as: UTF8.self)
+    }
+}
+
+/// A part's buffer, owned by one rendering task at a time (`take` leaves it empty, so the task's copy is unique).
+private final class PartBuffer: @unchecked Sendable {
+    var bytes: [UInt8] = []
+
+    func take() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        return taken
     }
 }
 

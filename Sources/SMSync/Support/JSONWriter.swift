@@ -46,6 +46,16 @@ public struct JSONWriter {
         output.append(byte)
     }
 
+    /// How many containers are open.
+    public var depth: Int { open.count }
+
+    /// Appends `literal` as it is and counts the innermost container as having an item: for a writer that spells
+    /// out a fixed layout (separator, indentation and key of a known depth) instead of calling `key(_:)`.
+    public mutating func appendLayout(_ literal: StaticString) {
+        output.append(literal)
+        if let last = open.indices.last { open[last] = true }
+    }
+
     /// Starts the next array element (a no-op at the top level).
     public mutating func element() { separate() }
 

@@ -13,6 +13,15 @@ public enum ParallelMap {
         }
         return results.values()
     }
+
+    /// Runs `body` for every item on every core; returns when all are done.
+    public static func forEach<Item: Sendable>(_ items: [Item], _ body: @Sendable (Item) -> Void) {
+        guard items.count > 1 else {
+            items.forEach(body)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: items.count) { index in body(items[index]) }
+    }
 }
 
 /// One slot per item, each written once by the iteration that owns it: distinct memory per index, so the
