@@ -12,10 +12,44 @@ struct ReportLayoutTests {
         "café", "日本語", "=1.2.3", ">=1,<2", String(repeating: "long-", count: 40),
     ]
 
-    static func text(_ random: inout SeededRandom) -> String { texts[random.below(texts.count)] }
+    /// ASCII text only: the cells of the table's and the Markdown's written-as-is paths (with `|`, `` ` ``, CR and
+    /// LF, which Markdown cells escape).
+    static let asciiTexts = [
+        "numpy", "", "x", "=1.2.3", "held", "a|b", "`tick`", "cr\rlf\n", "downgrade (policy.downgrade is false)",
+        "distribution", "9.9.9", "sha256:abcdef0123456789", String(repeating: "w", count: 70),
+    ]
+
+    static func text(_ random: inout SeededRandom, ascii: Bool = false) -> String {
+        if ascii || random.below(4) != 0 { return asciiTexts[random.below(asciiTexts.count)] }
+        return texts[random.below(texts.count)]
+    }
 
     static func optionalText(_ random: inout SeededRandom) -> String? {
         random.below(3) == 0 ? nil : text(&random)
+    }
+
+    static func kernel(_ random: inout SeededRandom, ascii: Bool) -> KernelDrift {
+        var changes: [DriftChange] = []
+        for _ in 0..<random.below(12) {
+            var change = Self.change(&random)
+            if ascii {
+                change.package = text(&random, ascii: true)
+                change.currentSpec = random.below(3) == 0 ? nil : text(&random, ascii: true)
+                change.upstream = text(&random, ascii: true)
+                change.reason = random.below(3) == 0 ? nil : text(&random, ascii: true)
+                change.origin.source = text(&random, ascii: true)
+                change.origin.release = random.below(3) == 0 ? nil : text(&random, ascii: true)
+                change.runnerUp?.source = text(&random, ascii: true)
+                change.runnerUp?.version = text(&random, ascii: true)
+                change.availability?.since = random.below(2) == 0 ? nil : text(&random, ascii: true)
+                change.availability?.source?.file = text(&random, ascii: true)
+                change.availability?.source?.channel = nil
+                change.availability?.source?.subdir = nil
+                change.availability?.source?.index = nil
+            }
+            changes.append(change)
+        }
+        return KernelDrift(kernel: "k", file: "f.yml", changes: changes, missing: [], sources: ["s"])
     }
 
     static func origin(_ random: inout SeededRandom) -> DriftOrigin {
@@ -92,6 +126,68 @@ struct ReportLayoutTests {
                 return
             }
         }
+    }
+
+    @Test func asciiTableRowsAreTheGeneralRowsBytes() {
+        var random = SeededRandom(seed: 21)
+        var written = 0
+        var declined = 0
+        for index in 0..<3000 {
+            let kernel = Self.kernel(&random, ascii: index % 4 != 0)
+            let availability = index % 3 == 0
+            let color = index % 5 == 0
+            var header = ["PACKAGE", "MANAGER", "CURRENT", "UPSTREAM", "KIND", "ACTION", "SOURCE"]
+            if availability { header.append("FROM") }
+            guard kernel.changes.contains(where: DriftReport.isShownInTable) else { continue }
+            let general = ByteOutput.collect {
+                DriftReport.writeRows(kernel, header: header, availabilityChecked: availability, color: color, to: &$0)
+            }
+            var took = false
+            let ascii = ByteOutput.collect {
+                took = DriftReport.writeASCIIRows(
+                    kernel, header: header, availabilityChecked: availability, color: color, to: &$0)
+            }
+            guard took else {
+                #expect(ascii.isEmpty, "case \(index): declined after writing")
+                declined += 1
+                continue
+            }
+            written += 1
+            guard ascii == general else {
+                Issue.record(
+                    """
+                    case \(index) differs:
+                    \(String(decoding: ascii, as: UTF8.self))
+                    expected:
+                    \(String(decoding: general, as: UTF8.self))
+                    """)
+                return
+            }
+        }
+        // Both paths were taken many times.
+        #expect(written > 1000)
+        #expect(declined > 300)
+    }
+
+    @Test func plainMarkdownSourceCellsAreTheGeneralCellsBytes() {
+        var random = SeededRandom(seed: 34)
+        var plain = 0
+        for index in 0..<6000 {
+            let change = Self.change(&random)
+            let links = index % 7 == 0 ? [change.origin.source: "https://example.com/x"] : [:]
+            let general = ByteOutput.collect {
+                DriftReport.writeCell(DriftReport.sourceText(change, links: links), to: &$0)
+            }
+            let direct = ByteOutput.collect { DriftReport.writeSourceCell(change, links: links, to: &$0) }
+            guard direct == general else {
+                Issue.record(
+                    "case \(index): \(String(decoding: direct, as: UTF8.self)) != \(String(decoding: general, as: UTF8.self))"
+                )
+                return
+            }
+            if DriftReport.isPlainCell(DriftReport.sourceText(change, links: links)) { plain += 1 }
+        }
+        #expect(plain > 1000)
     }
 
     @Test func integersAreWrittenAsTheirDecimalText() {

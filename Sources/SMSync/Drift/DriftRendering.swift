@@ -286,11 +286,31 @@ extension DriftReport {
         out.append("  ")
         out.append(kernel.file)
         out.append("\n")
-        let shown = kernel.changes.filter { $0.action != .same || $0.reason != nil }
-        if shown.isEmpty {
+        guard kernel.changes.contains(where: isShownInTable) else {
             out.append(kernel.sources.isEmpty ? "  no source speaks for this kernel\n\n" : "  up to date\n\n")
             return
         }
+        if !writeASCIIRows(kernel, header: header, availabilityChecked: availabilityChecked, color: color, to: &out) {
+            writeRows(kernel, header: header, availabilityChecked: availabilityChecked, color: color, to: &out)
+        }
+        if !kernel.missing.isEmpty {
+            out.append("  ")
+            out.append(kernel.missing.count)
+            out.append(" upstream packages not listed locally\n")
+        }
+        out.append("\n")
+    }
+
+    /// Whether the table lists a change: all but the `same` ones without a note.
+    static func isShownInTable(_ change: DriftChange) -> Bool { change.action != .same || change.reason != nil }
+
+    /// A kernel's rows, each cell built as text and measured in characters: any text.
+    static func writeRows(
+        _ kernel: KernelDrift, header: [String], availabilityChecked: Bool, color: Bool, to out: inout ByteOutput
+    ) {
+        var rows: [[String]] = []
+        var widths = [Int](repeating: 0, count: header.count)
+        let shown = kernel.changes.filter(isShownInTable)
         for change in shown {
             var action = change.action.rawValue
             if let since = change.availability?.since, change.action == .unavailable { action += " since \(since)" }
@@ -311,12 +331,120 @@ extension DriftReport {
         for (index, row) in rows.enumerated() {
             writeRow(row, widths: widths, action: color ? shown[index].action : nil, to: &out)
         }
-        if !kernel.missing.isEmpty {
-            out.append("  ")
-            out.append(kernel.missing.count)
-            out.append(" upstream packages not listed locally\n")
+    }
+
+    /// A kernel's rows when every cell is ASCII (one column per byte): widths are summed from the parts of each
+    /// cell and the parts are written as they are, with no cell built. False, with nothing written, when some
+    /// text is not ASCII (its width in characters is then taken from the whole cell by `writeRows`). The same bytes
+    /// as `writeRows` (checked by `ReportLayoutTests`).
+    static func writeASCIIRows(
+        _ kernel: KernelDrift, header: [String], availabilityChecked: Bool, color: Bool, to out: inout ByteOutput
+    ) -> Bool {
+        var widths = header.map { $0.utf8.count }
+        var from: [String] = []
+        for index in kernel.changes.indices where isShownInTable(kernel.changes[index]) {
+            guard widen(&widths, toASCII: kernel.changes[index]) else { return false }
+            if availabilityChecked {
+                let text = fromText(kernel.changes[index])
+                guard let width = asciiWidth(text) else { return false }
+                widths[7] = max(widths[7], width)
+                from.append(text)
+            }
         }
-        out.append("\n")
+        writeRow(header, widths: widths, action: nil, to: &out)
+        var row = 0
+        for index in kernel.changes.indices where isShownInTable(kernel.changes[index]) {
+            let change = kernel.changes[index]
+            out.append("  ")
+            out.append(change.package)
+            out.append(spaces: widths[0] - change.package.utf8.count + 2)
+            out.append(change.manager.rawValue)
+            out.append(spaces: widths[1] - change.manager.rawValue.utf8.count + 2)
+            let current = change.currentSpec ?? "-"
+            out.append(current)
+            out.append(spaces: widths[2] - current.utf8.count + 2)
+            out.append(change.upstream)
+            out.append(spaces: widths[3] - change.upstream.utf8.count + 2)
+            out.append(change.kind.rawValue)
+            out.append(spaces: widths[4] - change.kind.rawValue.utf8.count + 2)
+            if color { out.append(colorCode(change.action)) }
+            var written = change.action.rawValue.utf8.count
+            out.append(change.action.rawValue)
+            if let since = change.availability?.since, change.action == .unavailable {
+                out.append(" since ")
+                out.append(since)
+                written += 7 + since.utf8.count
+            }
+            if let reason = change.reason {
+                out.append(" (")
+                out.append(reason)
+                out.append(")")
+                written += 3 + reason.utf8.count
+            }
+            out.append(spaces: widths[5] - written)
+            if color { out.append("\u{1B}[0m") }
+            out.append("  ")
+            out.append(change.origin.source)
+            written = change.origin.source.utf8.count
+            if let runnerUp = change.runnerUp {
+                out.append(" [")
+                out.append(runnerUp.source)
+                out.append(": ")
+                out.append(runnerUp.version)
+                out.append("]")
+                written += 5 + runnerUp.source.utf8.count + runnerUp.version.utf8.count
+            }
+            if availabilityChecked {
+                out.append(spaces: widths[6] - written + 2)
+                out.append(from[row])
+            }
+            out.append("\n")
+            row += 1
+        }
+        return true
+    }
+
+    /// Widens the first seven columns to a change's cells when all their text is ASCII; false otherwise.
+    private static func widen(_ widths: inout [Int], toASCII change: DriftChange) -> Bool {
+        guard let package = asciiWidth(change.package), let upstream = asciiWidth(change.upstream),
+            let source = asciiWidth(change.origin.source)
+        else { return false }
+        let current = change.currentSpec.map(asciiWidth) ?? 1
+        guard let current else { return false }
+        var action = change.action.rawValue.utf8.count
+        if let since = change.availability?.since, change.action == .unavailable {
+            guard let width = asciiWidth(since) else { return false }
+            action += 7 + width
+        }
+        if let reason = change.reason {
+            guard let width = asciiWidth(reason) else { return false }
+            action += 3 + width
+        }
+        var sourceWidth = source
+        if let runnerUp = change.runnerUp {
+            guard let name = asciiWidth(runnerUp.source), let version = asciiWidth(runnerUp.version) else {
+                return false
+            }
+            sourceWidth += 5 + name + version
+        }
+        widths[0] = max(widths[0], package)
+        widths[1] = max(widths[1], change.manager.rawValue.utf8.count)
+        widths[2] = max(widths[2], current)
+        widths[3] = max(widths[3], upstream)
+        widths[4] = max(widths[4], change.kind.rawValue.utf8.count)
+        widths[5] = max(widths[5], action)
+        widths[6] = max(widths[6], sourceWidth)
+        return true
+    }
+
+    /// The byte count of ASCII text (its width in the table); nil for other text.
+    static func asciiWidth(_ text: String) -> Int? {
+        var text = text
+        return text.withUTF8 { bytes in
+            var any: UInt8 = 0
+            for byte in bytes { any |= byte }
+            return any < 0x80 ? bytes.count : nil
+        }
     }
 
     /// The table's FROM cell: where an update comes from, the alternative for an unavailable one, or `-`.
@@ -344,9 +472,7 @@ extension DriftReport {
 
     /// A cell's width as the table counts it: characters (one per byte for ASCII text).
     private static func width(_ text: String) -> Int {
-        let utf8 = text.utf8
-        if utf8.allSatisfy({ $0 < 0x80 }) { return utf8.count }
-        return text.count
+        asciiWidth(text) ?? text.count
     }
 
     /// A release id as shown to people: content digests cut to 12 hex digits.
@@ -464,7 +590,7 @@ extension DriftReport {
                 out.append(" | ")
                 out.append(change.kind.rawValue)
                 out.append(" | ")
-                writeCell(sourceText(change, links: links), to: &out)
+                writeSourceCell(change, links: links, to: &out)
                 if availabilityChecked {
                     out.append(" | ")
                     writeCell(fromText(change), to: &out)
@@ -522,20 +648,56 @@ extension DriftReport {
         out.append("\n</details>\n\n")
     }
 
-    private static func sourceText(_ change: DriftChange, links: [String: String]) -> String {
+    static func sourceText(_ change: DriftChange, links: [String: String]) -> String {
         var text = links[change.origin.source].map { "[\(change.origin.source)](\($0))" } ?? change.origin.source
         if let release = change.origin.release, !release.hasPrefix("sha256:") { text += " \(release)" }
         if let runnerUp = change.runnerUp { text += " (\(runnerUp.source) says \(runnerUp.version))" }
         return text
     }
 
-    /// Writes `cell(text)`; ASCII text without `|`, `` ` ``, CR or LF (nearly every cell) is copied as it is.
-    private static func writeCell(_ text: String, to out: inout ByteOutput) {
-        let plain = text.utf8.allSatisfy { byte in
-            byte < 0x80 && byte != UInt8(ascii: "|") && byte != UInt8(ascii: "`") && byte != UInt8(ascii: "\n")
-                && byte != UInt8(ascii: "\r")
+    /// Writes `cell(sourceText(change, links:))`; without a link, when every part is a plain cell, the parts are
+    /// written as they are, with no text built (the same bytes: a plain cell is written unchanged).
+    static func writeSourceCell(_ change: DriftChange, links: [String: String], to out: inout ByteOutput) {
+        let origin = change.origin
+        let release = origin.release.flatMap { $0.hasPrefix("sha256:") ? nil : $0 }
+        guard links.isEmpty || links[origin.source] == nil, isPlainCell(origin.source),
+            release.map(isPlainCell) ?? true,
+            change.runnerUp.map({ isPlainCell($0.source) && isPlainCell($0.version) }) ?? true
+        else {
+            writeCell(sourceText(change, links: links), to: &out)
+            return
         }
-        out.append(plain ? text : cell(text))
+        out.append(origin.source)
+        if let release {
+            out.append(" ")
+            out.append(release)
+        }
+        if let runnerUp = change.runnerUp {
+            out.append(" (")
+            out.append(runnerUp.source)
+            out.append(" says ")
+            out.append(runnerUp.version)
+            out.append(")")
+        }
+    }
+
+    /// Writes `cell(text)`; a plain cell (nearly every one) is copied as it is.
+    static func writeCell(_ text: String, to out: inout ByteOutput) {
+        if isPlainCell(text) { out.append(text) } else { out.append(cell(text)) }
+    }
+
+    /// ASCII text without `|`, `` ` ``, CR or LF: `cell(text)` is the text itself.
+    static func isPlainCell(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            for byte in bytes
+            where byte >= 0x80 || byte == UInt8(ascii: "|") || byte == UInt8(ascii: "`") || byte == UInt8(ascii: "\n")
+                || byte == UInt8(ascii: "\r")
+            {
+                return false
+            }
+            return true
+        }
     }
 
     /// Text safe inside a Markdown table cell.
