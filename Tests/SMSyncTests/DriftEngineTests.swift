@@ -126,6 +126,7 @@ struct DriftEngineTests {
         #expect(scipy.kind == .major)
         #expect(scipy.action == .held)
         #expect(scipy.current == "1.1")
+        #expect(scipy.reason == "major change; policy.update is [minor, patch]")
 
         let python = try change(report, "conda_python3", "python")
         #expect(python.kind == .major, "a Python minor bump is major for the policy")
@@ -162,6 +163,18 @@ struct DriftEngineTests {
         #expect(summary.updates == 4)
         #expect(summary.held == 4)
         #expect(report.kernels[0].missing.map(\.name) == ["boto3"])
+
+        // A policy changed on the engine is the one it decides by.
+        var changed = engine
+        changed.policy.update = [.major]
+        let later = changed.diff(local: try local(), releases: [export, sdk, docs])
+        #expect(try change(later, "conda_python3", "sagemaker").action == .update)
+        #expect(try change(later, "conda_python3", "numpy").action == .held)
+        #expect(try change(later, "conda_python3", "numpy").reason == "minor change; policy.update is [major]")
+    }
+
+    @Test func changeKindOrdinalsAreTheirPlacesInAllCases() {
+        for (place, kind) in ChangeKind.allCases.enumerated() { #expect(kind.ordinal == place, "\(kind)") }
     }
 
     @Test func aPackageListedTwiceUnderOneManagerIsBlockedAndUnderTwoIsNot() throws {

@@ -27,12 +27,29 @@ public struct SourceRelease: Sendable {
 
 /// Compares local kernels with upstream releases under a policy. Pure: no I/O.
 public struct DriftEngine: Sendable {
-    public var policy: Policy
+    public var policy: Policy {
+        didSet { rules = PolicyRules(policy) }
+    }
     public var names: PackageNames
+    /// The policy's update kinds as flags, and the reason a kind the policy holds gives, per kind.
+    private var rules: PolicyRules
 
     public init(policy: Policy, names: PackageNames = PackageNames()) {
         self.policy = policy
         self.names = names
+        rules = PolicyRules(policy)
+    }
+
+    private struct PolicyRules: Sendable {
+        var updates: [Bool]
+        var heldReasons: [String]
+
+        init(_ policy: Policy) {
+            let allowed = ChangeKind.allCases.filter { policy.update.contains($0) }.map(\.rawValue)
+            let list = "[\(allowed.joined(separator: ", "))]"
+            updates = ChangeKind.allCases.map { policy.update.contains($0) }
+            heldReasons = ChangeKind.allCases.map { "\($0.rawValue) change; policy.update is \(list)" }
+        }
     }
 
     /// The engine a configuration asks for: its policy and its aliases on top of the default ones.
@@ -223,29 +240,33 @@ public struct DriftEngine: Sendable {
         var keys: [String?] = []
         names.reserveCapacity(dependencies.count)
         keys.reserveCapacity(dependencies.count)
-        // Entries are read in place (`dependencies[index].…`): a copy of each would retain every string it holds.
-        for index in dependencies.indices {
-            let name = dependencies[index].name
-            let key = name.map { memo.key($0, self.names) }
-            names.append(name)
-            keys.append(key)
-            if let key {
-                let entry = DependencyKey(manager: dependencies[index].manager, key: key)
-                if !seen.insert(entry).inserted { duplicated.insert(entry) }
+        // Entries are read in place, through the buffer (an array element passed on is a copy, which retains every
+        // string it holds).
+        dependencies.withUnsafeBufferPointer { dependencies in
+            for index in dependencies.indices {
+                let name = dependencies[index].name
+                let key = name.map { memo.key($0, self.names) }
+                names.append(name)
+                keys.append(key)
+                if let key {
+                    let entry = DependencyKey(manager: dependencies[index].manager, key: key)
+                    if !seen.insert(entry).inserted { duplicated.insert(entry) }
+                }
             }
-        }
-        for index in dependencies.indices {
-            guard let key = keys[index], let options = candidates[key], let winner = options.first else { continue }
-            if tracksMatches { matched.insert(key) }
-            let runnerUp = options.dropFirst().first { $0.version != winner.version }
-            let isDuplicated =
-                !duplicated.isEmpty
-                && duplicated.contains(DependencyKey(manager: dependencies[index].manager, key: key))
-            var change = decide(
-                dependencies[index], name: names[index] ?? key, key: key, winner: winner, in: kernel.file,
-                duplicated: isDuplicated, memo: memo)
-            change.runnerUp = runnerUp
-            changes.append(change)
+            for index in dependencies.indices {
+                guard let key = keys[index], let options = candidates[key], let winner = options.first else {
+                    continue
+                }
+                if tracksMatches { matched.insert(key) }
+                let isDuplicated =
+                    !duplicated.isEmpty
+                    && duplicated.contains(DependencyKey(manager: dependencies[index].manager, key: key))
+                changes.append(
+                    decide(
+                        dependencies[index], name: names[index] ?? key, key: key, winner: winner,
+                        runnerUp: options.dropFirst().first { $0.version != winner.version }, in: kernel.file,
+                        duplicated: isDuplicated, memo: memo))
+            }
         }
         // Sources for every kernel (`*`: a release's whole package list) do not make a kernel miss anything.
         var missing: [MissingPackage] = []
@@ -260,15 +281,15 @@ public struct DriftEngine: Sendable {
     }
 
     private func decide(
-        _ dependency: EnvironmentDependency, name: String, key: String, winner: DriftOrigin, in file: EnvironmentFile,
-        duplicated: Bool, memo: DecisionMemo
+        _ dependency: EnvironmentDependency, name: String, key: String, winner: DriftOrigin, runnerUp: DriftOrigin?,
+        in file: EnvironmentFile, duplicated: Bool, memo: DecisionMemo
     ) -> DriftChange {
         let currentSpec = dependency.versionText
         let current = currentSpec.flatMap(memo.currentVersion)
         var change = DriftChange(
             package: name, manager: dependency.manager, line: dependency.line, current: current,
             currentSpec: currentSpec, upstream: winner.version, kind: .other, action: .same, reason: nil,
-            origin: winner, runnerUp: nil, plannedSpec: nil)
+            origin: winner, runnerUp: runnerUp, plannedSpec: nil)
         let ignored = !policy.ignore.isEmpty && policy.ignore.contains { names.key($0) == key }
         guard let current else {
             change.action = .ignored
@@ -302,10 +323,9 @@ public struct DriftEngine: Sendable {
         case .downgrade:
             break
         default:
-            guard policy.update.contains(change.kind) else {
+            guard rules.updates[change.kind.ordinal] else {
                 change.action = .held
-                let allowed = ChangeKind.allCases.filter { policy.update.contains($0) }.map(\.rawValue)
-                change.reason = "\(change.kind.rawValue) change; policy.update is [\(allowed.joined(separator: ", "))]"
+                change.reason = rules.heldReasons[change.kind.ordinal]
                 return change
             }
         }
@@ -422,5 +442,19 @@ final class DecisionMemo {
         let result = decide()
         admissions[admission] = result
         return result
+    }
+}
+
+extension ChangeKind {
+    /// The kind's place in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .major: 0
+        case .minor: 1
+        case .patch: 2
+        case .downgrade: 3
+        case .same: 4
+        case .other: 5
+        }
     }
 }
