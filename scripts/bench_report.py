@@ -4,6 +4,7 @@ workspace, against a Python reference that does the same comparison and writes J
 py-rattler's conda rules, packaging's PEP 440 rules, json.dump); and `smsync version sort --scheme pep440` on
 1,000,000 PEP 440 versions of every form against packaging.
 
+smsync is built as the container image builds it (`swift build -c release --static-swift-stdlib`).
 The workspace (`smsync-bench --workspace`): 1,000 env files x 200 dependencies (every fifth under `- pip:`)
 against a sagemaker-distribution RELEASE.md of 5,000 packages. The runs of all contenders take turns; the best
 of each counts, with the peak RSS of each process. The phases of one diff, timed in process
@@ -139,10 +140,12 @@ def main():
     args = parser.parse_args()
 
     ensure_python_packages()
+    # The binary the container image ships (deploy/container/Dockerfile): release, Swift runtime linked in.
+    build = ["swift", "build", "-c", "release", "--static-swift-stdlib"]
     if not args.skip_build:
         for product in ("smsync", "smsync-bench"):
-            subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True)
-    bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+            subprocess.run(build + ["--product", product], cwd=ROOT, check=True)
+    bindir = subprocess.run(build + ["--show-bin-path"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
     smsync = os.path.join(bindir, "smsync")
     bench = os.path.join(bindir, "smsync-bench")

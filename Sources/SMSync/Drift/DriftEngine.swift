@@ -263,7 +263,7 @@ public struct DriftEngine: Sendable {
                     && duplicated.contains(DependencyKey(manager: dependencies[index].manager, key: key))
                 changes.append(
                     decide(
-                        dependencies[index], name: names[index] ?? key, key: key, winner: winner,
+                        dependencies, at: index, name: names[index] ?? key, key: key, winner: winner,
                         runnerUp: options.dropFirst().first { $0.version != winner.version }, in: kernel.file,
                         duplicated: isDuplicated, memo: memo))
             }
@@ -280,14 +280,16 @@ public struct DriftEngine: Sendable {
             sources: Self.unique(sources.map(\.source.config.name)))
     }
 
+    /// The change for entry `index` of `dependencies` (read in place: the entry is copied only to plan an edit).
     private func decide(
-        _ dependency: EnvironmentDependency, name: String, key: String, winner: DriftOrigin, runnerUp: DriftOrigin?,
-        in file: EnvironmentFile, duplicated: Bool, memo: DecisionMemo
+        _ dependencies: UnsafeBufferPointer<EnvironmentDependency>, at index: Int, name: String, key: String,
+        winner: DriftOrigin, runnerUp: DriftOrigin?, in file: EnvironmentFile, duplicated: Bool, memo: DecisionMemo
     ) -> DriftChange {
-        let currentSpec = dependency.versionText
+        let currentSpec = dependencies[index].versionText
         let current = currentSpec.flatMap(memo.currentVersion)
+        let manager = dependencies[index].manager
         var change = DriftChange(
-            package: name, manager: dependency.manager, line: dependency.line, current: current,
+            package: name, manager: manager, line: dependencies[index].line, current: current,
             currentSpec: currentSpec, upstream: winner.version, kind: .other, action: .same, reason: nil,
             origin: winner, runnerUp: runnerUp, plannedSpec: nil)
         let ignored = !policy.ignore.isEmpty && policy.ignore.contains { names.key($0) == key }
@@ -297,7 +299,7 @@ public struct DriftEngine: Sendable {
             return change
         }
         change.kind = VersionDelta.kind(
-            current: current, upstream: winner.version, manager: dependency.manager, isPython: key == "python",
+            current: current, upstream: winner.version, manager: manager, isPython: key == "python",
             memo: memo)
         if ignored {
             change.action = .ignored
@@ -310,7 +312,7 @@ public struct DriftEngine: Sendable {
             // `pydap !=3.5.5` against 3.5.5 names the version it excludes: not the same, and no bound to move.
             if let spec = currentSpec, let clauses = ConstraintClause.split(spec),
                 !clauses.contains(where: { EnvironmentFile.movableOperators.contains($0.op) }),
-                !EnvironmentFile.admits(spec, version: winner.version, target: dependency, hasBuild: false)
+                !EnvironmentFile.admits(spec, version: winner.version, target: dependencies[index], hasBuild: false)
             {
                 change.action = .blocked
                 change.reason = "range \(spec) excludes \(winner.version)"
@@ -331,10 +333,11 @@ public struct DriftEngine: Sendable {
         }
         if duplicated {
             change.action = .blocked
-            change.reason = "listed more than once as a \(dependency.manager.rawValue) dependency"
+            change.reason = "listed more than once as a \(manager.rawValue) dependency"
             return change
         }
         do {
+            let dependency = dependencies[index]
             let planned = try file.plannedVersionText(for: dependency, to: winner.version, memo: memo)
             if planned == currentSpec {
                 change.action = .same
