@@ -357,6 +357,7 @@ struct CondaMatchSpecSimpleTests {
     static let versions = [
         "1.19.5", "1", "1.2", "1!2.0", "1.0+local", "1.0_1", "2022.9.24", "1.0a1", "1.tar.bz2", "1.conda", "!1", ".1",
         "1.", "1..2", "v1.0", "1.0.post1", "a", "1.2.3.4.5.6", "1.0-1", "1*", "1.*", "1 2", "1,<2", "1|2", "1#x",
+        "0", "007.01", "10.20.30", "2024.10.1.0",
     ]
 
     @Test func agreesWithTheFullParse() {
@@ -372,6 +373,7 @@ struct CondaMatchSpecSimpleTests {
                     simple += 1
                     #expect(fast == full, "\(text)")
                     #expect(fast.version?.text == full?.version?.text, "\(text)")
+                    #expect(fast.version?.normalized == full?.version?.normalized, "\(text)")
                 }
             }
         }
@@ -382,6 +384,26 @@ struct CondaMatchSpecSimpleTests {
         #expect(CondaMatchSpec.simpleSpec("numpy==1.19.5")?.versionRange == 5..<13)
         #expect(CondaMatchSpec.simpleSpec("numpy=1.19.5=py36_0") == nil)
         #expect(CondaMatchSpec.simpleSpec("conda-forge::numpy") == nil)
+    }
+
+    /// A plain pin's version spec is parsed from its text when asked for: `=` starts with the version, `==` is it.
+    @Test func aPlainPinsVersionIsReadFromItsText() throws {
+        let equals = try #require(CondaMatchSpec.simpleSpec("numpy=1.19"))
+        let exact = try #require(CondaMatchSpec.simpleSpec("numpy==1.19"))
+        let patch = try CondaVersion("1.19.5")
+        #expect(try #require(equals.version).matches(patch))
+        #expect(try !#require(exact.version).matches(patch))
+        #expect(try #require(exact.version).matches(try CondaVersion("1.19")))
+        for (text, dotted) in [
+            ("1.19.5", true), ("0", true), ("1.", false), (".1", false), ("1..2", false), ("", false),
+            ("1a", false), ("1.2.3.4", true),
+        ] {
+            #expect(Array(text.utf8).withUnsafeBufferPointer { CondaMatchSpec.isDottedNumber($0) } == dotted, "\(text)")
+        }
+        // Set later, the version is the one set.
+        var changed = equals
+        changed.version = try CondaVersionSpec("2.0")
+        #expect(changed.version?.text == "2.0")
     }
 }
 

@@ -114,6 +114,8 @@ struct PipLineFastPathTests {
             #expect(fast.nameRange == expected.nameRange, "\(line.debugDescription)")
             #expect(fast.specifierInsertionOffset == expected.specifierInsertionOffset, "\(line.debugDescription)")
             #expect(fast.markerRange == expected.markerRange, "\(line.debugDescription)")
+            #expect(fast.specifier != nil && fast.specifier == expected.specifier, "\(line.debugDescription)")
+            #expect(fast.specifier?.description == expected.specifier?.description, "\(line.debugDescription)")
         }
         // The common forms do take the fast path.
         #expect(taken > 1_000)

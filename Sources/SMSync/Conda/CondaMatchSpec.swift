@@ -43,7 +43,24 @@ public struct CondaMatchSpec: Sendable, Hashable {
     /// `version` key the value without its quotes.
     public var versionText: String?
     /// The parsed version spec (`name=1.2` means `1.2.*`, `name=1.2=b` means exactly `1.2`).
-    public var version: CondaVersionSpec?
+    public var version: CondaVersionSpec? {
+        get {
+            switch storedVersion {
+            case .parsed(let version): version
+            case .fromText: versionText.flatMap { try? Self.versionSpec(Self.sanitize($0, hasBuild: build != nil)) }
+            }
+        }
+        set { storedVersion = .parsed(newValue) }
+    }
+    /// The version spec, or for a plain pin (`=1.2.3`, `==1.2.3`, no build) a note to parse `versionText` each time
+    /// it is asked for: such a text always parses, and most readers of an env file never ask (the drift and the
+    /// editor read a plain pin's text directly).
+    private var storedVersion: StoredVersion
+
+    private enum StoredVersion: Sendable {
+        case parsed(CondaVersionSpec?)
+        case fromText
+    }
     public var build: String?
     public var form: Form
     /// UTF-8 offsets, within the parsed string, of exactly `versionText` (so for `name=1.2=b` they cover `=1.2`).
@@ -66,11 +83,33 @@ public struct CondaMatchSpec: Sendable, Hashable {
         self.subdir = subdir
         self.name = name
         self.versionText = versionText
-        self.version = version
+        self.storedVersion = .parsed(version)
         self.build = build
         self.form = form
         self.versionRange = versionRange
         self.buildRange = buildRange
+    }
+
+    public static func == (lhs: CondaMatchSpec, rhs: CondaMatchSpec) -> Bool {
+        lhs.channel == rhs.channel && lhs.subdir == rhs.subdir && lhs.name == rhs.name
+            && lhs.versionText == rhs.versionText && lhs.build == rhs.build && lhs.form == rhs.form
+            && lhs.versionRange == rhs.versionRange && lhs.buildRange == rhs.buildRange
+            && lhs.otherKeys == rhs.otherKeys && lhs.ignoredBracket == rhs.ignoredBracket
+            && lhs.version == rhs.version
+    }
+
+    /// Every field but the parsed version (equal specs have equal texts, so the hash stays consistent).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(channel)
+        hasher.combine(subdir)
+        hasher.combine(name)
+        hasher.combine(versionText)
+        hasher.combine(build)
+        hasher.combine(form)
+        hasher.combine(versionRange)
+        hasher.combine(buildRange)
+        hasher.combine(otherKeys)
+        hasher.combine(ignoredBracket)
     }
 
     /// Whether a package with this name, version and build satisfies the spec: the name compared
@@ -327,10 +366,30 @@ public struct CondaMatchSpec: Sendable, Hashable {
             for index in versionStart..<count where !isSimpleVersionByte(bytes[index]) { return nil }
             let written = String(decoding: UnsafeBufferPointer(rebasing: bytes[nameEnd...]), as: UTF8.self)
             let form: Form = op.count == 1 && op[0] == UInt8(ascii: "=") ? .equals : .glued
+            if op[0] == UInt8(ascii: "="), isDottedNumber(UnsafeBufferPointer(rebasing: bytes[versionStart...])) {
+                var spec = CondaMatchSpec(name: name, versionText: written, form: form, versionRange: nameEnd..<count)
+                spec.storedVersion = .fromText
+                return spec
+            }
             guard let version = try? versionSpec(sanitize(written, hasBuild: false)) else { return nil }
             return CondaMatchSpec(
                 name: name, versionText: written, version: version, form: form, versionRange: nameEnd..<count)
         }
+    }
+
+    /// Digits in dot-separated groups (`1`, `1.26.4`): a version conda always accepts, as `1.26.4*` and `1.26.4`.
+    static func isDottedNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var previousIsDigit = false
+        for byte in bytes {
+            if byte >= 0x30 && byte <= 0x39 {
+                previousIsDigit = true
+            } else if byte == UInt8(ascii: "."), previousIsDigit {
+                previousIsDigit = false
+            } else {
+                return false
+            }
+        }
+        return previousIsDigit
     }
 
     private static let simpleOperators: [[UInt8]] = ["=", "==", ">=", "<=", ">", "<", "!=", "~="].map {

@@ -64,7 +64,23 @@ public struct PEP508Requirement: Sendable, Hashable {
     public var extras: [String]
     /// The specifier text as written (`==1.2`, `>= 1, <2`, `(>=1)` without the parentheses), nil when none.
     public var specifierText: String?
-    public var specifier: PEP440SpecifierSet?
+    public var specifier: PEP440SpecifierSet? {
+        get {
+            switch storedSpecifier {
+            case .parsed(let specifier): specifier
+            case .fromText: specifierText.flatMap { try? PEP440SpecifierSet($0) }
+            }
+        }
+        set { storedSpecifier = .parsed(newValue) }
+    }
+    /// The specifier set, or for a plain `==1.2.3` pin a note to parse `specifierText` each time it is asked for:
+    /// such a text always parses, and the drift and the editor read a plain pin's text directly.
+    fileprivate var storedSpecifier: StoredSpecifier
+
+    fileprivate enum StoredSpecifier: Sendable {
+        case parsed(PEP440SpecifierSet?)
+        case fromText
+    }
     /// UTF-8 offsets of exactly `specifierText` within the parsed line.
     public var specifierRange: Range<Int>?
     public var url: String?
@@ -85,10 +101,30 @@ public struct PEP508Requirement: Sendable, Hashable {
         self.name = name
         self.extras = extras
         self.specifierText = specifierText
-        self.specifier = specifier
+        self.storedSpecifier = .parsed(specifier)
         self.specifierRange = specifierRange
         self.url = url
         self.marker = marker
+    }
+
+    public static func == (lhs: PEP508Requirement, rhs: PEP508Requirement) -> Bool {
+        lhs.name == rhs.name && lhs.extras == rhs.extras && lhs.specifierText == rhs.specifierText
+            && lhs.specifierRange == rhs.specifierRange && lhs.url == rhs.url && lhs.marker == rhs.marker
+            && lhs.nameRange == rhs.nameRange && lhs.markerRange == rhs.markerRange
+            && lhs.specifierInsertionOffset == rhs.specifierInsertionOffset && lhs.specifier == rhs.specifier
+    }
+
+    /// Every field but the parsed specifier set (equal requirements have equal texts, so the hash stays consistent).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(extras)
+        hasher.combine(specifierText)
+        hasher.combine(specifierRange)
+        hasher.combine(url)
+        hasher.combine(marker)
+        hasher.combine(nameRange)
+        hasher.combine(markerRange)
+        hasher.combine(specifierInsertionOffset)
     }
 
     /// PEP 503-normalised name.
@@ -508,6 +544,15 @@ public enum PipLine: Sendable, Hashable {
                 else { return nil }
             }
             let written = String(decoding: UnsafeBufferPointer(rebasing: bytes[nameEnd...]), as: UTF8.self)
+            if CondaMatchSpec.isDottedNumber(UnsafeBufferPointer(rebasing: bytes[versionStart...])) {
+                var result = PEP508Requirement(
+                    name: String(decoding: UnsafeBufferPointer(rebasing: bytes[..<nameEnd]), as: UTF8.self),
+                    specifierText: written, specifierRange: nameEnd..<count)
+                result.storedSpecifier = .fromText
+                result.nameRange = 0..<nameEnd
+                result.specifierInsertionOffset = nameEnd
+                return result
+            }
             let specifier: PEP440SpecifierSet
             if let known = simpleSpecifiers.value(for: written) {
                 specifier = known

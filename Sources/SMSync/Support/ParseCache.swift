@@ -1,45 +1,48 @@
-import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Values parsed from text, kept by that text for the whole process and shared between threads: env files repeat
-/// the same few thousand version specs across hundreds of files, and a shared value also shares its storage.
-/// Bounded: when a shard holds its share of `limit` entries it starts over. The entries are spread over shards
-/// with a lock each, chosen by a few bytes of the text, so that threads parsing at once seldom wait on each other.
+/// Values parsed from text, kept by that text for the life of each thread: env files repeat the same few thousand
+/// version specs across hundreds of files. Each thread has a table of its own, so a lookup takes no lock, and the
+/// values it hands out were made on that thread (their reference counts are not fought over by cores parsing at
+/// once: a shared table made a retain of a cached value cost more than parsing it). Bounded: a thread's table
+/// starts over when it holds `limit` entries.
 final class ParseCache<Value: Sendable>: Sendable {
-    private static var shardCount: Int { 16 }
-    private final class Shard: Sendable {
-        let entries = Mutex<[String: Value]>([:])
+    private final class Table {
+        var entries: [String: Value] = [:]
     }
 
-    private let shards: [Shard]
+    private let key: pthread_key_t
     private let limit: Int
 
     init(limit: Int = 1 << 16) {
-        self.limit = max(1, limit / Self.shardCount)
-        shards = (0..<Self.shardCount).map { _ in Shard() }
+        self.limit = max(1, limit)
+        var key = pthread_key_t()
+        // A table is released with its thread. The caches are static: the key lives as long as the process.
+        let created = pthread_key_create(&key) { table in
+            if let table { Unmanaged<AnyObject>.fromOpaque(table).release() }
+        }
+        precondition(created == 0, "pthread_key_create failed: \(created)")
+        self.key = key
     }
 
-    /// A shard from the length and the last two bytes of `text` (the digits that differ between versions).
-    private func shard(_ text: String) -> Int {
-        let utf8 = text.utf8
-        var mix = utf8.count
-        var seen = 0
-        for byte in utf8.reversed() {
-            mix = mix &* 31 &+ Int(byte)
-            seen += 1
-            if seen == 2 { break }
-        }
-        return mix & (Self.shardCount - 1)
+    /// This thread's table, made on first use.
+    private var table: Table {
+        if let table = pthread_getspecific(key) { return Unmanaged<Table>.fromOpaque(table).takeUnretainedValue() }
+        let table = Table()
+        pthread_setspecific(key, Unmanaged.passRetained(table).toOpaque())
+        return table
     }
 
     func value(for text: String) -> Value? {
-        shards[shard(text)].entries.withLock { $0[text] }
+        table.entries[text]
     }
 
     func insert(_ value: Value, for text: String) {
-        let limit = self.limit
-        shards[shard(text)].entries.withLock { entries in
-            if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
-            entries[text] = value
-        }
+        let table = self.table
+        if table.entries.count >= limit { table.entries.removeAll(keepingCapacity: true) }
+        table.entries[text] = value
     }
 }
