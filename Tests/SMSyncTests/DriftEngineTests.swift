@@ -201,6 +201,45 @@ struct DriftEngineTests {
         #expect(changes[2].action == .update && changes[3].action == .update)
     }
 
+    /// Many kernels decided in runs that share one memo, with two different source sets taking turns: each
+    /// kernel's duplicates are its own, and each kernel gets its own sources' versions.
+    @Test func kernelsSharingAMemoKeepTheirOwnDuplicatesAndSources() throws {
+        let once = "name: once\ndependencies:\n  - numpy=1.14.3\n  - seaborn=0.8.1\n"
+        let twice = "name: twice\ndependencies:\n  - numpy=1.14.3\n  - NumPy=1.14.3\n  - seaborn=0.8.1\n"
+        let kernels = try (0..<40).map { index in
+            LocalKernel(
+                kernel: "k\(index)", path: "envs/k\(index).yml",
+                file: try EnvironmentFile(text: index % 3 == 0 ? twice : once, path: "k\(index).yml"))
+        }
+        let odd = kernels.indices.filter { $0 % 2 == 1 }.map { "k\($0)" }
+        let newer = SourceRelease(
+            config: source(.distribution, "newer", kernels: odd),
+            release: UpstreamRelease(
+                kind: .distribution, release: "9",
+                kernels: [UpstreamKernel(kernel: "*", packages: [.init(name: "numpy", version: "2.0.0")])]))
+        let everyone = SourceRelease(
+            config: source(.distribution, "everyone"),
+            release: UpstreamRelease(
+                kind: .distribution, release: "1",
+                kernels: [
+                    UpstreamKernel(
+                        kernel: "*",
+                        packages: [.init(name: "numpy", version: "1.19.5"), .init(name: "seaborn", version: "0.9.0")])
+                ]))
+        let report = DriftEngine(policy: Policy(update: [.major, .minor, .patch], ignore: [], downgrade: false))
+            .diff(local: kernels, releases: [newer, everyone])
+        #expect(report.kernels.count == 40)
+        for (index, drift) in report.kernels.enumerated() {
+            let numpy = drift.changes.filter { $0.package.lowercased() == "numpy" }
+            #expect(numpy.count == (index % 3 == 0 ? 2 : 1), "k\(index)")
+            for change in numpy {
+                #expect(change.action == (index % 3 == 0 ? .blocked : .update), "k\(index)")
+                #expect(change.upstream == (index % 2 == 1 ? "2.0.0" : "1.19.5"), "k\(index)")
+            }
+            #expect(drift.changes.first { $0.package == "seaborn" }?.action == .update, "k\(index)")
+        }
+    }
+
     @Test func renamedAndMissingKernelsAreReportedNotActedOn() throws {
         let engine = DriftEngine(policy: .default)
         let report = engine.diff(local: try local(), releases: [docs])

@@ -79,11 +79,77 @@ public struct DriftChange: Sendable, Hashable {
     public var reason: String?
     public var origin: DriftOrigin
     /// The next source, in precedence order, that names a different version.
-    public var runnerUp: DriftOrigin?
+    public var runnerUp: DriftOrigin? {
+        get { rare?.runnerUp }
+        set { rare = Rare.make(runnerUp: newValue, availability: availability) }
+    }
     /// For `update`: the version-spec text the file will have (`=1.19.5`).
     public var plannedSpec: String?
     /// With `availability:` on, for `update` and `unavailable`: where it comes from, or why it cannot.
-    public var availability: ChangeAvailability?
+    public var availability: ChangeAvailability? {
+        get { rare?.availability }
+        set { rare = Rare.make(runnerUp: runnerUp, availability: newValue) }
+    }
+    /// The runner-up and the availability, which most changes have neither of, kept out of line: a report holds
+    /// a change per dependency, and inline they would more than double its size.
+    private var rare: Rare?
+
+    private final class Rare: Sendable {
+        let runnerUp: DriftOrigin?
+        let availability: ChangeAvailability?
+
+        private init(runnerUp: DriftOrigin?, availability: ChangeAvailability?) {
+            self.runnerUp = runnerUp
+            self.availability = availability
+        }
+
+        static func make(runnerUp: DriftOrigin?, availability: ChangeAvailability?) -> Rare? {
+            runnerUp == nil && availability == nil ? nil : Rare(runnerUp: runnerUp, availability: availability)
+        }
+    }
+
+    public init(
+        package: String, manager: PackageManager, line: Int, current: String? = nil, currentSpec: String? = nil,
+        upstream: String, kind: ChangeKind, action: DriftAction, reason: String? = nil, origin: DriftOrigin,
+        runnerUp: DriftOrigin? = nil, plannedSpec: String? = nil, availability: ChangeAvailability? = nil
+    ) {
+        self.package = package
+        self.manager = manager
+        self.line = line
+        self.current = current
+        self.currentSpec = currentSpec
+        self.upstream = upstream
+        self.kind = kind
+        self.action = action
+        self.reason = reason
+        self.origin = origin
+        self.plannedSpec = plannedSpec
+        rare = Rare.make(runnerUp: runnerUp, availability: availability)
+    }
+
+    public static func == (lhs: DriftChange, rhs: DriftChange) -> Bool {
+        lhs.package == rhs.package && lhs.manager == rhs.manager && lhs.line == rhs.line && lhs.current == rhs.current
+            && lhs.currentSpec == rhs.currentSpec && lhs.upstream == rhs.upstream && lhs.kind == rhs.kind
+            && lhs.action == rhs.action && lhs.reason == rhs.reason && lhs.origin == rhs.origin
+            && lhs.plannedSpec == rhs.plannedSpec && lhs.runnerUp == rhs.runnerUp
+            && lhs.availability == rhs.availability
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(package)
+        hasher.combine(manager)
+        hasher.combine(line)
+        hasher.combine(current)
+        hasher.combine(currentSpec)
+        hasher.combine(upstream)
+        hasher.combine(kind)
+        hasher.combine(action)
+        hasher.combine(reason)
+        hasher.combine(origin)
+        hasher.combine(plannedSpec)
+        hasher.combine(runnerUp)
+        hasher.combine(availability)
+    }
 }
 
 /// An upstream package a local kernel does not list.
