@@ -110,14 +110,8 @@ public struct DriftEngine: Sendable {
         for kernel in local {
             let sources = perKernel[kernel.kernel] ?? []
             let identity = sources.map { "\($0.source.config.name)\u{0}\($0.kernel.kernel)" }.joined(separator: "\u{1}")
-            var table: CandidateTable
-            if let known = tables[identity] {
-                table = known
-            } else {
-                table = candidateTable(sources)
-                table.id = tables.count
-                tables[identity] = table
-            }
+            let table = tables[identity] ?? candidateTable(sources)
+            tables[identity] = table
             jobs.append(KernelJob(kernel: kernel, sources: sources, table: table))
         }
         // Kernels are decided on every core, in runs of neighbours that share one memo; the order stays.
@@ -193,8 +187,11 @@ public struct DriftEngine: Sendable {
     private struct CandidateTable: Sendable {
         var candidates: [String: [DriftOrigin]]
         var order: [String]
-        /// Distinct per table of one `diff`.
-        var id = 0
+    }
+
+    private struct DependencyKey: Hashable {
+        var manager: PackageManager
+        var key: String
     }
 
     private func candidateTable(_ sources: [(source: SourceRelease, kernel: UpstreamKernel)]) -> CandidateTable {
@@ -236,38 +233,39 @@ public struct DriftEngine: Sendable {
         let tracksMatches = !table.order.isEmpty
         var matched: Set<String> = []
         if tracksMatches { matched.reserveCapacity(dependencies.count) }
-        // Each entry's key and upstream versions come from one lookup of its name in the memo; a key listed twice
-        // under one manager is found by the memo's per-kernel marks, with no set of its own.
-        let generation = memo.beginKernel()
-        var resolved: [DecisionMemo.Resolved?] = []
-        resolved.reserveCapacity(dependencies.count)
-        var duplicated: Set<Int> = []
+        var seen: Set<DependencyKey> = []
+        seen.reserveCapacity(dependencies.count)
+        var duplicated: Set<DependencyKey> = []
+        var names: [String?] = []
+        var keys: [String?] = []
+        names.reserveCapacity(dependencies.count)
+        keys.reserveCapacity(dependencies.count)
         // Entries are read in place, through the buffer (an array element passed on is a copy, which retains every
         // string it holds).
         dependencies.withUnsafeBufferPointer { dependencies in
             for index in dependencies.indices {
-                guard let name = dependencies[index].name else {
-                    resolved.append(nil)
-                    continue
+                let name = dependencies[index].name
+                let key = name.map { memo.key($0, self.names) }
+                names.append(name)
+                keys.append(key)
+                if let key {
+                    let entry = DependencyKey(manager: dependencies[index].manager, key: key)
+                    if !seen.insert(entry).inserted { duplicated.insert(entry) }
                 }
-                let entry = memo.resolve(name, table: table.id, candidates: candidates, names: self.names)
-                resolved.append(entry)
-                let mark = DecisionMemo.mark(entry, dependencies[index].manager)
-                if !memo.markFirst(mark, generation) { duplicated.insert(mark) }
             }
             for index in dependencies.indices {
-                guard let entry = resolved[index], let options = entry.options, let winner = options.first else {
+                guard let key = keys[index], let options = candidates[key], let winner = options.first else {
                     continue
                 }
-                if tracksMatches { matched.insert(entry.key) }
+                if tracksMatches { matched.insert(key) }
                 let isDuplicated =
                     !duplicated.isEmpty
-                    && duplicated.contains(DecisionMemo.mark(entry, dependencies[index].manager))
+                    && duplicated.contains(DependencyKey(manager: dependencies[index].manager, key: key))
                 changes.append(
                     decide(
-                        dependencies, at: index, name: dependencies[index].name ?? entry.key, key: entry.key,
-                        winner: winner, runnerUp: options.dropFirst().first { $0.version != winner.version },
-                        in: kernel.file, duplicated: isDuplicated, memo: memo))
+                        dependencies, at: index, name: names[index] ?? key, key: key, winner: winner,
+                        runnerUp: options.dropFirst().first { $0.version != winner.version }, in: kernel.file,
+                        duplicated: isDuplicated, memo: memo))
             }
         }
         // Sources for every kernel (`*`: a release's whole package list) do not make a kernel miss anything.
@@ -425,58 +423,6 @@ final class DecisionMemo {
         let parsed = try? PEP440Version(text)
         pep440Versions[text] = parsed
         return parsed
-    }
-
-    /// A dependency name resolved against one candidate table: its key, a number for the key, and the upstream
-    /// versions of the key in that table.
-    struct Resolved {
-        var key: String
-        var keyNumber: Int
-        var options: [DriftOrigin]?
-    }
-
-    private var resolvedTable = -1
-    private var resolved: [String: Resolved] = [:]
-    private var keyNumbers: [String: Int] = [:]
-    private var marks: [Int] = []
-    private var generation = 0
-
-    func resolve(_ name: String, table: Int, candidates: [String: [DriftOrigin]], names: PackageNames) -> Resolved {
-        if table != resolvedTable {
-            resolved.removeAll(keepingCapacity: true)
-            resolvedTable = table
-        }
-        if let known = resolved[name] { return known }
-        let key = self.key(name, names)
-        let number: Int
-        if let known = keyNumbers[key] {
-            number = known
-        } else {
-            number = keyNumbers.count
-            keyNumbers[key] = number
-        }
-        let entry = Resolved(key: key, keyNumber: number, options: candidates[key])
-        resolved[name] = entry
-        return entry
-    }
-
-    /// A key under one manager, as a number for `markFirst`.
-    static func mark(_ entry: Resolved, _ manager: PackageManager) -> Int {
-        entry.keyNumber &* 2 &+ (manager == .pip ? 1 : 0)
-    }
-
-    /// Starts the marks of a new kernel; returns its generation.
-    func beginKernel() -> Int {
-        generation += 1
-        return generation
-    }
-
-    /// Marks `mark` as seen in kernel `generation`; false when it already was.
-    func markFirst(_ mark: Int, _ generation: Int) -> Bool {
-        if mark >= marks.count { marks.append(contentsOf: repeatElement(0, count: mark + 1 - marks.count)) }
-        if marks[mark] == generation { return false }
-        marks[mark] = generation
-        return true
     }
 
     func key(_ name: String, _ names: PackageNames) -> String {
