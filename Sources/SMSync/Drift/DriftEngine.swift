@@ -261,11 +261,17 @@ public struct DriftEngine: Sendable {
                 let isDuplicated =
                     !duplicated.isEmpty
                     && duplicated.contains(DependencyKey(manager: dependencies[index].manager, key: key))
+                let decision = decide(
+                    dependencies, at: index, key: key, winner: winner, in: kernel.file, duplicated: isDuplicated,
+                    memo: memo)
                 changes.append(
-                    decide(
-                        dependencies, at: index, name: names[index] ?? key, key: key, winner: winner,
-                        runnerUp: options.dropFirst().first { $0.version != winner.version }, in: kernel.file,
-                        duplicated: isDuplicated, memo: memo))
+                    DriftChange(
+                        package: names[index] ?? key, manager: dependencies[index].manager,
+                        line: dependencies[index].line, current: decision.current,
+                        currentSpec: decision.currentSpec, upstream: winner.version, kind: decision.kind,
+                        action: decision.action, reason: decision.reason, origin: winner,
+                        runnerUp: options.dropFirst().first { $0.version != winner.version },
+                        plannedSpec: decision.plannedSpec))
             }
         }
         // Sources for every kernel (`*`: a release's whole package list) do not make a kernel miss anything.
@@ -281,17 +287,26 @@ public struct DriftEngine: Sendable {
     }
 
     /// The change for entry `index` of `dependencies` (read in place: the entry is copied only to plan an edit).
+    /// What the drift decides for one entry: the fields of its change that are not copied from the entry or the
+    /// upstream version (small, so that the change itself is built once, in the report's array).
+    private struct Decision {
+        var current: String?
+        var currentSpec: String?
+        var kind = ChangeKind.other
+        var action = DriftAction.same
+        var reason: String?
+        var plannedSpec: String?
+    }
+
+    /// The decision for entry `index` of `dependencies`, read in place.
     private func decide(
-        _ dependencies: UnsafeBufferPointer<EnvironmentDependency>, at index: Int, name: String, key: String,
-        winner: DriftOrigin, runnerUp: DriftOrigin?, in file: EnvironmentFile, duplicated: Bool, memo: DecisionMemo
-    ) -> DriftChange {
+        _ dependencies: UnsafeBufferPointer<EnvironmentDependency>, at index: Int, key: String, winner: DriftOrigin,
+        in file: EnvironmentFile, duplicated: Bool, memo: DecisionMemo
+    ) -> Decision {
         let currentSpec = dependencies[index].versionText
         let current = currentSpec.flatMap(memo.currentVersion)
         let manager = dependencies[index].manager
-        var change = DriftChange(
-            package: name, manager: manager, line: dependencies[index].line, current: current,
-            currentSpec: currentSpec, upstream: winner.version, kind: .other, action: .same, reason: nil,
-            origin: winner, runnerUp: runnerUp, plannedSpec: nil)
+        var change = Decision(current: current, currentSpec: currentSpec)
         let ignored = !policy.ignore.isEmpty && policy.ignore.contains { names.key($0) == key }
         guard let current else {
             change.action = .ignored
@@ -337,11 +352,10 @@ public struct DriftEngine: Sendable {
             return change
         }
         do {
-            let dependency = dependencies[index]
-            let planned = try file.plannedVersionText(for: dependency, to: winner.version, memo: memo)
+            let planned = try file.plannedVersionText(for: dependencies[index], to: winner.version, memo: memo)
             if planned == currentSpec {
                 change.action = .same
-                change.reason = EnvironmentFile.admitsNote(dependency, winner.version)
+                change.reason = EnvironmentFile.admitsNote(dependencies[index], winner.version)
             } else {
                 change.action = .update
                 change.plannedSpec = planned

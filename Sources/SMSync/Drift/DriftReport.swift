@@ -98,7 +98,7 @@ public struct DriftChange: Sendable, Hashable {
         let runnerUp: DriftOrigin?
         let availability: ChangeAvailability?
 
-        private init(runnerUp: DriftOrigin?, availability: ChangeAvailability?) {
+        init(runnerUp: DriftOrigin?, availability: ChangeAvailability?) {
             self.runnerUp = runnerUp
             self.availability = availability
         }
@@ -124,7 +124,7 @@ public struct DriftChange: Sendable, Hashable {
         self.reason = reason
         self.origin = origin
         self.plannedSpec = plannedSpec
-        rare = Rare.make(runnerUp: runnerUp, availability: availability)
+        if runnerUp != nil || availability != nil { rare = Rare(runnerUp: runnerUp, availability: availability) }
     }
 
     public static func == (lhs: DriftChange, rhs: DriftChange) -> Bool {

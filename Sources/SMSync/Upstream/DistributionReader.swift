@@ -35,7 +35,15 @@ public struct DistributionFile: Sendable, Hashable {
 public enum DistributionReader {
     /// What kind of release file `text` is, judged by its content; nil for other files (`cpu.env.in` …).
     public static func classify(_ text: String) -> DistributionFileKind? {
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true).prefix(50) {
+        // The first 50 non-empty lines, found one at a time: the rest of a large file is not split.
+        var rest = Substring(text)
+        var seen = 0
+        while seen < 50, !rest.isEmpty {
+            let end = rest.firstIndex(of: "\n") ?? rest.endIndex
+            let line = rest[..<end]
+            rest = end < rest.endIndex ? rest[rest.index(after: end)...] : rest[rest.endIndex...]
+            if line.isEmpty { continue }
+            seen += 1
             let trimmed = line.trimmingSpaces
             if trimmed.hasPrefix("#"), trimmed.dropFirst().trimmingSpaces.lowercased().hasPrefix("release notes:") {
                 return .releaseNotes
