@@ -342,7 +342,7 @@ enum Phases {
         output.flush()
         lap("render json (\(counter.count / 1_000_000) MB, kept nowhere)")
         guard let null = fopen("/dev/null", "w") else { return 2 }
-        var written = ByteOutput { chunk in chunk.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, null) } }
+        var written = ByteOutput { chunk in _ = fwrite(chunk.baseAddress, 1, chunk.count, null) }
         report.writeJSON(to: &written)
         written.flush()
         fclose(null)

@@ -117,14 +117,13 @@ enum Output {
     /// Streams what `body` writes to standard output in 64 KB chunks, so a large report is never held whole.
     static func stream(_ body: (inout ByteOutput) -> Void) {
         var output = ByteOutput { chunk in
-            chunk.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = Glibc.write(1, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-                    if written < 0, errno == EINTR { continue }
-                    guard written > 0 else { return }
-                    offset += written
-                }
+            guard let start = chunk.baseAddress else { return }
+            var offset = 0
+            while offset < chunk.count {
+                let written = Glibc.write(1, start + offset, chunk.count - offset)
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { return }
+                offset += written
             }
         }
         body(&output)

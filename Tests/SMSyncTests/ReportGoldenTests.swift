@@ -103,7 +103,7 @@ struct ReportGoldenTests {
         let report = name == "empty" ? Self.empty : Self.handBuilt
         func streamed(_ body: (inout ByteOutput) -> Void) -> [UInt8] {
             var chunks: [[UInt8]] = []
-            var output = ByteOutput(capacity: 64) { chunks.append($0) }
+            var output = ByteOutput(capacity: 64) { chunks.append(Array($0)) }
             body(&output)
             output.flush()
             #expect(chunks.count > 1 || name == "empty", "drained more than once")

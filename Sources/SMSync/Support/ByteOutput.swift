@@ -2,61 +2,96 @@ import Foundation
 
 /// UTF-8 output in chunks: writers append to a reused buffer, and `drain` receives it each time it fills (and on
 /// `flush`). The report writers stream through one of these, so a 100 MB report never exists in memory whole.
+///
+/// The bytes live in memory this output allocates and writes through a pointer (an append is a bounds check and a
+/// copy). A copy of an output shares that memory until either grows; use one output at a time, as the writers do.
 public struct ByteOutput {
-    public private(set) var buffer: [UInt8]
-    private let capacity: Int
-    private let drain: ([UInt8]) -> Void
+    /// Owns the memory `base` points to; freed with the last output that holds it.
+    private final class Storage {
+        let base: UnsafeMutablePointer<UInt8>
 
-    /// `drain` is called with the buffered bytes whenever `capacity` is reached and on `flush()`.
-    public init(capacity: Int = 1 << 16, drain: @escaping ([UInt8]) -> Void) {
+        init(capacity: Int) { base = .allocate(capacity: capacity) }
+
+        deinit { base.deallocate() }
+    }
+
+    private var storage: Storage
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
+    /// Nil for an output that grows instead of draining.
+    private let drain: ((UnsafeBufferPointer<UInt8>) -> Void)?
+
+    /// `drain` is called with the buffered bytes whenever `capacity` is reached and on `flush()`; the bytes are
+    /// valid only during the call.
+    public init(capacity: Int = 1 << 16, drain: @escaping (UnsafeBufferPointer<UInt8>) -> Void) {
         self.capacity = max(capacity, 64)
         self.drain = drain
-        buffer = []
-        buffer.reserveCapacity(self.capacity)
+        storage = Storage(capacity: self.capacity)
+        base = storage.base
     }
 
-    /// An output that keeps everything in `buffer` (starting from the given storage) and never drains.
-    init(growing storage: [UInt8]) {
-        capacity = .max
-        drain = { _ in }
-        buffer = storage
+    /// An output that keeps everything (growing as needed) and never drains.
+    init(growingFrom capacity: Int) {
+        self.capacity = max(capacity, 64)
+        drain = nil
+        storage = Storage(capacity: self.capacity)
+        base = storage.base
     }
+
+    /// The bytes written and not yet drained, for the duration of `body`.
+    func withWrittenBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        withExtendedLifetime(storage) { body(UnsafeBufferPointer(start: base, count: count)) }
+    }
+
+    /// Forgets the bytes written (a growing output keeps its memory for the next ones).
+    mutating func removeAll() { count = 0 }
 
     /// Hands the buffered bytes to `drain` and empties the buffer, keeping its storage.
     public mutating func flush() {
-        guard !buffer.isEmpty else { return }
-        drain(buffer)
-        buffer.removeAll(keepingCapacity: true)
+        guard count > 0, let drain else { return }
+        withExtendedLifetime(storage) { drain(UnsafeBufferPointer(start: base, count: count)) }
+        count = 0
     }
 
-    @inline(__always)
-    private mutating func reserve(_ count: Int) {
-        if buffer.count + count > capacity { flush() }
+    /// Makes room for `needed` more bytes: drains, or for a growing output moves to a larger allocation.
+    private mutating func makeRoom(_ needed: Int) {
+        guard drain == nil else {
+            flush()
+            return
+        }
+        let larger = max(capacity * 2, count + needed)
+        let moved = Storage(capacity: larger)
+        moved.base.update(from: base, count: count)
+        storage = moved
+        base = moved.base
+        capacity = larger
     }
 
     @inline(__always)
     public mutating func append(_ byte: UInt8) {
-        reserve(1)
-        buffer.append(byte)
+        if count == capacity { makeRoom(1) }
+        base[count] = byte
+        count += 1
     }
 
     @inline(__always)
     public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if bytes.count > capacity {
-            flush()
-            drain(Array(bytes))
-            return
+        guard let source = bytes.baseAddress else { return }
+        let size = bytes.count
+        if size > capacity - count {
+            makeRoom(size)
+            if size > capacity - count, let drain {
+                // Larger than the buffer: straight through (the buffer is empty after `makeRoom`).
+                drain(bytes)
+                return
+            }
         }
-        reserve(bytes.count)
-        buffer.append(contentsOf: bytes)
+        (base + count).update(from: source, count: size)
+        count += size
     }
 
     public mutating func append(_ bytes: [UInt8]) {
-        if bytes.count > capacity {
-            flush()
-            drain(bytes)
-            return
-        }
         bytes.withUnsafeBufferPointer { append($0) }
     }
 
@@ -179,9 +214,10 @@ extension ByteOutput {
         }
         let batchSize = max(batch, cores)
         let partCount = min(batchSize, cores * 2)
-        // Each part renders into a buffer of its own that is handed to `drain` as it is (no copy) and reused by
-        // the next batch, so a batch's pages are touched once, not once per batch.
-        let slots = (0..<partCount).map { _ in PartBuffer() }
+        // Each part renders into an output of its own, which this one takes its bytes from as they are (a part
+        // larger than the buffer goes straight to `drain`) and which the next batch reuses, so a batch's pages are
+        // touched once, not once per batch.
+        let slots = (0..<partCount).map { _ in PartOutput() }
         var start = 0
         while start < count {
             let end = min(count, start + batchSize)
@@ -193,16 +229,11 @@ extension ByteOutput {
                 )
             }
             ParallelMap.forEach(work) { item in
-                var output = ByteOutput(growing: item.slot.take())
-                for index in item.range { render(index, &output) }
-                item.slot.bytes = output.buffer
+                for index in item.range { render(index, &item.slot.output) }
             }
-            flush()
             for part in 0..<parts {
-                let bytes = slots[part].take()
-                if !bytes.isEmpty { drain(bytes) }
-                slots[part].bytes = bytes
-                slots[part].bytes.removeAll(keepingCapacity: true)
+                slots[part].output.withWrittenBytes { append($0) }
+                slots[part].output.removeAll()
             }
             start = end
         }
@@ -211,7 +242,7 @@ extension ByteOutput {
     /// Runs `body` with an output that collects everything, and returns the bytes.
     public static func collect(_ body: (inout ByteOutput) -> Void) -> [UInt8] {
         let box = CollectedBytes()
-        var output = ByteOutput { box.bytes += $0 }
+        var output = ByteOutput { box.bytes.append(contentsOf: $0) }
         body(&output)
         output.flush()
         return box.bytes
@@ -223,15 +254,10 @@ extension ByteOutput {
     }
 }
 
-/// A part's buffer, owned by one rendering task at a time (`take` leaves it empty, so the task's copy is unique).
-private final class PartBuffer: @unchecked Sendable {
-    var bytes: [UInt8] = []
-
-    func take() -> [UInt8] {
-        var taken: [UInt8] = []
-        swap(&taken, &bytes)
-        return taken
-    }
+/// A part's output, used by one rendering task at a time (the tasks of a batch have a part each, and the batch
+/// ends before the parts are read).
+private final class PartOutput: @unchecked Sendable {
+    var output = ByteOutput(growingFrom: 1 << 16)
 }
 
 private final class CollectedBytes {
