@@ -103,3 +103,33 @@ struct DependencyIndexTests {
         #expect(lookups > 300)
     }
 }
+
+/// The read-back proof compares every entry: an edit that touches another entry, or reads back other than
+/// planned, is refused.
+@Suite("Batch edits: the read-back proof")
+struct EditProofTests {
+    static let text = "name: p\ndependencies:\n  - numpy=1.19.5\n  - scipy=1.5.0\n  - pip:\n    - requests==2.0.0\n"
+
+    @Test func onlyThePlannedVersionsMayChange() throws {
+        let file = try EnvironmentFile(text: Self.text, path: "p.yml")
+        let numpy = try #require(file.dependencies(named: "numpy").first)
+        let planned = Self.text.replacingOccurrences(of: "numpy=1.19.5", with: "numpy=1.20.0")
+        try file.proveOnlyChanged(planned, edited: [(numpy, "=1.20.0")])
+        for (tampered, why) in [
+            (planned.replacingOccurrences(of: "scipy=1.5.0", with: "scipy=1.6.0"), "changed another dependency"),
+            (
+                planned.replacingOccurrences(of: "requests==2.0.0", with: "requests==2.0.1"),
+                "changed another dependency"
+            ),
+            (Self.text.replacingOccurrences(of: "numpy=1.19.5", with: "numpy=1.21.0"), "reads back as"),
+            (planned.replacingOccurrences(of: "  - scipy=1.5.0\n", with: ""), "number of dependencies"),
+            (planned.replacingOccurrences(of: "scipy=1.5.0", with: "scipy2=1.5.0"), "changed another dependency"),
+        ] {
+            let error = #expect(throws: EnvironmentFileError.self) {
+                try file.proveOnlyChanged(tampered, edited: [(numpy, "=1.20.0")])
+            }
+            #expect(error?.code == .editProofFailed)
+            #expect(error?.message.contains(why) == true, "\(error?.message ?? "")")
+        }
+    }
+}

@@ -40,27 +40,29 @@ public struct ApplyPlan: Sendable {
         var byKernel: [String: LocalKernel] = [:]
         for kernel in local where byKernel[kernel.kernel] == nil { byKernel[kernel.kernel] = kernel }
         // Per file, in the order the report first names it: the kernel, the file as read, the changes.
-        var order: [String] = []
-        var pending: [String: (kernel: LocalKernel, changes: [VersionChange])] = [:]
+        var jobs: [(path: String, kernel: LocalKernel, changes: [VersionChange])] = []
+        var jobOfPath: [String: Int] = [:]
+        var seen: [Set<VersionChange>] = []
         // The report's kernels are walked in place (`report.updates` would copy every update first).
         for kernel in report.kernels where kernel.changes.contains(where: { $0.action == .update }) {
             guard let localKernel = byKernel[kernel.kernel] else { continue }
             let path = localKernel.path
-            if pending[path] == nil {
-                order.append(path)
-                pending[path] = (localKernel, [])
+            let job: Int
+            if let known = jobOfPath[path] {
+                job = known
+            } else {
+                job = jobs.count
+                jobOfPath[path] = job
+                jobs.append((path, localKernel, []))
+                seen.append([])
             }
             for change in kernel.changes where change.action == .update {
                 let versionChange = VersionChange(
                     package: change.package, version: change.upstream, manager: change.manager)
-                if pending[path]?.changes.contains(versionChange) == false {
-                    pending[path]?.changes.append(versionChange)
-                }
+                if seen[job].insert(versionChange).inserted { jobs[job].changes.append(versionChange) }
             }
         }
         // Files are edited and proven on every core; the first failure in report order is the one reported.
-        let jobs = order.compactMap { path in pending[path].map { (path: path, kernel: $0.kernel, changes: $0.changes) }
-        }
         let results = ParallelMap.map(jobs) { job in
             Result { () throws(PlanError) -> FileEdit? in
                 let result: EnvironmentEdit

@@ -78,21 +78,39 @@ extension EnvironmentFile {
     /// `dependencies(named:manager:)` for many names: the file's entries indexed once by the name they match.
     struct DependencyIndex {
         let file: EnvironmentFile
-        private var positions: [String: [Int]] = [:]
+        /// Where each (manager, matched name) first appears; `more` holds the later places of the few names that
+        /// appear again.
+        private var first: [Key: Int] = [:]
+        private var more: [Key: [Int]] = [:]
+
+        private struct Key: Hashable {
+            var conda: Bool
+            var name: String
+        }
 
         init(_ file: EnvironmentFile) {
             self.file = file
-            for (index, dependency) in file.dependencies.enumerated() {
-                guard let name = EnvironmentFile.lookupName(of: dependency) else { continue }
-                positions[(dependency.manager == .conda ? "c:" : "p:") + name, default: []].append(index)
+            first.reserveCapacity(file.dependencies.count)
+            file.dependencies.withUnsafeBufferPointer { dependencies in
+                for index in dependencies.indices {
+                    guard let name = EnvironmentFile.lookupName(of: dependencies[index]) else { continue }
+                    let key = Key(conda: dependencies[index].manager == .conda, name: name)
+                    if first[key] == nil { first[key] = index } else { more[key, default: []].append(index) }
+                }
             }
+        }
+
+        private func places(_ key: Key) -> [Int] {
+            guard let place = first[key] else { return [] }
+            return [place] + (more.isEmpty ? [] : more[key] ?? [])
         }
 
         /// The same entries, in the same order, as `file.dependencies(named: package, manager: manager)`.
         func dependencies(named package: String, manager: PackageManager?) -> [EnvironmentDependency] {
             var indices: [Int] = []
-            if manager != .pip { indices += positions["c:" + package.lowercased()] ?? [] }
-            if manager != .conda { indices += positions["p:" + normalizedPythonPackageName(package)] ?? [] }
+            if manager != .pip { indices += places(Key(conda: true, name: package.lowercased())) }
+            if manager != .conda { indices += places(Key(conda: false, name: normalizedPythonPackageName(package))) }
+            if indices.count == 1 { return [file.dependencies[indices[0]]] }
             indices.sort()
             var seen: Set<Int> = []
             return indices.compactMap { index in
@@ -305,18 +323,26 @@ extension EnvironmentFile {
         guard reread.dependencies.count == dependencies.count else {
             throw fail("the edit changed the number of dependencies")
         }
-        for (before, after) in zip(dependencies, reread.dependencies) {
-            guard before.manager == after.manager, before.line == after.line, before.name == after.name else {
-                throw fail("the edit changed another dependency (line \(before.line))", line: before.line)
-            }
-            if let start = before.valueRange?.lowerBound, let target = expected[start] {
-                guard after.versionText == target.versionText, after.channel == before.channel else {
-                    throw fail("the edited dependency reads back as `\(after.raw)`", line: before.line)
+        // Entry by entry, read in place (a copy of each would retain every string it holds).
+        let mismatch: EnvironmentFileError? = dependencies.withUnsafeBufferPointer { before in
+            reread.dependencies.withUnsafeBufferPointer { after in
+                for index in before.indices {
+                    let line = before[index].line
+                    guard before[index].manager == after[index].manager, line == after[index].line,
+                        before[index].name == after[index].name
+                    else { return fail("the edit changed another dependency (line \(line))", line: line) }
+                    if let start = before[index].valueRange?.lowerBound, let target = expected[start] {
+                        guard after[index].versionText == target.versionText,
+                            after[index].channel == before[index].channel
+                        else { return fail("the edited dependency reads back as `\(after[index].raw)`", line: line) }
+                    } else if before[index].raw != after[index].raw {
+                        return fail("the edit changed another dependency (line \(line))", line: line)
+                    }
                 }
-            } else if before.raw != after.raw {
-                throw fail("the edit changed another dependency (line \(before.line))", line: before.line)
+                return nil
             }
         }
+        if let mismatch { throw mismatch }
     }
 
     /// The project name a non-requirement pip line declares with `#egg=NAME`, if any.
