@@ -34,8 +34,14 @@ public struct CondaMatchSpec: Sendable, Hashable {
         case bracket
     }
 
-    public var channel: String?
-    public var subdir: String?
+    public var channel: String? {
+        get { rare?.fields.channel }
+        set { updateRare { $0.channel = newValue } }
+    }
+    public var subdir: String? {
+        get { rare?.fields.subdir }
+        set { updateRare { $0.subdir = newValue } }
+    }
     /// The package name as written (conda compares names lower-cased).
     public var name: String
     /// Version-spec text as written: for `name=1.2` it is `=1.2`, for `name==1.2` `==1.2`,
@@ -61,33 +67,69 @@ public struct CondaMatchSpec: Sendable, Hashable {
         case parsed(CondaVersionSpec?)
         case fromText
     }
-    public var build: String?
+    public var build: String? {
+        get { rare?.fields.build }
+        set { updateRare { $0.build = newValue } }
+    }
     public var form: Form
     /// UTF-8 offsets, within the parsed string, of exactly `versionText` (so for `name=1.2=b` they cover `=1.2`).
     public var versionRange: Range<Int>?
     /// UTF-8 offsets of the build string together with the separator before it (`=py36_0` or ` py36_0`);
     /// nil for bracket builds and when there is no build.
-    public var buildRange: Range<Int>?
+    public var buildRange: Range<Int>? {
+        get { rare?.fields.buildRange }
+        set { updateRare { $0.buildRange = newValue } }
+    }
     /// Other bracket keys conda knows (`build_number`, `md5`, `sha256`, `license`, `features`, …),
     /// values without quotes. `name` inside brackets is ignored, as conda does.
-    public var otherKeys: [String: String] = [:]
+    public var otherKeys: [String: String] {
+        get { rare?.fields.otherKeys ?? [:] }
+        set { updateRare { $0.otherKeys = newValue } }
+    }
     /// A bracket section with no `key=value` in it (`[srv]`), dropped when parsed with `dropBareBrackets`.
-    public var ignoredBracket: String?
+    public var ignoredBracket: String? {
+        get { rare?.fields.ignoredBracket }
+        set { updateRare { $0.ignoredBracket = newValue } }
+    }
+
+    /// Channel, subdir, build and bracket extras, which most entries of an env file have none of, kept out of
+    /// line: a workspace holds a spec per dependency, and inline they would nearly double its size.
+    private var rare: Rare?
+
+    private struct RareFields: Sendable, Equatable {
+        var channel: String?
+        var subdir: String?
+        var build: String?
+        var buildRange: Range<Int>?
+        var otherKeys: [String: String] = [:]
+        var ignoredBracket: String?
+    }
+
+    private final class Rare: Sendable {
+        let fields: RareFields
+
+        init(_ fields: RareFields) { self.fields = fields }
+    }
+
+    private mutating func updateRare(_ change: (inout RareFields) -> Void) {
+        var fields = rare?.fields ?? RareFields()
+        change(&fields)
+        rare = fields == RareFields() ? nil : Rare(fields)
+    }
 
     public init(
         channel: String? = nil, subdir: String? = nil, name: String, versionText: String? = nil,
         version: CondaVersionSpec? = nil, build: String? = nil, form: Form,
         versionRange: Range<Int>? = nil, buildRange: Range<Int>? = nil
     ) {
-        self.channel = channel
-        self.subdir = subdir
         self.name = name
         self.versionText = versionText
         self.storedVersion = .parsed(version)
-        self.build = build
         self.form = form
         self.versionRange = versionRange
-        self.buildRange = buildRange
+        if channel != nil || subdir != nil || build != nil || buildRange != nil {
+            rare = Rare(RareFields(channel: channel, subdir: subdir, build: build, buildRange: buildRange))
+        }
     }
 
     public static func == (lhs: CondaMatchSpec, rhs: CondaMatchSpec) -> Bool {

@@ -280,8 +280,6 @@ extension DriftReport {
     private static func writeTableKernel(
         _ kernel: KernelDrift, header: [String], availabilityChecked: Bool, color: Bool, to out: inout ByteOutput
     ) {
-        var rows: [[String]] = []
-        var widths = [Int](repeating: 0, count: header.count)
         out.append(kernel.kernel)
         out.append("  ")
         out.append(kernel.file)

@@ -61,7 +61,10 @@ private func normalizedASCIIPackageName(_ name: String) -> String? {
 /// All ranges are UTF-8 offsets into the parsed line, for lossless splicing.
 public struct PEP508Requirement: Sendable, Hashable {
     public var name: String
-    public var extras: [String]
+    public var extras: [String] {
+        get { rare?.fields.extras ?? [] }
+        set { updateRare { $0.extras = newValue } }
+    }
     /// The specifier text as written (`==1.2`, `>= 1, <2`, `(>=1)` without the parentheses), nil when none.
     public var specifierText: String?
     public var specifier: PEP440SpecifierSet? {
@@ -83,13 +86,44 @@ public struct PEP508Requirement: Sendable, Hashable {
     }
     /// UTF-8 offsets of exactly `specifierText` within the parsed line.
     public var specifierRange: Range<Int>?
-    public var url: String?
+    public var url: String? {
+        get { rare?.fields.url }
+        set { updateRare { $0.url = newValue } }
+    }
     /// The marker text after `;`, trimmed, nil when none.
-    public var marker: String?
+    public var marker: String? {
+        get { rare?.fields.marker }
+        set { updateRare { $0.marker = newValue } }
+    }
     /// UTF-8 offsets of the name within the line.
     public var nameRange: Range<Int>?
     /// UTF-8 offsets of `marker` within the line.
-    public var markerRange: Range<Int>?
+    public var markerRange: Range<Int>? {
+        get { rare?.fields.markerRange }
+        set { updateRare { $0.markerRange = newValue } }
+    }
+    /// Extras, URL and marker, which most requirements have none of, kept out of line (a workspace holds a
+    /// requirement per pip dependency).
+    private var rare: Rare?
+
+    private struct RareFields: Sendable, Equatable {
+        var extras: [String] = []
+        var url: String?
+        var marker: String?
+        var markerRange: Range<Int>?
+    }
+
+    private final class Rare: Sendable {
+        let fields: RareFields
+
+        init(_ fields: RareFields) { self.fields = fields }
+    }
+
+    private mutating func updateRare(_ change: (inout RareFields) -> Void) {
+        var fields = rare?.fields ?? RareFields()
+        change(&fields)
+        rare = fields == RareFields() ? nil : Rare(fields)
+    }
     /// Where a specifier belongs when there is none (after the name and extras, or inside empty
     /// parentheses); nil for URL requirements.
     public var specifierInsertionOffset: Int?
@@ -99,12 +133,12 @@ public struct PEP508Requirement: Sendable, Hashable {
         specifierRange: Range<Int>? = nil, url: String? = nil, marker: String? = nil
     ) {
         self.name = name
-        self.extras = extras
         self.specifierText = specifierText
         self.storedSpecifier = .parsed(specifier)
         self.specifierRange = specifierRange
-        self.url = url
-        self.marker = marker
+        if !extras.isEmpty || url != nil || marker != nil {
+            rare = Rare(RareFields(extras: extras, url: url, marker: marker))
+        }
     }
 
     public static func == (lhs: PEP508Requirement, rhs: PEP508Requirement) -> Bool {
