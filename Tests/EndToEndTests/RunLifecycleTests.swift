@@ -83,7 +83,7 @@ struct RunLifecycleTests {
                     pin_file: image/base/utils/sample-notebooks/examples-commit.txt
                 policy:
                   update: [patch, minor]
-                http: {timeout_seconds: 30, retries: 0}
+                http: {timeout_seconds: 30, connect_timeout_seconds: 30, retries: 0}
                 rebuild:
                   - name: build
                     command: ["/bin/sh", "-c", "echo \\"build $SMSYNC_KERNELS\\" >> \(log)"]

@@ -236,7 +236,7 @@ struct DistributionReleaseTests {
             [("RELEASE.md", "file"), ("CHANGELOG-cpu.md", "file"), ("cpu.env.in", "file"), ("gpu.env.out", "file")])
         await fake.addFile("build_artifacts/v4/v4.4/v4.4.1/RELEASE.md", "# Release notes: 4.4.1\n")
         await fake.addFile("build_artifacts/v4/v4.4/v4.4.1/CHANGELOG-cpu.md", "# Change log: 4.4.1 (cpu)\n")
-        let github = try GitHubClient(http: URLSessionTransport(), environment: fixture.environment)
+        let github = try GitHubClient(http: PatientTransport(), environment: fixture.environment)
 
         let release = try await github.latestDistributionRelease(major: "4", variant: .cpu)
         #expect(release.folder == "build_artifacts/v4/v4.4/v4.4.1")
@@ -256,7 +256,7 @@ struct DistributionReleaseTests {
         let fixture = try await GitHubFixture.start(repo: "aws/sagemaker-distribution")
         defer { Task { await fixture.server.stop() } }
         await fixture.fake.addFolder("build_artifacts/v4", [("notes", "dir"), ("README.md", "file")])
-        let github = try GitHubClient(http: URLSessionTransport(), environment: fixture.environment)
+        let github = try GitHubClient(http: PatientTransport(), environment: fixture.environment)
         let error = await #expect(throws: GitHubError.self) { try await github.latestDistributionRelease(major: "v4") }
         #expect(error?.description.contains("layout") == true)
         await #expect(throws: GitHubError.self) { try await github.latestDistributionRelease(major: "4/../x") }

@@ -9,7 +9,7 @@ struct GitHubPullRequestTests {
     let repo = "octo/env-repo"
 
     func client(_ fixture: GitHubFixture) throws -> GitHubClient {
-        try GitHubClient(http: URLSessionTransport(), environment: fixture.environment)
+        try GitHubClient(http: PatientTransport(), environment: fixture.environment)
     }
 
     func file(_ path: String, _ text: String) -> GitHubClient.BranchFile {

@@ -27,7 +27,7 @@ struct TriggerRunnerTests {
 
     func runner(_ environment: [String: String], timeout: Double = 60) -> TriggerRunner {
         TriggerRunner(
-            environment: environment, http: URLSessionTransport(), commandTimeout: timeout,
+            environment: environment, http: PatientTransport(), commandTimeout: timeout,
             userAgent: "smsync/test")
     }
 
