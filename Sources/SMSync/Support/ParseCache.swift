@@ -6,9 +6,8 @@ import Darwin
 
 /// Values parsed from text, kept by that text for the life of each thread: env files repeat the same few thousand
 /// version specs across hundreds of files. Each thread has a table of its own, so a lookup takes no lock, and the
-/// values it hands out were made on that thread (their reference counts are not fought over by cores parsing at
-/// once: a shared table made a retain of a cached value cost more than parsing it). Bounded: a thread's table
-/// starts over when it holds `limit` entries.
+/// values it hands out were made on that thread (their reference counts are not shared by cores parsing at once).
+/// Bounded: a thread's table starts over when it holds `limit` entries.
 final class ParseCache<Value: Sendable>: Sendable {
     private final class Table {
         var entries: [String: Value] = [:]
