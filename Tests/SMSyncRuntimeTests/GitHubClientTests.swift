@@ -7,7 +7,7 @@ import Testing
 
 @Suite("GitHub API reads")
 struct GitHubClientTests {
-    let web: any HTTPTransport = URLSessionTransport()
+    let web: any HTTPTransport = PatientTransport()
 
     func client(_ fixture: GitHubFixture, environment: [String: String]? = nil) throws -> GitHubClient {
         try GitHubClient(http: web, environment: environment ?? fixture.environment, userAgent: "smsync/test")

@@ -35,12 +35,12 @@ public struct CondaMatchSpec: Sendable, Hashable {
     }
 
     public var channel: String? {
-        get { rare?.fields.channel }
-        set { updateRare { $0.channel = newValue } }
+        get { rare.stored?.channel }
+        set { rare.update { $0.channel = newValue } }
     }
     public var subdir: String? {
-        get { rare?.fields.subdir }
-        set { updateRare { $0.subdir = newValue } }
+        get { rare.stored?.subdir }
+        set { rare.update { $0.subdir = newValue } }
     }
     /// The package name as written (conda compares names lower-cased).
     public var name: String
@@ -68,8 +68,8 @@ public struct CondaMatchSpec: Sendable, Hashable {
         case fromText
     }
     public var build: String? {
-        get { rare?.fields.build }
-        set { updateRare { $0.build = newValue } }
+        get { rare.stored?.build }
+        set { rare.update { $0.build = newValue } }
     }
     public var form: Form
     /// UTF-8 offsets, within the parsed string, of exactly `versionText` (so for `name=1.2=b` they cover `=1.2`).
@@ -77,44 +77,32 @@ public struct CondaMatchSpec: Sendable, Hashable {
     /// UTF-8 offsets of the build string together with the separator before it (`=py36_0` or ` py36_0`);
     /// nil for bracket builds and when there is no build.
     public var buildRange: Range<Int>? {
-        get { rare?.fields.buildRange }
-        set { updateRare { $0.buildRange = newValue } }
+        get { rare.stored?.buildRange }
+        set { rare.update { $0.buildRange = newValue } }
     }
     /// Other bracket keys conda knows (`build_number`, `md5`, `sha256`, `license`, `features`, …),
     /// values without quotes. `name` inside brackets is ignored, as conda does.
     public var otherKeys: [String: String] {
-        get { rare?.fields.otherKeys ?? [:] }
-        set { updateRare { $0.otherKeys = newValue } }
+        get { rare.stored?.otherKeys ?? [:] }
+        set { rare.update { $0.otherKeys = newValue } }
     }
     /// A bracket section with no `key=value` in it (`[srv]`), dropped when parsed with `dropBareBrackets`.
     public var ignoredBracket: String? {
-        get { rare?.fields.ignoredBracket }
-        set { updateRare { $0.ignoredBracket = newValue } }
+        get { rare.stored?.ignoredBracket }
+        set { rare.update { $0.ignoredBracket = newValue } }
     }
 
     /// Channel, subdir, build and bracket extras, which most entries of an env file have none of, kept out of
     /// line: a workspace holds a spec per dependency, and inline they would nearly double its size.
-    private var rare: Rare?
+    private var rare = OutOfLine<RareFields>()
 
-    private struct RareFields: Sendable, Equatable {
+    private struct RareFields: OutOfLineFields {
         var channel: String?
         var subdir: String?
         var build: String?
         var buildRange: Range<Int>?
         var otherKeys: [String: String] = [:]
         var ignoredBracket: String?
-    }
-
-    private final class Rare: Sendable {
-        let fields: RareFields
-
-        init(_ fields: RareFields) { self.fields = fields }
-    }
-
-    private mutating func updateRare(_ change: (inout RareFields) -> Void) {
-        var fields = rare?.fields ?? RareFields()
-        change(&fields)
-        rare = fields == RareFields() ? nil : Rare(fields)
     }
 
     public init(
@@ -128,7 +116,7 @@ public struct CondaMatchSpec: Sendable, Hashable {
         self.form = form
         self.versionRange = versionRange
         if channel != nil || subdir != nil || build != nil || buildRange != nil {
-            rare = Rare(RareFields(channel: channel, subdir: subdir, build: build, buildRange: buildRange))
+            rare = OutOfLine(boxing: RareFields(channel: channel, subdir: subdir, build: build, buildRange: buildRange))
         }
     }
 

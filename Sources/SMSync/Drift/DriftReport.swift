@@ -80,32 +80,23 @@ public struct DriftChange: Sendable, Hashable {
     public var origin: DriftOrigin
     /// The next source, in precedence order, that names a different version.
     public var runnerUp: DriftOrigin? {
-        get { rare?.runnerUp }
-        set { rare = Rare.make(runnerUp: newValue, availability: availability) }
+        get { rare.stored?.runnerUp }
+        set { rare.update { $0.runnerUp = newValue } }
     }
     /// For `update`: the version-spec text the file will have (`=1.19.5`).
     public var plannedSpec: String?
     /// With `availability:` on, for `update` and `unavailable`: where it comes from, or why it cannot.
     public var availability: ChangeAvailability? {
-        get { rare?.availability }
-        set { rare = Rare.make(runnerUp: runnerUp, availability: newValue) }
+        get { rare.stored?.availability }
+        set { rare.update { $0.availability = newValue } }
     }
     /// The runner-up and the availability, which most changes have neither of, kept out of line: a report holds
     /// a change per dependency, and inline they would more than double its size.
-    private var rare: Rare?
+    private var rare = OutOfLine<RareFields>()
 
-    private final class Rare: Sendable {
-        let runnerUp: DriftOrigin?
-        let availability: ChangeAvailability?
-
-        init(runnerUp: DriftOrigin?, availability: ChangeAvailability?) {
-            self.runnerUp = runnerUp
-            self.availability = availability
-        }
-
-        static func make(runnerUp: DriftOrigin?, availability: ChangeAvailability?) -> Rare? {
-            runnerUp == nil && availability == nil ? nil : Rare(runnerUp: runnerUp, availability: availability)
-        }
+    private struct RareFields: OutOfLineFields {
+        var runnerUp: DriftOrigin?
+        var availability: ChangeAvailability?
     }
 
     public init(
@@ -124,7 +115,9 @@ public struct DriftChange: Sendable, Hashable {
         self.reason = reason
         self.origin = origin
         self.plannedSpec = plannedSpec
-        if runnerUp != nil || availability != nil { rare = Rare(runnerUp: runnerUp, availability: availability) }
+        if runnerUp != nil || availability != nil {
+            rare = OutOfLine(boxing: RareFields(runnerUp: runnerUp, availability: availability))
+        }
     }
 
     public static func == (lhs: DriftChange, rhs: DriftChange) -> Bool {

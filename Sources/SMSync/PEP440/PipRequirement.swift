@@ -62,8 +62,8 @@ private func normalizedASCIIPackageName(_ name: String) -> String? {
 public struct PEP508Requirement: Sendable, Hashable {
     public var name: String
     public var extras: [String] {
-        get { rare?.fields.extras ?? [] }
-        set { updateRare { $0.extras = newValue } }
+        get { rare.stored?.extras ?? [] }
+        set { rare.update { $0.extras = newValue } }
     }
     /// The specifier text as written (`==1.2`, `>= 1, <2`, `(>=1)` without the parentheses), nil when none.
     public var specifierText: String?
@@ -87,42 +87,30 @@ public struct PEP508Requirement: Sendable, Hashable {
     /// UTF-8 offsets of exactly `specifierText` within the parsed line.
     public var specifierRange: Range<Int>?
     public var url: String? {
-        get { rare?.fields.url }
-        set { updateRare { $0.url = newValue } }
+        get { rare.stored?.url }
+        set { rare.update { $0.url = newValue } }
     }
     /// The marker text after `;`, trimmed, nil when none.
     public var marker: String? {
-        get { rare?.fields.marker }
-        set { updateRare { $0.marker = newValue } }
+        get { rare.stored?.marker }
+        set { rare.update { $0.marker = newValue } }
     }
     /// UTF-8 offsets of the name within the line.
     public var nameRange: Range<Int>?
     /// UTF-8 offsets of `marker` within the line.
     public var markerRange: Range<Int>? {
-        get { rare?.fields.markerRange }
-        set { updateRare { $0.markerRange = newValue } }
+        get { rare.stored?.markerRange }
+        set { rare.update { $0.markerRange = newValue } }
     }
     /// Extras, URL and marker, which most requirements have none of, kept out of line (a workspace holds a
     /// requirement per pip dependency).
-    private var rare: Rare?
+    private var rare = OutOfLine<RareFields>()
 
-    private struct RareFields: Sendable, Equatable {
+    private struct RareFields: OutOfLineFields {
         var extras: [String] = []
         var url: String?
         var marker: String?
         var markerRange: Range<Int>?
-    }
-
-    private final class Rare: Sendable {
-        let fields: RareFields
-
-        init(_ fields: RareFields) { self.fields = fields }
-    }
-
-    private mutating func updateRare(_ change: (inout RareFields) -> Void) {
-        var fields = rare?.fields ?? RareFields()
-        change(&fields)
-        rare = fields == RareFields() ? nil : Rare(fields)
     }
     /// Where a specifier belongs when there is none (after the name and extras, or inside empty
     /// parentheses); nil for URL requirements.
@@ -137,7 +125,7 @@ public struct PEP508Requirement: Sendable, Hashable {
         self.storedSpecifier = .parsed(specifier)
         self.specifierRange = specifierRange
         if !extras.isEmpty || url != nil || marker != nil {
-            rare = Rare(RareFields(extras: extras, url: url, marker: marker))
+            rare = OutOfLine(boxing: RareFields(extras: extras, url: url, marker: marker))
         }
     }
 
