@@ -61,10 +61,8 @@ struct DriftRun {
             let remote = configuration.sources.contains { configuration.localPath(of: $0) == nil || $0.repo != nil }
             store = try Pipeline.openState(configuration, environment: environment, create: remote && !offline)
         } catch {
-            if offline {
-                _ = try await kernels()
-                throw CommandFailure.badInput("cannot open the state database: \(error)")
-            }
+            _ = try await kernels()
+            if offline { throw CommandFailure.badInput("cannot open the state database: \(error)") }
             Output.error("warning: reading every source without the cache: \(error)")
         }
         if offline, store == nil {

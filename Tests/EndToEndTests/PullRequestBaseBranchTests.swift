@@ -73,7 +73,7 @@ struct PullRequestBaseBranchTests {
                     url: \(server.base)/exports/
                   - kind: aws-docs
                     url: \(server.base)/docs/nbi-al2023.html
-                http: {timeout_seconds: 5, retries: 1}
+                http: {timeout_seconds: 60, connect_timeout_seconds: 30, retries: 1}
                 rebuild:
                   - name: image-build
                     webhook: {url: "\(server.base)/hook"}

@@ -122,7 +122,9 @@ struct SyncEndToEndTests {
             ]
         }
 
-        static func make(pullRequests: Bool, timeout: Double = 5, retries: Int = 2) async throws -> World {
+        /// `timeout` bounds each request (and its connect, up to 30 s); tests of hangs pass a short one, the others
+        /// a generous one, since the loopback server shares two cores with every suite running at once.
+        static func make(pullRequests: Bool, timeout: Double = 60, retries: Int = 2) async throws -> World {
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("smsync-sync-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             try FileManager.default.copyItem(
@@ -196,7 +198,7 @@ struct SyncEndToEndTests {
                     repo: aws/amazon-sagemaker-examples
                     branch: default
                     pin_file: image/base/utils/sample-notebooks/examples-commit.txt
-                http: {timeout_seconds: \(timeout), retries: \(retries)}
+                http: {timeout_seconds: \(timeout), connect_timeout_seconds: \(min(timeout, 30)), retries: \(retries)}
                 rebuild:
                   - name: image-build
                     webhook: {url: "\(server.base)/hook", secret_env: HOOK_SECRET}

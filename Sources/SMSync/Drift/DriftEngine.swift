@@ -286,7 +286,6 @@ public struct DriftEngine: Sendable {
             sources: Self.unique(sources.map(\.source.config.name)))
     }
 
-    /// The change for entry `index` of `dependencies` (read in place: the entry is copied only to plan an edit).
     /// What the drift decides for one entry: the fields of its change that are not copied from the entry or the
     /// upstream version (small, so that the change itself is built once, in the report's array).
     private struct Decision {
@@ -306,69 +305,69 @@ public struct DriftEngine: Sendable {
         let currentSpec = dependencies[index].versionText
         let current = currentSpec.flatMap(memo.currentVersion)
         let manager = dependencies[index].manager
-        var change = Decision(current: current, currentSpec: currentSpec)
+        var decision = Decision(current: current, currentSpec: currentSpec)
         let ignored = !policy.ignore.isEmpty && policy.ignore.contains { names.key($0) == key }
         guard let current else {
-            change.action = .ignored
-            change.reason = ignored ? "policy.ignore" : "unpinned locally"
-            return change
+            decision.action = .ignored
+            decision.reason = ignored ? "policy.ignore" : "unpinned locally"
+            return decision
         }
-        change.kind = VersionDelta.kind(
+        decision.kind = VersionDelta.kind(
             current: current, upstream: winner.version, manager: manager, isPython: key == "python",
             memo: memo)
         if ignored {
-            change.action = .ignored
-            change.reason = "policy.ignore"
-            return change
+            decision.action = .ignored
+            decision.reason = "policy.ignore"
+            return decision
         }
-        switch change.kind {
+        switch decision.kind {
         case .same:
-            change.action = .same
+            decision.action = .same
             // `pydap !=3.5.5` against 3.5.5 names the version it excludes: not the same, and no bound to move.
             if let spec = currentSpec, let clauses = ConstraintClause.split(spec),
                 !clauses.contains(where: { EnvironmentFile.movableOperators.contains($0.op) }),
                 !EnvironmentFile.admits(spec, version: winner.version, target: dependencies[index], hasBuild: false)
             {
-                change.action = .blocked
-                change.reason = "range \(spec) excludes \(winner.version)"
+                decision.action = .blocked
+                decision.reason = "range \(spec) excludes \(winner.version)"
             }
-            return change
+            return decision
         case .downgrade where !policy.downgrade:
-            change.action = .held
-            change.reason = "downgrade (policy.downgrade is false)"
-            return change
+            decision.action = .held
+            decision.reason = "downgrade (policy.downgrade is false)"
+            return decision
         case .downgrade:
             break
         default:
-            guard rules.updates[change.kind.ordinal] else {
-                change.action = .held
-                change.reason = rules.heldReasons[change.kind.ordinal]
-                return change
+            guard rules.updates[decision.kind.ordinal] else {
+                decision.action = .held
+                decision.reason = rules.heldReasons[decision.kind.ordinal]
+                return decision
             }
         }
         if duplicated {
-            change.action = .blocked
-            change.reason = "listed more than once as a \(manager.rawValue) dependency"
-            return change
+            decision.action = .blocked
+            decision.reason = "listed more than once as a \(manager.rawValue) dependency"
+            return decision
         }
         do {
             let planned = try file.plannedVersionText(for: dependencies[index], to: winner.version, memo: memo)
             if planned == currentSpec {
-                change.action = .same
-                change.reason = EnvironmentFile.admitsNote(dependencies[index], winner.version)
+                decision.action = .same
+                decision.reason = EnvironmentFile.admitsNote(dependencies[index], winner.version)
             } else {
-                change.action = .update
-                change.plannedSpec = planned
+                decision.action = .update
+                decision.plannedSpec = planned
             }
         } catch {
-            change.action = .blocked
+            decision.action = .blocked
             switch error.code {
-            case .rangeExcludes: change.reason = "range \(currentSpec ?? "") excludes \(winner.version)"
-            case .notEditable: change.reason = "spec \(currentSpec ?? "") needs a hand edit: \(error.message)"
-            default: change.reason = error.message
+            case .rangeExcludes: decision.reason = "range \(currentSpec ?? "") excludes \(winner.version)"
+            case .notEditable: decision.reason = "spec \(currentSpec ?? "") needs a hand edit: \(error.message)"
+            default: decision.reason = error.message
             }
         }
-        return change
+        return decision
     }
 
     /// The version a spec pins, without operator or build: the bound an edit would move, else the spec itself.
