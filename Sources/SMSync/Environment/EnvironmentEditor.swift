@@ -78,10 +78,8 @@ extension EnvironmentFile {
     /// `dependencies(named:manager:)` for many names: the file's entries indexed once by the name they match.
     struct DependencyIndex {
         let file: EnvironmentFile
-        /// Where each (manager, matched name) first appears; `more` holds the later places of the few names that
-        /// appear again.
-        private var first: [Key: Int] = [:]
-        private var more: [Key: [Int]] = [:]
+        /// Where each (manager, matched name) appears.
+        private var positions: [Key: [Int]] = [:]
 
         private struct Key: Hashable {
             var conda: Bool
@@ -90,26 +88,22 @@ extension EnvironmentFile {
 
         init(_ file: EnvironmentFile) {
             self.file = file
-            first.reserveCapacity(file.dependencies.count)
+            positions.reserveCapacity(file.dependencies.count)
             file.dependencies.withUnsafeBufferPointer { dependencies in
                 for index in dependencies.indices {
                     guard let name = EnvironmentFile.lookupName(of: dependencies[index]) else { continue }
-                    let key = Key(conda: dependencies[index].manager == .conda, name: name)
-                    if first[key] == nil { first[key] = index } else { more[key, default: []].append(index) }
+                    positions[Key(conda: dependencies[index].manager == .conda, name: name), default: []].append(index)
                 }
             }
-        }
-
-        private func places(_ key: Key) -> [Int] {
-            guard let place = first[key] else { return [] }
-            return [place] + (more.isEmpty ? [] : more[key] ?? [])
         }
 
         /// The same entries, in the same order, as `file.dependencies(named: package, manager: manager)`.
         func dependencies(named package: String, manager: PackageManager?) -> [EnvironmentDependency] {
             var indices: [Int] = []
-            if manager != .pip { indices += places(Key(conda: true, name: package.lowercased())) }
-            if manager != .conda { indices += places(Key(conda: false, name: normalizedPythonPackageName(package))) }
+            if manager != .pip { indices += positions[Key(conda: true, name: package.lowercased())] ?? [] }
+            if manager != .conda {
+                indices += positions[Key(conda: false, name: normalizedPythonPackageName(package))] ?? []
+            }
             if indices.count == 1 { return [file.dependencies[indices[0]]] }
             indices.sort()
             var seen: Set<Int> = []
