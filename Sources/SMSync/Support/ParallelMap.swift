@@ -16,11 +16,7 @@ public enum ParallelMap {
 
     /// Runs `body` for every item on every core; returns when all are done.
     public static func forEach<Item: Sendable>(_ items: [Item], _ body: @Sendable (Item) -> Void) {
-        guard items.count > 1 else {
-            items.forEach(body)
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: items.count) { index in body(items[index]) }
+        _ = map(items, body)
     }
 }
 
